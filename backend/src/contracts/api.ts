@@ -1,0 +1,221 @@
+import type { FieldKey, PaymentStatusValue, SubscriptionStatusValue, SyncEventType } from './catalog';
+import type { SyncSettings } from './settings';
+
+/**
+ * Request and response types of our own HTTP API, shared by the backend, the Stripe App and the HubSpot card.
+ * Money is always in the currency's minor units (cents); timestamps are unix seconds unless named `…At` (ISO).
+ */
+
+export type Mode = 'test' | 'live';
+
+/** Every error body: `{error:{code,message}}`, with field errors for invalid settings. */
+export type ApiErrorCode =
+  | 'bad_request'
+  | 'invalid_signature'
+  | 'stale_signature'
+  | 'missing_signature'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'invalid_settings'
+  | 'not_found'
+  | 'not_connected'
+  | 'forbidden'
+  | 'hubspot_error'
+  | 'stripe_unavailable'
+  | 'internal';
+
+export interface ApiError {
+  error: { code: ApiErrorCode; message: string; details?: { path: string; message: string }[] };
+}
+
+// ---------- Read model: what the HubSpot card and the Stripe App show of one customer ----------
+
+export interface SubscriptionSummary {
+  id: string;
+  status: SubscriptionStatusValue;
+  plan: string | null;
+  /** Monthly recurring revenue in minor units of `currency`. */
+  mrr: number;
+  currency: string;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+}
+
+export interface PaymentSummary {
+  amount: number;
+  currency: string;
+  at: number;
+  status: PaymentStatusValue;
+}
+
+export interface CustomerStatus {
+  accountId: string;
+  livemode: boolean;
+  customerId: string;
+  email: string | null;
+  name: string | null;
+  /** Lower-case ISO code, as Stripe writes it. */
+  currency: string | null;
+  customerSince: number | null;
+  subscription: SubscriptionSummary | null;
+  lastPayment: PaymentSummary | null;
+  lastFailureReason: string | null;
+  failedPaymentCount: number;
+  openInvoiceCount: number;
+  openAmountDue: number;
+  lifetimeValue: number;
+  totalRefunded: number;
+  disputedAmount: number;
+  nextInvoiceAmount: number | null;
+  delinquent: boolean;
+  deleted: boolean;
+  dashboardUrl: string;
+  /** When our database last changed for this customer (ISO). */
+  updatedAt: string;
+  /** When HubSpot last received this state (ISO), null before the first write. */
+  lastSyncedAt: string | null;
+}
+
+// ---------- Stripe App API: prefix /api/app/v1 ----------
+// Every request carries `Stripe-Signature` (fetchStripeSignature()), `X-Stripe-User-Id` and
+// `X-Stripe-Account-Id`; the signature is checked against JSON.stringify({user_id, account_id}).
+// The mode comes as `?mode=test|live` (GET) or `mode` in the JSON body.
+
+export const APP_API_PREFIX = '/api/app/v1';
+
+export interface HubSpotConnection {
+  portalId: number;
+  hubDomain: string | null;
+  connectedAt: string;
+  /** `oauth` for marketplace installs, `private_app` for a self-hosted token. */
+  kind: 'oauth' | 'private_app';
+}
+
+/** GET /settings?mode= */
+export interface GetSettingsResponse {
+  mode: Mode;
+  settings: SyncSettings;
+  connection: HubSpotConnection | null;
+  /** True when the merchant never saved settings (defaults shown). */
+  isDefault: boolean;
+}
+
+/** PUT /settings — 400 `invalid_settings` with `details` on error. */
+export interface PutSettingsRequest {
+  mode: Mode;
+  settings: SyncSettings;
+}
+export type PutSettingsResponse = GetSettingsResponse;
+
+/** GET /hubspot/authorize-url?mode=&state= → the HubSpot URL the view opens. */
+export interface AuthorizeUrlResponse {
+  url: string;
+}
+
+/** POST /hubspot/connect — the view posts the code it got back in oauthContext. */
+export interface ConnectHubSpotRequest {
+  mode: Mode;
+  code: string;
+  state?: string;
+  verifier?: string;
+}
+export interface ConnectHubSpotResponse {
+  connection: HubSpotConnection;
+}
+
+/** DELETE /hubspot/connection?mode= */
+export interface DisconnectHubSpotResponse {
+  disconnected: boolean;
+}
+
+export type EventOutcome = 'pending' | 'synced' | 'skipped' | 'failed' | 'ignored';
+
+export interface ActivityEvent {
+  id: string;
+  type: string;
+  created: number;
+  receivedAt: string;
+  outcome: EventOutcome;
+  /** Why skipped or ignored, or HubSpot's message when failed. */
+  reason: string | null;
+  customerId: string | null;
+}
+
+export interface DeadLetter {
+  id: string;
+  customerId: string | null;
+  eventId: string | null;
+  message: string;
+  createdAt: string;
+  attempts: number;
+}
+
+/** GET /activity?mode=&outcome=&limit= */
+export interface ActivityResponse {
+  mode: Mode;
+  counts24h: Record<EventOutcome, number>;
+  events: ActivityEvent[];
+  deadLetters: DeadLetter[];
+}
+
+/** POST /dead-letters/replay — `ids` or `all: true`. */
+export interface ReplayRequest {
+  mode: Mode;
+  ids?: string[];
+  all?: boolean;
+}
+export interface ReplayResponse {
+  replayed: number;
+}
+
+export type CustomerSyncState = 'synced' | 'pending' | 'failed' | 'skipped' | 'not_synced';
+
+/** GET /customers/:id?mode= */
+export interface CustomerSyncResponse {
+  mode: Mode;
+  customerId: string;
+  state: CustomerSyncState;
+  reason: string | null;
+  contact: { id: string; portalId: number; url: string } | null;
+  status: CustomerStatus | null;
+  syncedFields: { key: FieldKey; property: string; value: string | null }[];
+}
+
+/** POST /customers/:id/sync — queue a fresh push of this customer to HubSpot. */
+export interface SyncNowResponse {
+  queued: boolean;
+}
+
+export interface BackfillProgress {
+  id: string;
+  status: 'running' | 'completed' | 'canceled' | 'failed';
+  phase: 'customers' | 'subscriptions' | 'invoices' | 'charges' | 'done';
+  done: number;
+  total: number | null;
+  percent: number | null;
+  etaSeconds: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+/** GET /backfill?mode= ; POST /backfill {mode} ; POST /backfill/cancel {mode} */
+export interface BackfillResponse {
+  backfill: BackfillProgress | null;
+}
+
+// ---------- HubSpot card API: prefix /api/card/v1 ----------
+// Called by hubspot.fetch, signed with X-HubSpot-Signature-v3. Body carries portalId and contactId.
+
+export const CARD_API_PREFIX = '/api/card/v1';
+
+export interface CardRequest {
+  portalId: number;
+  contactId: string;
+}
+
+export type CardResponse =
+  | { state: 'linked'; customers: CustomerStatus[] }
+  | { state: 'not_linked'; reason: 'no_install' | 'no_customer'; message: string };
+
+export type { SyncEventType };

@@ -1,0 +1,3 @@
+export * from './catalog';
+export * from './settings';
+export * from './api';
