@@ -1,0 +1,47 @@
+import type { CustomerStatus } from '../../contracts/api';
+import type { SyncSettings } from '../../contracts/settings';
+import { lifecycleStageUpdate, toHubSpotProperties } from '../properties';
+
+/**
+ * The full property set a contact should carry for a customer: the mapped fields, the email (the contact's
+ * identity in HubSpot) and, once the customer has paid, the `customer` lifecycle stage when the merchant wants it.
+ */
+export function desiredProperties(status: CustomerStatus, settings: SyncSettings): Record<string, string> {
+  const props: Record<string, string> = { ...toHubSpotProperties(status, settings) };
+  if (status.email) props.email = status.email.toLowerCase();
+  if (settings.options.setLifecycleCustomer) Object.assign(props, lifecycleStageUpdate(status) ?? {});
+  return props;
+}
+
+/**
+ * What to send to an existing contact: only what differs from what HubSpot last received from us (everything
+ * when we never wrote it). The lifecycle stage is only ever set once: we never push it back.
+ */
+export function changedProperties(
+  desired: Record<string, string>,
+  lastWritten: Record<string, string> | null,
+): Record<string, string> {
+  if (!lastWritten) return { ...desired };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(desired)) {
+    if (k === 'lifecyclestage' && lastWritten[k] !== undefined) continue;
+    if (lastWritten[k] !== v) out[k] = v;
+  }
+  return out;
+}
+
+/** A failed-payment task is due when the count of failed payments grew since HubSpot last heard from us. */
+export function failedPaymentTask(
+  status: CustomerStatus,
+  previous: CustomerStatus | null,
+  settings: SyncSettings,
+): { subject: string; body: string } | null {
+  if (!settings.options.createTaskOnFailure) return null;
+  if (status.failedPaymentCount <= (previous?.failedPaymentCount ?? 0)) return null;
+  const who = status.name ?? status.email ?? status.customerId;
+  const reason = status.lastFailureReason ? ` Reason: ${status.lastFailureReason}.` : '';
+  return {
+    subject: `Stripe payment failed for ${who}`,
+    body: `A payment by ${who} failed (${status.failedPaymentCount} failed so far).${reason} Stripe: ${status.dashboardUrl}`,
+  };
+}

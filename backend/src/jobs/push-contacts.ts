@@ -1,0 +1,264 @@
+import { randomUUID, createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Db } from '../adapters/store/db';
+import { loadSettings } from '../adapters/store/settings-store';
+import {
+  addDeadLetter,
+  claimDirty,
+  deleteLink,
+  linksOf,
+  markPushed,
+  markRetry,
+  markSettled,
+  saveLink,
+  type DirtyCustomer,
+} from '../adapters/store/push-store';
+import { settleCustomerEvents } from '../adapters/store/event-outcomes';
+import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
+import { changedProperties, desiredProperties, failedPaymentTask } from '../domain/sync/contact-write';
+import { propertyDefinitions } from '../domain/properties';
+import type { SyncSettings } from '../contracts/settings';
+
+export interface PusherDeps {
+  db: Db;
+  logger: Logger;
+  /** The CRM connection of an account in a mode (each mode has its own; a test event never reaches a live portal). */
+  gatewayFor(account: string, livemode: boolean): Promise<GatewayLookup>;
+  batchSize?: number;
+  leaseSeconds?: number;
+  /** How long a changed customer may wait for more changes before it is written. */
+  settleMs?: number;
+  pollMs?: number;
+}
+
+export interface Pusher {
+  /** Look for work now (after events were applied). */
+  wake(): void;
+  /** One pass: claim, write, record. Answers how many customers it handled. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Writes out-of-date customers to their HubSpot contacts in batches, in a loop, until stopped. */
+export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pusher {
+  const batchSize = deps.batchSize ?? 100;
+  const pollMs = deps.pollMs ?? 250;
+  let running = opts.loop !== false;
+  let wakeUp: (() => void) | null = null;
+  let current: Promise<unknown> = Promise.resolve();
+
+  const runOnce = async (): Promise<number> => {
+    const token = randomUUID();
+    const claimed = await claimDirty(deps.db, {
+      limit: batchSize,
+      leaseSeconds: deps.leaseSeconds ?? 120,
+      settleMs: deps.settleMs ?? 200,
+      token,
+    });
+    if (claimed.length === 0) return 0;
+    const groups = new Map<string, DirtyCustomer[]>();
+    for (const c of claimed) {
+      const id = `${c.key.account}|${c.key.livemode}`;
+      groups.set(id, [...(groups.get(id) ?? []), c]);
+    }
+    await Promise.all([...groups.values()].map((g) => pushGroup(deps, g, token)));
+    return claimed.length;
+  };
+
+  const loop = async () => {
+    while (running) {
+      let handled = 0;
+      try {
+        const run = runOnce();
+        current = run;
+        handled = await run;
+      } catch (err) {
+        deps.logger.error({ err }, 'push pass failed');
+      }
+      if (handled > 0 || !running) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        wakeUp = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wakeUp = null;
+    }
+  };
+  const looping = running ? loop() : Promise.resolve();
+
+  return {
+    wake: () => wakeUp?.(),
+    runOnce,
+    async stop() {
+      running = false;
+      wakeUp?.();
+      await looping;
+      await current.catch(() => undefined);
+    },
+  };
+}
+
+async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: string): Promise<void> {
+  const { account, livemode } = customers[0].key;
+  const { db, logger } = deps;
+  const mode = livemode ? 'live' : 'test';
+  const lookup = await deps.gatewayFor(account, livemode);
+  if ('none' in lookup) {
+    for (const c of customers) await settle(db, c, token, 'skipped', lookup.none);
+    return;
+  }
+  const gw = lookup.gateway;
+  const { settings } = await loadSettings(db, account, livemode);
+  try {
+    await ensureProvisioned(db, gw, settings);
+    await writeContacts(deps, gw, settings, customers, token);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    logger.warn({ err, account, mode, portalId: gw.portalId }, 'HubSpot write failed; will retry');
+    for (const c of customers) await markRetry(db, c, token, message);
+  }
+}
+
+async function settle(db: Db, c: DirtyCustomer, token: string, state: 'skipped' | 'failed', reason: string) {
+  await markSettled(db, c, token, state, reason);
+  await settleCustomerEvents(db, c.key, c.version, state, reason);
+}
+
+/** Creates the "Stripe" group and the mapped properties once per portal and property set. */
+async function ensureProvisioned(db: Db, gw: CrmGateway, settings: SyncSettings): Promise<void> {
+  const definitions = propertyDefinitions(settings);
+  const hash = createHash('sha256').update(JSON.stringify(definitions)).digest('hex').slice(0, 32);
+  const { rows } = await db.query('SELECT 1 FROM portal_provisioning WHERE portal_id = $1 AND definitions_hash = $2', [
+    gw.portalId,
+    hash,
+  ]);
+  if (rows.length > 0) return;
+  await gw.ensureProperties(definitions as never);
+  await db.query('INSERT INTO portal_provisioning (portal_id, definitions_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
+    gw.portalId,
+    hash,
+  ]);
+}
+
+/**
+ * Identity, then writes: the stored link; else the contact holding the customer id in the unique property;
+ * else the contact with the customer's email; else a new contact (when allowed). Lookups use batch reads
+ * (consistent), never search (eventually consistent).
+ */
+async function writeContacts(
+  deps: PusherDeps,
+  gw: CrmGateway,
+  settings: SyncSettings,
+  customers: DirtyCustomer[],
+  token: string,
+): Promise<void> {
+  const { db } = deps;
+  const { account, livemode } = customers[0].key;
+  const idProperty = settings.fields.customerId.property;
+  const links = await linksOf(db, account, livemode, gw.portalId, customers.map((c) => c.key.customerId));
+
+  const unlinked = customers.filter((c) => !links.has(c.key.customerId));
+  if (unlinked.length > 0) {
+    const byId = await gw.findByProperty(idProperty, unlinked.map((c) => c.key.customerId));
+    for (const c of unlinked) {
+      const contactId = byId.get(c.key.customerId);
+      if (contactId) {
+        links.set(c.key.customerId, contactId);
+        await saveLink(db, c.key, gw.portalId, contactId, 'customer_id');
+      }
+    }
+    const byEmailWanted = unlinked.filter((c) => !links.has(c.key.customerId) && c.status.email);
+    if (byEmailWanted.length > 0) {
+      const byEmail = await gw.findByEmail(byEmailWanted.map((c) => c.status.email!.toLowerCase()));
+      for (const c of byEmailWanted) {
+        const contactId = byEmail.get(c.status.email!.toLowerCase());
+        if (contactId) {
+          links.set(c.key.customerId, contactId);
+          await saveLink(db, c.key, gw.portalId, contactId, 'email');
+        }
+      }
+    }
+  }
+
+  const creates: DirtyCustomer[] = [];
+  const updates: DirtyCustomer[] = [];
+  for (const c of customers) {
+    if (links.has(c.key.customerId)) updates.push(c);
+    else if (!c.status.email) await settle(db, c, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
+    else if (!settings.options.createContacts)
+      await settle(db, c, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
+    else creates.push(c);
+  }
+
+  const desired = new Map(customers.map((c) => [c.key.customerId, desiredProperties(c.status, settings)]));
+  if (creates.length > 0) {
+    const results = await gw.create(creates.map((c) => ({ key: c.key.customerId, properties: desired.get(c.key.customerId)! })));
+    for (const c of creates) {
+      const r = results.get(c.key.customerId);
+      if (r?.ok) {
+        links.set(c.key.customerId, r.contactId);
+        await saveLink(db, c.key, gw.portalId, r.contactId, 'created');
+        await done(deps, gw, settings, c, token, r.contactId, desired.get(c.key.customerId)!);
+      } else if (r && !r.ok && r.existingContactId) {
+        // Someone created the contact meanwhile: link to it and update it like any linked contact.
+        links.set(c.key.customerId, r.existingContactId);
+        await saveLink(db, c.key, gw.portalId, r.existingContactId, 'conflict');
+        updates.push(c);
+      } else await failed(deps, gw, c, token, r);
+    }
+  }
+
+  const toWrite: { c: DirtyCustomer; contactId: string; properties: Record<string, string> }[] = [];
+  for (const c of updates) {
+    const contactId = links.get(c.key.customerId)!;
+    const properties = changedProperties(desired.get(c.key.customerId)!, c.syncedProperties);
+    if (Object.keys(properties).length === 0) await done(deps, gw, settings, c, token, contactId, desired.get(c.key.customerId)!);
+    else toWrite.push({ c, contactId, properties });
+  }
+  if (toWrite.length === 0) return;
+  const results = await gw.update(toWrite.map((w) => ({ key: w.c.key.customerId, contactId: w.contactId, properties: w.properties })));
+  for (const w of toWrite) {
+    const r = results.get(w.c.key.customerId);
+    if (r?.ok) await done(deps, gw, settings, w.c, token, w.contactId, desired.get(w.c.key.customerId)!);
+    else if (r && !r.ok && r.category === 'OBJECT_NOT_FOUND') {
+      // The linked contact was deleted in HubSpot: forget the link; the next pass matches or creates again.
+      await deleteLink(db, w.c.key);
+      await markRetry(db, { ...w.c, attempts: 0 }, token, 'The linked HubSpot contact no longer exists; matching again');
+    } else await failed(deps, gw, w.c, token, r);
+  }
+}
+
+async function done(
+  deps: PusherDeps,
+  gw: CrmGateway,
+  settings: SyncSettings,
+  c: DirtyCustomer,
+  token: string,
+  contactId: string,
+  properties: Record<string, string>,
+): Promise<void> {
+  const task = failedPaymentTask(c.status, c.syncedStatus, settings);
+  if (task) {
+    try {
+      await gw.createTask(contactId, { ...task, dueAt: new Date(Date.now() + 86_400_000) });
+    } catch (err) {
+      deps.logger.warn({ err, customerId: c.key.customerId }, 'could not create the failed-payment task');
+    }
+  }
+  await markPushed(deps.db, c, token, properties);
+  await settleCustomerEvents(deps.db, c.key, c.version, 'synced', null);
+}
+
+async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {
+  const message = r && !r.ok ? r.message : 'HubSpot returned no result for this contact';
+  if (r && !r.ok && !r.permanent) {
+    await markRetry(deps.db, c, token, message);
+    return;
+  }
+  const category = r && !r.ok ? r.category : null;
+  await addDeadLetter(deps.db, c, gw.portalId, message, category);
+  await settle(deps.db, c, token, 'failed', message);
+  deps.logger.warn({ customerId: c.key.customerId, portalId: gw.portalId, category }, 'HubSpot refused the contact write');
+}
