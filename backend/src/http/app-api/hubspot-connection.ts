@@ -1,0 +1,53 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { modeOf, tenantOf } from './auth';
+import type { AppApiDeps } from './services';
+import { markAllForPush } from '../../adapters/store/sync-store';
+import { sendError } from '../respond';
+
+/** GET /hubspot/authorize-url?mode=&state= */
+export function getAuthorizeUrl(deps: AppApiDeps) {
+  return async (req: Request, res: Response) => {
+    if (!modeOf(req, res)) return;
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
+    if (!state || state.length > 512) return sendError(res, 400, 'bad_request', 'state is required');
+    const url = deps.installs.authorizeUrl(state);
+    if (!url) return sendError(res, 503, 'not_connected', 'HubSpot OAuth is not configured on this backend');
+    res.json({ url });
+  };
+}
+
+const connectBody = z.object({
+  mode: z.enum(['test', 'live']),
+  code: z.string().min(1).max(2048),
+  state: z.string().max(512).optional(),
+  verifier: z.string().max(512).optional(),
+});
+
+/** POST /hubspot/connect — exchanges the OAuth code for tokens and queues every known customer for a write. */
+export function postConnect(deps: AppApiDeps) {
+  return async (req: Request, res: Response) => {
+    const body = connectBody.safeParse(req.body);
+    if (!body.success) return sendError(res, 400, 'bad_request', 'mode and code are required');
+    const account = tenantOf(res).accountKey;
+    const livemode = body.data.mode === 'live';
+    try {
+      const connection = await deps.installs.connect(account, livemode, body.data.code);
+      await markAllForPush(deps.db, account, livemode);
+      deps.wakePusher();
+      res.json({ connection });
+    } catch (err) {
+      sendError(res, 502, 'hubspot_error', `HubSpot did not accept the authorization: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+}
+
+/** DELETE /hubspot/connection?mode= — stops writes and deletes the tokens. */
+export function deleteConnection(deps: AppApiDeps) {
+  return async (req: Request, res: Response) => {
+    const mode = modeOf(req, res);
+    if (!mode) return;
+    const disconnected = await deps.installs.disconnect(tenantOf(res).accountKey, mode === 'live');
+    res.json({ disconnected });
+  };
+}

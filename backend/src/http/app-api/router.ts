@@ -1,0 +1,52 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { appAuth, appCors, modeOf, tenantOf, type AppAuthOptions } from './auth';
+import type { AppApiDeps } from './services';
+import { getSettings, putSettings } from './settings';
+import { deleteConnection, getAuthorizeUrl, postConnect } from './hubspot-connection';
+import { getActivity, postReplay } from './activity';
+import { getCustomer, postCustomerSync } from './customers';
+import { sendError } from '../respond';
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** The Stripe App's API (mount at APP_API_PREFIX): CORS for the null-origin iframe, signature on every call. */
+export function appApiRouter(deps: AppApiDeps, auth: AppAuthOptions): Router {
+  const r = Router();
+  const wrap = (h: Handler) => (req: Request, res: Response, next: NextFunction) => h(req, res).catch(next);
+  r.use(appCors);
+  r.use(express.json({ limit: '256kb' }));
+  r.use(appAuth(auth));
+  r.get('/settings', wrap(getSettings(deps)));
+  r.put('/settings', wrap(putSettings(deps)));
+  r.get('/hubspot/authorize-url', wrap(getAuthorizeUrl(deps)));
+  r.post('/hubspot/connect', wrap(postConnect(deps)));
+  r.delete('/hubspot/connection', wrap(deleteConnection(deps)));
+  r.get('/activity', wrap(getActivity(deps)));
+  r.post('/dead-letters/replay', wrap(postReplay(deps)));
+  r.get('/customers/:id', wrap(getCustomer(deps)));
+  r.post('/customers/:id/sync', wrap(postCustomerSync(deps)));
+  r.get('/backfill', wrap(backfillHandler(deps, 'progress')));
+  r.post('/backfill', wrap(backfillHandler(deps, 'start')));
+  r.post('/backfill/cancel', wrap(backfillHandler(deps, 'cancel')));
+  r.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `No route ${req.method} ${req.path}`));
+  // Malformed JSON and anything unexpected: a JSON error, never an HTML page.
+  r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    const e = err as { type?: string; status?: number };
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'malformed_json', 'The body is not valid JSON');
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', 'The body is too large');
+    sendError(res, 500, 'internal', 'Something went wrong on our side');
+  });
+  return r;
+}
+
+function backfillHandler(deps: AppApiDeps, action: 'progress' | 'start' | 'cancel'): Handler {
+  return async (req, res) => {
+    const mode = modeOf(req, res);
+    if (!mode) return;
+    if (!deps.backfill) return sendError(res, 404, 'not_found', 'Backfill is not available on this backend');
+    const account = tenantOf(res).accountKey;
+    const backfill = await deps.backfill[action](account, mode === 'live');
+    res.json({ backfill });
+  };
+}
