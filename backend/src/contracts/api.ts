@@ -215,7 +215,7 @@ export interface CardRequest {
 }
 
 export type CardResponse =
-  | { state: 'linked'; customers: CustomerStatus[] }
+  | { state: 'linked'; customers: CustomerStatus[]; /** Set when a refresh could not reach Stripe. */ warning?: string }
   | { state: 'not_linked'; reason: 'no_install' | 'no_customer'; message: string };
 
 export type { SyncEventType };

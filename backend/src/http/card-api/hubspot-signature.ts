@@ -1,0 +1,56 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * HubSpot request signature v3: base64(HMAC-SHA256(client secret, method + URI + raw body + timestamp)), with
+ * `X-HubSpot-Request-Timestamp` in ms and a 5-minute window. HubSpot signs the URI with these characters
+ * decoded: : / ? @ ! $ ' ( ) * , ;  — we decode the same ones before hashing. Compared in constant time.
+ */
+export type SignatureCheck = 'ok' | 'missing' | 'stale' | 'invalid';
+
+const DECODED: Record<string, string> = {
+  '%3A': ':',
+  '%2F': '/',
+  '%3F': '?',
+  '%40': '@',
+  '%21': '!',
+  '%24': '$',
+  '%27': "'",
+  '%28': '(',
+  '%29': ')',
+  '%2A': '*',
+  '%2C': ',',
+  '%3B': ';',
+};
+
+export function signableUri(url: string): string {
+  return url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (m) => DECODED[m.toUpperCase()]);
+}
+
+export function signV3(secret: string, method: string, url: string, rawBody: string, timestamp: string): string {
+  return createHmac('sha256', secret)
+    .update(`${method.toUpperCase()}${signableUri(url)}${rawBody}${timestamp}`, 'utf8')
+    .digest('base64');
+}
+
+export function verifyV3(input: {
+  secret: string;
+  method: string;
+  /** The full URL as HubSpot called it (scheme, host, path and query). */
+  url: string;
+  rawBody: string;
+  signature: string | undefined;
+  timestamp: string | undefined;
+  nowMs?: number;
+  maxAgeMs?: number;
+}): SignatureCheck {
+  const { signature, timestamp } = input;
+  if (!signature || !timestamp) return 'missing';
+  if (!/^\d{10,16}$/.test(timestamp)) return 'invalid';
+  const age = (input.nowMs ?? Date.now()) - Number(timestamp);
+  if (Math.abs(age) > (input.maxAgeMs ?? 300_000)) return 'stale';
+  const expected = Buffer.from(signV3(input.secret, input.method, input.url, input.rawBody, timestamp), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  // Equal lengths first (timingSafeEqual needs them); the length of a base64 SHA-256 is public anyway.
+  if (given.length !== expected.length) return 'invalid';
+  return timingSafeEqual(given, expected) ? 'ok' : 'invalid';
+}

@@ -1,0 +1,130 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Db } from '../../adapters/store/db';
+import { customerStatus } from '../../adapters/store/sync-store';
+import type { CardResponse, CustomerStatus } from '../../contracts/api';
+import { sendError } from '../respond';
+import { verifyV3 } from './hubspot-signature';
+
+export interface CardApiDeps {
+  db: Db;
+  /** The HubSpot app's client secret: HubSpot signs card requests with it. Without it the card API answers 503. */
+  clientSecret: string | undefined;
+  /** Our public base URL (e.g. https://sync.example.com): the URL HubSpot signed is rebuilt from it behind a proxy. */
+  publicUrl?: string;
+  /** Reads the customer's live state from Stripe into the read model (throws when Stripe is slow or down). */
+  refresh?(account: string, livemode: boolean, customerId: string, signal: AbortSignal): Promise<void>;
+  refreshTimeoutMs?: number;
+}
+
+const cardBody = z.object({ portalId: z.coerce.number().int().positive(), contactId: z.coerce.string().regex(/^\d{1,20}$/) });
+
+interface Linked {
+  account_key: string;
+  livemode: boolean;
+  customer_id: string;
+}
+
+/** The HubSpot card's API (mount at CARD_API_PREFIX). */
+export function cardApiRouter(deps: CardApiDeps): Router {
+  const r = Router();
+  r.use(express.raw({ type: '*/*', limit: '64kb' }));
+  r.use((req: Request, res: Response, next: NextFunction) => {
+    if (!deps.clientSecret) return sendError(res, 503, 'internal', 'The HubSpot card API is not configured (HUBSPOT_CLIENT_SECRET)');
+    const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const base = deps.publicUrl ? deps.publicUrl.replace(/\/$/, '') : `${req.protocol}://${req.get('host')}`;
+    const check = verifyV3({
+      secret: deps.clientSecret,
+      method: req.method,
+      url: `${base}${req.originalUrl}`,
+      rawBody,
+      signature: req.header('x-hubspot-signature-v3'),
+      timestamp: req.header('x-hubspot-request-timestamp'),
+    });
+    if (check !== 'ok') {
+      const code = check === 'missing' ? 'missing_signature' : check === 'stale' ? 'stale_signature' : 'invalid_signature';
+      return sendError(res, 401, code, `HubSpot request signature: ${check}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody);
+    } catch {
+      return sendError(res, 400, 'malformed_json', 'The body is not valid JSON');
+    }
+    const body = cardBody.safeParse(parsed);
+    if (!body.success) return sendError(res, 400, 'bad_request', 'portalId and contactId are required');
+    // HubSpot appends the calling portal to the URL it signs: the body may not name another portal.
+    const signedPortal = req.query.portalId;
+    if (signedPortal !== undefined && String(signedPortal) !== String(body.data.portalId)) {
+      return sendError(res, 403, 'forbidden', 'portalId does not match the calling portal');
+    }
+    res.locals.card = body.data;
+    next();
+  });
+
+  const handle = (refresh: boolean) => async (req: Request, res: Response) => {
+    const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
+    const installed = await deps.db.query('SELECT 1 FROM hubspot_installs WHERE portal_id = $1 AND disconnected_at IS NULL LIMIT 1', [
+      portalId,
+    ]);
+    const { rows: links } = await deps.db.query<Linked>(
+      `SELECT account_key, livemode, customer_id FROM contact_links WHERE portal_id = $1 AND contact_id = $2
+        ORDER BY livemode DESC, linked_at`,
+      [portalId, contactId],
+    );
+    if (installed.rows.length === 0 && links.length === 0) {
+      return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
+    }
+    if (links.length === 0) {
+      return res.json({ state: 'not_linked', reason: 'no_customer', message: 'No Stripe customer is linked to this contact. Customers are linked by their Stripe customer id or email when they pay.' } satisfies CardResponse);
+    }
+    let warning: string | undefined;
+    if (refresh) warning = await refreshAll(deps, links);
+    const customers: CustomerStatus[] = [];
+    for (const l of links) {
+      const s = await customerStatus(deps.db, { account: l.account_key, livemode: l.livemode, customerId: l.customer_id });
+      if (s) customers.push(s);
+    }
+    res.json({ state: 'linked', customers, ...(warning ? { warning } : {}) } satisfies CardResponse);
+  };
+  const wrap = (h: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) =>
+    h(req, res).catch(next);
+  r.post('/status', wrap(handle(false)));
+  r.post('/refresh', wrap(handle(true)));
+  r.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `No route ${req.method} ${req.path}`));
+  r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    const e = err as { type?: string };
+    if (e.type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', 'The body is too large');
+    sendError(res, 500, 'internal', 'Something went wrong on our side');
+  });
+  return r;
+}
+
+/** Refreshes every linked customer from Stripe within our own deadline (HubSpot gives up after 15 s). */
+async function refreshAll(deps: CardApiDeps, links: Linked[]): Promise<string | undefined> {
+  if (!deps.refresh) return 'Live refresh from Stripe is not configured (STRIPE_API_KEY); showing the last synced state.';
+  const controller = new AbortController();
+  const timeoutMs = deps.refreshTimeoutMs ?? 8000;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new Error('timeout'));
+    }, timeoutMs);
+  });
+  try {
+    await Promise.race([
+      Promise.all(links.map((l) => deps.refresh!(l.account_key, l.livemode, l.customer_id, controller.signal))),
+      deadline,
+    ]);
+    return undefined;
+  } catch (err) {
+    const timedOut = err instanceof Error && err.message === 'timeout';
+    return timedOut
+      ? `Stripe did not answer within ${Math.round(timeoutMs / 1000)} s; showing the last synced state.`
+      : 'Stripe could not be reached; showing the last synced state.';
+  } finally {
+    clearTimeout(timer);
+  }
+}
