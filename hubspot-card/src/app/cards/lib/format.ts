@@ -1,0 +1,90 @@
+import { formatMoney, type CustomerStatus, type PaymentStatusValue, type SubscriptionStatusValue } from './contracts';
+
+/** Pure display helpers: labels, tag variants, dates and money for the card. */
+
+export type TagVariant = 'danger' | 'warning' | 'info' | 'success' | 'default';
+
+export const SUBSCRIPTION_STATUS_VIEW: Record<SubscriptionStatusValue, { label: string; variant: TagVariant }> = {
+  active: { label: 'Active', variant: 'success' },
+  trialing: { label: 'Trialing', variant: 'info' },
+  past_due: { label: 'Past due', variant: 'warning' },
+  unpaid: { label: 'Unpaid', variant: 'danger' },
+  canceled: { label: 'Canceled', variant: 'default' },
+  incomplete: { label: 'Incomplete', variant: 'warning' },
+  incomplete_expired: { label: 'Incomplete (expired)', variant: 'default' },
+  paused: { label: 'Paused', variant: 'default' },
+  none: { label: 'No subscription', variant: 'default' },
+};
+
+export const PAYMENT_STATUS_VIEW: Record<PaymentStatusValue, { label: string; variant: TagVariant }> = {
+  succeeded: { label: 'Succeeded', variant: 'success' },
+  failed: { label: 'Failed', variant: 'danger' },
+  refunded: { label: 'Refunded', variant: 'warning' },
+};
+
+/** Locale and time zone of the HubSpot user and portal; dates show in the portal's zone. */
+export interface DisplayPrefs {
+  locale: string;
+  timeZone: string;
+}
+
+export const DEFAULT_PREFS: DisplayPrefs = { locale: 'en-US', timeZone: 'UTC' };
+
+/** HubSpot gives locales like `en-us`; Intl wants a valid tag and zone, so fall back rather than throw. */
+export function displayPrefs(locale: string | undefined, timeZone: string | undefined): DisplayPrefs {
+  return { locale: validLocale(locale), timeZone: validTimeZone(timeZone) };
+}
+
+function validLocale(locale: string | undefined): string {
+  if (!locale) return DEFAULT_PREFS.locale;
+  try {
+    return Intl.getCanonicalLocales(locale)[0] ?? DEFAULT_PREFS.locale;
+  } catch {
+    return DEFAULT_PREFS.locale;
+  }
+}
+
+function validTimeZone(timeZone: string | undefined): string {
+  if (!timeZone) return DEFAULT_PREFS.timeZone;
+  try {
+    new Intl.DateTimeFormat(DEFAULT_PREFS.locale, { timeZone });
+    return timeZone;
+  } catch {
+    return DEFAULT_PREFS.timeZone;
+  }
+}
+
+/** A unix-seconds timestamp as a date, e.g. "Mar 3, 2026". */
+export function formatDate(unixSeconds: number, prefs: DisplayPrefs): string {
+  return new Intl.DateTimeFormat(prefs.locale, { dateStyle: 'medium', timeZone: prefs.timeZone }).format(new Date(unixSeconds * 1000));
+}
+
+/** An ISO timestamp as date and time, e.g. "Mar 3, 2026, 10:15 AM". */
+export function formatDateTime(iso: string, prefs: DisplayPrefs): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(prefs.locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: prefs.timeZone }).format(date);
+}
+
+/** The currency the customer's totals are in: the customer's, else the subscription's, else the last payment's. */
+export function customerCurrency(customer: CustomerStatus): string | null {
+  return customer.currency ?? customer.subscription?.currency ?? customer.lastPayment?.currency ?? null;
+}
+
+/**
+ * Money in minor units through the shared formatter; "—" when no currency is known (nothing was ever charged) or
+ * the backend sent something that is not a currency code (a bad value must not take the whole card down).
+ */
+export function money(minor: number, currency: string | null, prefs: DisplayPrefs): string {
+  if (!currency) return '—';
+  try {
+    return formatMoney(minor, currency, prefs.locale);
+  } catch {
+    return '—';
+  }
+}
+
+/** What to call a customer: its name, else its email, else its id. */
+export function customerLabel(customer: CustomerStatus): string {
+  return customer.name || customer.email || customer.customerId;
+}
