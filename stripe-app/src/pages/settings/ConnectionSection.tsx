@@ -1,0 +1,60 @@
+import { Badge, Banner, Box, Button, Inline } from '@stripe/ui-extension-sdk/ui';
+import type { Mode } from '../../data/contracts';
+import { formatTime } from '../../format';
+import type { ConnectionModel } from './useHubSpotConnection';
+
+/** Which HubSpot portal this mode writes to; connect (OAuth) or disconnect. */
+export function ConnectionSection({ model, mode }: { model: ConnectionModel; mode: Mode }) {
+  const { connection, phase } = model;
+  return (
+    <Box css={{ stack: 'y', gap: 'small' }}>
+      <Box css={{ font: 'heading' }}>HubSpot connection</Box>
+      {model.error ? <Banner type="critical" title="HubSpot connection" description={model.error} /> : null}
+      {model.notice ? <Banner type="default" title="HubSpot connection" description={model.notice} /> : null}
+      {phase === 'completing' ? (
+        <Box>Finishing the HubSpot connection…</Box>
+      ) : connection ? (
+        <Box css={{ stack: 'y', gap: 'small' }}>
+          <Inline>
+            <Badge type="positive">Connected</Badge>
+          </Inline>
+          <Box>
+            {`Portal ${connection.portalId}${connection.hubDomain ? ` (${connection.hubDomain})` : ''}, connected ${formatTime(connection.connectedAt)}${connection.kind === 'private_app' ? ' with a private app token' : ''}.`}
+          </Box>
+          {connection.kind === 'oauth' ? (
+            <Box>
+              <Button type="destructive" onPress={model.disconnect} pending={phase === 'disconnecting'}>
+                Disconnect HubSpot
+              </Button>
+            </Box>
+          ) : null}
+        </Box>
+      ) : (
+        <Box css={{ stack: 'y', gap: 'small' }}>
+          <Inline>
+            <Badge type="neutral">Not connected</Badge>
+          </Inline>
+          <Box>{`No HubSpot portal is connected for ${mode} mode. Payments are recorded here but not written to HubSpot until you connect one.`}</Box>
+          {model.authorizeUrl ? (
+            <Box css={{ stack: 'y', gap: 'xsmall' }}>
+              <Box>
+                <Button type="primary" href={model.authorizeUrl} target="_blank">
+                  Continue to HubSpot
+                </Button>
+              </Box>
+              <Box css={{ font: 'caption', color: 'secondary' }}>
+                Choose the portal in HubSpot; you come back here when it is done.
+              </Box>
+            </Box>
+          ) : (
+            <Box>
+              <Button type="primary" onPress={model.connect} pending={phase === 'preparing'}>
+                Connect HubSpot
+              </Button>
+            </Box>
+          )}
+        </Box>
+      )}
+    </Box>
+  );
+}

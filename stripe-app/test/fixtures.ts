@@ -1,0 +1,134 @@
+import { getMockContextProps } from '@stripe/ui-extension-sdk/testing';
+import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
+import {
+  defaultSettings,
+  type ActivityResponse,
+  type BackfillProgress,
+  type CustomerSyncResponse,
+  type GetSettingsResponse,
+  type HubSpotConnection,
+  type Mode,
+} from '../src/data/contracts';
+import { BACKEND_ORIGIN } from './fakeBackend';
+
+export const USER_ID = 'usr_test_1';
+export const ACCOUNT_ID = 'acct_test_1';
+
+/** Context props of a view in the given mode, with the manifest's BACKEND_URL pointing at the fake. */
+export function viewProps(
+  opts: {
+    mode?: Mode;
+    objectId?: string;
+    oauthContext?: ExtensionContextValue['oauthContext'];
+    backendUrl?: string | null;
+  } = {},
+): ExtensionContextValue {
+  const props = getMockContextProps({
+    userContext: { id: USER_ID, account: { id: ACCOUNT_ID } },
+    environment: {
+      mode: opts.mode ?? 'test',
+      viewportID: 'test',
+      objectContext: opts.objectId ? { id: opts.objectId, object: 'customer' } : undefined,
+      constants: opts.backendUrl === null ? {} : { BACKEND_URL: opts.backendUrl ?? BACKEND_ORIGIN },
+    },
+  });
+  return opts.oauthContext ? { ...props, oauthContext: opts.oauthContext } : props;
+}
+
+export const CONNECTION: HubSpotConnection = {
+  portalId: 424242,
+  hubDomain: 'acme.hubspot.com',
+  connectedAt: '2024-05-01T10:00:00.000Z',
+  kind: 'oauth',
+};
+
+export function settingsResponse(over: Partial<GetSettingsResponse> = {}): GetSettingsResponse {
+  return { mode: 'test', settings: defaultSettings(), connection: CONNECTION, isDefault: false, ...over };
+}
+
+export function backfill(over: Partial<BackfillProgress> = {}): BackfillProgress {
+  return {
+    id: 'bf_1',
+    status: 'running',
+    phase: 'customers',
+    done: 250,
+    total: 1000,
+    percent: 25,
+    etaSeconds: 120,
+    startedAt: '2024-05-01T10:00:00.000Z',
+    finishedAt: null,
+    error: null,
+    ...over,
+  };
+}
+
+export function activityResponse(over: Partial<ActivityResponse> = {}): ActivityResponse {
+  return {
+    mode: 'test',
+    counts24h: { synced: 12, skipped: 3, failed: 2, ignored: 5, pending: 1 },
+    events: [
+      {
+        id: 'evt_synced',
+        type: 'invoice.paid',
+        created: 1714557600,
+        receivedAt: '2024-05-01T10:00:01.000Z',
+        outcome: 'synced',
+        reason: null,
+        customerId: 'cus_A',
+      },
+      {
+        id: 'evt_skipped',
+        type: 'customer.created',
+        created: 1714557700,
+        receivedAt: '2024-05-01T10:01:41.000Z',
+        outcome: 'skipped',
+        reason: 'Customer has no email address',
+        customerId: 'cus_B',
+      },
+      {
+        id: 'evt_failed',
+        type: 'charge.succeeded',
+        created: 1714557800,
+        receivedAt: '2024-05-01T10:03:21.000Z',
+        outcome: 'failed',
+        reason: 'Property "stripe_mrr" does not exist',
+        customerId: 'cus_C',
+      },
+    ],
+    deadLetters: [
+      {
+        id: 'dl_1',
+        customerId: 'cus_C',
+        eventId: 'evt_failed',
+        message: 'Property "stripe_mrr" does not exist',
+        createdAt: '2024-05-01T10:03:25.000Z',
+        attempts: 5,
+      },
+      {
+        id: 'dl_2',
+        customerId: 'cus_D',
+        eventId: 'evt_other',
+        message: 'Contact was merged',
+        createdAt: '2024-05-01T10:04:00.000Z',
+        attempts: 3,
+      },
+    ],
+    ...over,
+  };
+}
+
+export function customerResponse(over: Partial<CustomerSyncResponse> = {}): CustomerSyncResponse {
+  return {
+    mode: 'test',
+    customerId: 'cus_A',
+    state: 'synced',
+    reason: null,
+    contact: { id: '901', portalId: 424242, url: 'https://app.hubspot.com/contacts/424242/record/0-1/901' },
+    status: null,
+    syncedFields: [
+      { key: 'subscriptionStatus', property: 'stripe_subscription_status', value: 'active' },
+      { key: 'mrr', property: 'stripe_mrr', value: '49.00' },
+    ],
+    ...over,
+  };
+}
