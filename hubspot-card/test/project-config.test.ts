@@ -1,0 +1,150 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { BACKEND_URL, cardEndpointUrl } from '../src/app/cards/config';
+
+/**
+ * The HubSpot developer project (platform 2025.2) in the shape `hs project upload` takes: hsproject.json, then one
+ * *-hsmeta.json per component under src/app/<feature>/, following HubSpot's published examples
+ * (shared/specs/hubspot-project-2025.2).
+ */
+
+const PROJECT = join(__dirname, '..');
+const STRIPE_APP_ID = 'com.stripe-hubspot-sync.app';
+const LEAST_PRIVILEGE_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'];
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? (name === 'node_modules' ? [] : walk(path)) : [path];
+  });
+}
+
+const project = readJson(join(PROJECT, 'hsproject.json'));
+const srcDir = join(PROJECT, project.srcDir as string);
+const components = walk(join(srcDir, 'app'))
+  .filter((path) => path.endsWith('-hsmeta.json'))
+  .map((path) => ({ path: relative(join(srcDir, 'app'), path).split(sep), json: readJson(path) }));
+const byType = (type: string) => components.filter((c) => c.json.type === type).map((c) => c.json);
+const [app] = byType('app');
+const [card] = byType('card');
+const [webhooks] = byType('webhooks');
+
+const isHttpsUrl = (url: unknown) => typeof url === 'string' && /^https:\/\/[^/\s]+/.test(url) && !/localhost|127\.0\.0\.1/.test(url);
+const isPinned = (version: unknown) => typeof version === 'string' && /^\d+\.\d+\.\d+$/.test(version);
+
+describe('hsproject.json', () => {
+  it('names the project, its src dir and platform 2025.2', () => {
+    expect(project).toEqual({ name: expect.any(String), srcDir: 'src', platformVersion: '2025.2' });
+    expect(project.name.trim()).not.toBe('');
+    expect(existsSync(srcDir)).toBe(true);
+  });
+});
+
+describe('components', () => {
+  it('are one app, one card and one webhooks component, each at the root of its folder', () => {
+    expect(components.map((c) => [c.path.join('/'), c.json.type]).sort()).toEqual([
+      ['app-hsmeta.json', 'app'],
+      ['cards/StripePaymentCard-hsmeta.json', 'card'],
+      ['webhooks/webhooks-hsmeta.json', 'webhooks'],
+    ]);
+  });
+
+  it('have distinct uids HubSpot accepts', () => {
+    const uids = components.map((c) => c.json.uid as string);
+    expect(new Set(uids).size).toBe(uids.length);
+    for (const uid of uids) expect(uid).toMatch(/^[A-Za-z0-9_.-]{1,64}$/);
+    for (const c of components) expect(Object.keys(c.json).sort()).toEqual(['config', 'type', 'uid']);
+  });
+});
+
+describe('app-hsmeta.json', () => {
+  const config = app?.config as Json;
+
+  it('is a marketplace OAuth app with a name and description', () => {
+    expect(config.distribution).toBe('marketplace');
+    expect(config.auth.type).toBe('oauth');
+    expect(config.name).toMatch(/^\S(.{0,198}\S)?$/);
+    expect(config.description.length).toBeGreaterThan(0);
+    expect(config.description.length).toBeLessThanOrEqual(8192);
+  });
+
+  it('asks for exactly the least-privilege scopes, nothing optional', () => {
+    expect([...config.auth.requiredScopes].sort()).toEqual(LEAST_PRIVILEGE_SCOPES);
+    expect(config.auth.optionalScopes).toEqual([]);
+    expect(config.auth.conditionallyRequiredScopes).toEqual([]);
+  });
+
+  it("redirects OAuth to the Stripe App's live and test Dashboard pages over HTTPS", () => {
+    const urls = config.auth.redirectUrls as string[];
+    expect([...urls].sort()).toEqual([
+      `https://dashboard.stripe.com/apps-oauth/${STRIPE_APP_ID}`,
+      `https://dashboard.stripe.com/test/apps-oauth/${STRIPE_APP_ID}`,
+    ]);
+    const stripeAppManifest = join(PROJECT, '..', 'stripe-app.json');
+    if (existsSync(stripeAppManifest)) expect(readJson(stripeAppManifest).id).toBe(STRIPE_APP_ID);
+  });
+
+  it('permits fetch to the backend URL the card calls, HTTPS only, and nothing else', () => {
+    const fetchUrls = config.permittedUrls.fetch as string[];
+    expect(fetchUrls).toEqual([BACKEND_URL]);
+    for (const url of fetchUrls) expect(isHttpsUrl(url)).toBe(true);
+    for (const endpoint of ['status', 'refresh'] as const) {
+      expect(fetchUrls.some((allowed) => cardEndpointUrl(endpoint).startsWith(allowed))).toBe(true);
+    }
+    expect(config.permittedUrls.iframe).toEqual([]);
+    expect(config.permittedUrls.img).toEqual([]);
+  });
+
+  it('gives support contacts', () => {
+    expect(config.support.supportEmail).toMatch(/^[^@\s]+@[^@\s]+$/);
+    expect(isHttpsUrl(config.support.documentationUrl)).toBe(true);
+  });
+});
+
+describe('StripePaymentCard-hsmeta.json', () => {
+  const config = card?.config as Json;
+
+  it('is a contact sidebar card', () => {
+    expect(config.name.trim()).not.toBe('');
+    expect(config.location).toBe('crm.record.sidebar');
+    expect(config.objectTypes).toEqual(['contacts']);
+  });
+
+  it('points at an entry file that exists under src/app/cards', () => {
+    expect(config.entrypoint).toMatch(/^\/app\/cards\/[^/]+\.tsx$/);
+    expect(existsSync(join(srcDir, config.entrypoint))).toBe(true);
+  });
+
+  it("has its own package.json with the workspace's dependencies, pinned to the installed versions", () => {
+    const cardPackage = readJson(join(srcDir, 'app', 'cards', 'package.json'));
+    const workspacePackage = readJson(join(PROJECT, 'package.json'));
+    expect(cardPackage.dependencies).toEqual(workspacePackage.dependencies);
+    for (const [name, version] of Object.entries({ ...cardPackage.dependencies, ...cardPackage.devDependencies })) {
+      expect([name, isPinned(version)]).toEqual([name, true]);
+    }
+    for (const name of Object.keys(cardPackage.dependencies)) {
+      const installed = readJson(join(PROJECT, '..', 'node_modules', name, 'package.json')).version;
+      expect([name, cardPackage.dependencies[name]]).toEqual([name, installed]);
+    }
+  });
+});
+
+describe('webhooks-hsmeta.json', () => {
+  const config = webhooks?.config as Json;
+
+  it("delivers to the backend's HubSpot webhook route", () => {
+    expect(config.settings.targetUrl).toBe(`${BACKEND_URL}/webhooks/hubspot`);
+    expect(Number.isInteger(config.settings.maxConcurrentRequests) && config.settings.maxConcurrentRequests > 0).toBe(true);
+  });
+
+  it('subscribes to contact deletion and privacy deletion only, both active', () => {
+    expect(config.subscriptions).toEqual({
+      legacyCrmObjects: [{ subscriptionType: 'contact.deletion', active: true }],
+      hubEvents: [{ subscriptionType: 'contact.privacyDeletion', active: true }],
+    });
+  });
+});
