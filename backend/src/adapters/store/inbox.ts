@@ -1,0 +1,114 @@
+import type Stripe from 'stripe';
+import type { Queryable } from './db';
+import type { StoredEvent } from '../../jobs/types';
+
+/**
+ * The inbox (`stripe_events`): every verified Stripe event, keyed by its id. Written by the webhook's group
+ * commit, read by the queue worker.
+ */
+
+export interface NewInboxEvent {
+  id: string;
+  type: string;
+  accountId: string | null;
+  livemode: boolean;
+  created: number;
+  /** The verified request body: a JSON text (stored as jsonb). */
+  rawPayload: string;
+  status: 'received' | 'ignored';
+  statusReason: string | null;
+}
+
+/**
+ * Inserts the events whose id is not stored yet, all in one statement. Answers the ids that were inserted
+ * (the others already existed). Ids must be unique within `events`.
+ */
+export async function insertEvents(q: Queryable, events: readonly NewInboxEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const { rows } = await q.query<{ id: string }>(
+    `INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
+     SELECT id, type, account_id, livemode, created, payload::jsonb, status, status_reason
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::text[])
+         AS e(id, type, account_id, livemode, created, payload, status, status_reason)
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
+    [
+      events.map((e) => e.id),
+      events.map((e) => e.type),
+      events.map((e) => e.accountId),
+      events.map((e) => e.livemode),
+      events.map((e) => e.created),
+      events.map((e) => e.rawPayload),
+      events.map((e) => e.status),
+      events.map((e) => e.statusReason),
+    ],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+interface EventRow {
+  id: string;
+  type: string;
+  account_id: string | null;
+  livemode: boolean;
+  created: string | number;
+  payload: Stripe.Event | string;
+  received_at: Date | string;
+}
+
+/** The stored events with these ids (missing ids are left out), in the order of `ids`. */
+export async function loadEvents(q: Queryable, ids: readonly string[]): Promise<StoredEvent[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await q.query<EventRow>(
+    `SELECT id, type, account_id, livemode, created, payload, received_at FROM stripe_events WHERE id = ANY($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id, toStoredEvent(r)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+function toStoredEvent(r: EventRow): StoredEvent {
+  return {
+    id: r.id,
+    type: r.type,
+    accountId: r.account_id,
+    livemode: r.livemode,
+    created: Number(r.created),
+    payload: typeof r.payload === 'string' ? (JSON.parse(r.payload) as Stripe.Event) : r.payload,
+    receivedAt: r.received_at instanceof Date ? r.received_at.toISOString() : new Date(r.received_at).toISOString(),
+  };
+}
+
+/** Marks events still `received` as `processed` (the default processor's outcome). Answers how many changed. */
+export async function markProcessed(q: Queryable, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await q.query(
+    `UPDATE stripe_events SET status = 'processed', processed_at = now()
+      WHERE id = ANY($1::text[]) AND status = 'received'`,
+    [ids],
+  );
+  return r.rowCount;
+}
+
+/** Marks events `failed` with a reason, unless a processor already gave them a final status. */
+export async function markFailed(q: Queryable, ids: readonly string[], reason: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await q.query(
+    `UPDATE stripe_events SET status = 'failed', status_reason = $2, processed_at = now()
+      WHERE id = ANY($1::text[]) AND status = 'received'`,
+    [ids, reason.slice(0, 1000)],
+  );
+  return r.rowCount;
+}
+
+export interface InboxCounts {
+  [status: string]: number;
+}
+
+/** Events per status (tests, diagnostics). */
+export async function countByStatus(q: Queryable): Promise<InboxCounts> {
+  const { rows } = await q.query<{ status: string; n: string | number }>(
+    'SELECT status, count(*) AS n FROM stripe_events GROUP BY status',
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -1,0 +1,253 @@
+import { z } from 'zod';
+
+/**
+ * The backend's configuration: every environment variable, parsed once at boot by one zod schema.
+ * A missing or invalid value throws a `ConfigError` naming every bad variable. Secrets have no defaults;
+ * `redactedConfig` is the only form of the config that may be logged.
+ */
+
+export type Mode = 'test' | 'live';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** The URL Stripe and HubSpot reach us at (no trailing slash). */
+  publicUrl?: string;
+  /** postgres://… → a PostgreSQL server; unset → embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  dataDir: string;
+  databasePoolSize: number;
+  stripe: {
+    /** Webhook signing secrets (several during a secret roll); empty → the webhook route answers 503. */
+    webhookSecrets: string[];
+    webhookToleranceSeconds: number;
+    apiKey?: string;
+    apiBaseUrl?: string;
+    appSecret?: string;
+    appId?: string;
+  };
+  hubspot: {
+    accessToken?: string;
+    /** Which modes (test/live Stripe events) the private-app token serves. */
+    privateAppModes: Mode[];
+    clientId?: string;
+    clientSecret?: string;
+    apiBaseUrl: string;
+    rateLimitPer10s: number;
+  };
+  /** 32-byte key for encrypting stored OAuth tokens. */
+  tokenEncryptionKey?: Buffer;
+  queue: {
+    /** A job held longer than this by a worker (e.g. one that crashed) is failed and retried. */
+    expireSeconds: number;
+    retryLimit: number;
+    workerBatchSize: number;
+  };
+  shutdownTimeoutMs: number;
+  recoveryIntervalMinutes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    /** The names of the bad variables. */
+    readonly variables: string[],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalString = z.string().trim().min(1).optional();
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const url = z
+  .string()
+  .trim()
+  .refine((v) => /^https?:\/\/[^\s/]+/.test(v) && URL.canParse(v), 'must be an http(s) URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+const commaList = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(3000, 0, 65_535),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  PUBLIC_URL: url.optional(),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL')
+    .optional(),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .transform(commaList)
+    .refine((list) => list.every((s) => s.startsWith('whsec_') && !/\s/.test(s)), 'each secret must start with whsec_')
+    .optional(),
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS: int(300, 1, 86_400),
+  STRIPE_API_KEY: z
+    .string()
+    .trim()
+    .refine((v) => /^(sk|rk)_(test|live)_/.test(v), 'must be a secret key (sk_… or rk_…)')
+    .optional(),
+  STRIPE_API_BASE_URL: url.optional(),
+  STRIPE_APP_SECRET: z
+    .string()
+    .trim()
+    .refine((v) => v.startsWith('absec_'), 'must be the app signing secret (absec_…)')
+    .optional(),
+  STRIPE_APP_ID: optionalString,
+  HUBSPOT_ACCESS_TOKEN: optionalString,
+  HUBSPOT_PRIVATE_APP_MODES: z
+    .string()
+    .default('test,live')
+    .transform(commaList)
+    .pipe(z.array(z.enum(['test', 'live'])).min(1, 'list test, live or both')),
+  HUBSPOT_CLIENT_ID: optionalString,
+  HUBSPOT_CLIENT_SECRET: optionalString,
+  HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
+  HUBSPOT_RATE_LIMIT_PER_10S: int(100, 1, 10_000),
+  TOKEN_ENCRYPTION_KEY: z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const key = parseKey(v);
+      if (!key) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 bytes, as 64 hex characters or base64' });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+  QUEUE_EXPIRE_SECONDS: int(60, 1, 3600),
+  QUEUE_RETRY_LIMIT: int(10, 0, 100),
+  WORKER_BATCH_SIZE: int(100, 1, 1000),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
+  RECOVERY_INTERVAL_MINUTES: int(60, 1, 10_080),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+const checkedSchema = envSchema.superRefine((env, ctx) => {
+  if (env.NODE_ENV === 'production' && !env.STRIPE_WEBHOOK_SECRET?.length) {
+    ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when NODE_ENV=production' });
+  }
+  if (!env.HUBSPOT_CLIENT_ID !== !env.HUBSPOT_CLIENT_SECRET) {
+    const missing = env.HUBSPOT_CLIENT_ID ? 'HUBSPOT_CLIENT_SECRET' : 'HUBSPOT_CLIENT_ID';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET go together' });
+  }
+  if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET && !env.TOKEN_ENCRYPTION_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEY'], message: 'is required when HubSpot OAuth is configured' });
+  }
+});
+
+/** The variables `loadConfig` reads (the ones documented in `.env.example`). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
+
+/** Parses the environment. Empty values count as unset. Throws a `ConfigError` naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const name of CONFIG_VARIABLES) {
+    const v = env[name];
+    if (v !== undefined && v.trim() !== '') input[name] = v;
+  }
+  const parsed = checkedSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = new Map<string, string[]>();
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      problems.set(name, [...(problems.get(name) ?? []), issue.message]);
+    }
+    const lines = [...problems].map(([name, msgs]) => `  ${name}: ${msgs.join('; ')}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, [...problems.keys()]);
+  }
+  return toConfig(parsed.data);
+}
+
+function toConfig(e: Env): Config {
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: e.PUBLIC_URL,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    stripe: {
+      webhookSecrets: e.STRIPE_WEBHOOK_SECRET ?? [],
+      webhookToleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+      apiKey: e.STRIPE_API_KEY,
+      apiBaseUrl: e.STRIPE_API_BASE_URL,
+      appSecret: e.STRIPE_APP_SECRET,
+      appId: e.STRIPE_APP_ID,
+    },
+    hubspot: {
+      accessToken: e.HUBSPOT_ACCESS_TOKEN,
+      privateAppModes: e.HUBSPOT_PRIVATE_APP_MODES,
+      clientId: e.HUBSPOT_CLIENT_ID,
+      clientSecret: e.HUBSPOT_CLIENT_SECRET,
+      apiBaseUrl: e.HUBSPOT_API_BASE_URL,
+      rateLimitPer10s: e.HUBSPOT_RATE_LIMIT_PER_10S,
+    },
+    tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
+    queue: {
+      expireSeconds: e.QUEUE_EXPIRE_SECONDS,
+      retryLimit: e.QUEUE_RETRY_LIMIT,
+      workerBatchSize: e.WORKER_BATCH_SIZE,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    recoveryIntervalMinutes: e.RECOVERY_INTERVAL_MINUTES,
+  };
+}
+
+function parseKey(v: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) {
+    const b = Buffer.from(v, 'base64');
+    if (b.length === 32) return b;
+  }
+  return undefined;
+}
+
+const SET = '[set]';
+
+/** The config with every secret replaced by `[set]` (or left undefined), and credentials removed from URLs: safe to log. */
+export function redactedConfig(config: Config): Record<string, unknown> {
+  const mark = (v: unknown) => (v === undefined ? undefined : SET);
+  return withoutUndefined({
+    ...config,
+    databaseUrl: config.databaseUrl ? redactUrl(config.databaseUrl) : undefined,
+    stripe: {
+      ...config.stripe,
+      webhookSecrets: config.stripe.webhookSecrets.map(() => SET),
+      apiKey: mark(config.stripe.apiKey),
+      appSecret: mark(config.stripe.appSecret),
+    },
+    hubspot: {
+      ...config.hubspot,
+      accessToken: mark(config.hubspot.accessToken),
+      clientSecret: mark(config.hubspot.clientSecret),
+    },
+    tokenEncryptionKey: mark(config.tokenEncryptionKey),
+  });
+}
+
+function withoutUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function redactUrl(raw: string): string {
+  const u = new URL(raw);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

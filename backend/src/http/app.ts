@@ -1,0 +1,46 @@
+import express, { type Application } from 'express';
+import type { Queryable } from '../adapters/store/db';
+import type { Ingestor } from '../ingest/ingestor';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { errorHandler, notFound } from './errors';
+import { healthzRouter, type Health } from './healthz';
+import { metricsRouter } from './metrics';
+import { stripeWebhookRouter } from './webhook-stripe';
+
+export interface AppDeps {
+  db: Queryable;
+  ingestor: Ingestor;
+  health: Health;
+  metrics: Metrics;
+  logger: Logger;
+  webhookSecrets: readonly string[];
+  webhookToleranceSeconds: number;
+}
+
+/**
+ * The Express app with the core routes. Other routers are added after this and before `finishApp`, which
+ * installs the 404 and error handlers. No global body parser: each router parses its own bodies.
+ */
+export function createApp(deps: AppDeps): Application {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(healthzRouter(deps.health, deps.db));
+  app.use(metricsRouter(deps.metrics));
+  app.use(
+    stripeWebhookRouter({
+      ingestor: deps.ingestor,
+      secrets: deps.webhookSecrets,
+      toleranceSeconds: deps.webhookToleranceSeconds,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    }),
+  );
+  return app;
+}
+
+export function finishApp(app: Application, logger: Logger): void {
+  app.use(notFound);
+  app.use(errorHandler(logger));
+}

@@ -1,0 +1,92 @@
+import Stripe from 'stripe';
+
+/** A Stripe event whose signature checked out, with the fields the inbox keeps. */
+export interface VerifiedEvent {
+  id: string;
+  type: string;
+  accountId: string | null;
+  livemode: boolean;
+  created: number;
+  /** The request body exactly as signed (a JSON text). */
+  raw: string;
+}
+
+export type RejectCode = 'missing_signature' | 'invalid_signature' | 'stale_signature' | 'malformed_json' | 'bad_request';
+
+export type VerifyResult = { ok: true; event: VerifiedEvent } | { ok: false; code: RejectCode; message: string };
+
+/**
+ * Checks a webhook body against each signing secret of the list (several during a secret roll) with the
+ * `stripe` library, then that the body is a Stripe event. A signature that matches but is older than
+ * `toleranceSeconds` is `stale_signature`.
+ */
+export function verifyStripeWebhook(
+  body: Buffer | string,
+  header: string | undefined,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+): VerifyResult {
+  if (!header || header.trim() === '') {
+    return { ok: false, code: 'missing_signature', message: 'The Stripe-Signature header is missing.' };
+  }
+  const raw = typeof body === 'string' ? body : body.toString('utf8');
+  for (const secret of secrets) {
+    let parsed: unknown;
+    try {
+      parsed = Stripe.webhooks.constructEvent(raw, header, secret, toleranceSeconds);
+    } catch (err) {
+      if (err instanceof SyntaxError) {
+        return { ok: false, code: 'malformed_json', message: 'The body is not valid JSON.' };
+      }
+      if (isSignatureError(err)) continue;
+      return { ok: false, code: 'bad_request', message: `The body is not a Stripe webhook event: ${(err as Error).message}` };
+    }
+    return toVerifiedEvent(parsed, raw);
+  }
+  // No secret verified it: tell a stale signature (it matches when the age is not checked) from a wrong one.
+  const signature = Stripe.webhooks.signature;
+  const matchesWhenOld = secrets.some((secret) => {
+    try {
+      return signature?.verifyHeader(raw, header, secret, 0) === true;
+    } catch {
+      return false;
+    }
+  });
+  return matchesWhenOld
+    ? { ok: false, code: 'stale_signature', message: `The signature is older than ${toleranceSeconds} seconds.` }
+    : { ok: false, code: 'invalid_signature', message: 'The signature does not match the body for any signing secret.' };
+}
+
+function isSignatureError(err: unknown): boolean {
+  return err instanceof Stripe.errors.StripeSignatureVerificationError;
+}
+
+function toVerifiedEvent(parsed: unknown, raw: string): VerifyResult {
+  const e = parsed as Record<string, unknown> | null;
+  const problem =
+    typeof e !== 'object' || e === null || Array.isArray(e)
+      ? 'not a JSON object'
+      : typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 255
+        ? 'id is missing'
+        : typeof e.type !== 'string' || e.type.length === 0 || e.type.length > 255
+          ? 'type is missing'
+          : typeof e.created !== 'number' || !Number.isInteger(e.created)
+            ? 'created is missing'
+            : typeof e.livemode !== 'boolean'
+              ? 'livemode is missing'
+              : e.account !== undefined && e.account !== null && typeof e.account !== 'string'
+                ? 'account is not a string'
+                : null;
+  if (problem || !e) return { ok: false, code: 'bad_request', message: `The body is not a Stripe event: ${problem}.` };
+  return {
+    ok: true,
+    event: {
+      id: e.id as string,
+      type: e.type as string,
+      accountId: (e.account as string | undefined) ?? null,
+      livemode: e.livemode as boolean,
+      created: e.created as number,
+      raw,
+    },
+  };
+}

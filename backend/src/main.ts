@@ -1,0 +1,51 @@
+import { ConfigError, loadConfig, redactedConfig, type Config } from './config';
+import { createLogger } from './logger';
+import { startServer } from './server';
+
+/**
+ * `npm start`: parse the configuration (a bad value prints which variable and exits 1), start the server, and
+ * shut down cleanly on SIGTERM/SIGINT (exit 0). A second signal exits at once.
+ */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  logger.info({ config: redactedConfig(config) }, 'starting');
+
+  let server;
+  try {
+    server = await startServer(config, { logger });
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+void main();

@@ -1,0 +1,50 @@
+import type PgBoss from 'pg-boss';
+import type { Db, Queryable } from '../adapters/store/db';
+
+/**
+ * pg-boss's `db` option over our database port. pg-boss calls `executeSql(text, values)`: with values it is one
+ * parameterised statement (`query`); without, it may be a script of several statements (`exec`, which answers
+ * the last statement's rows). Tracks calls in flight so shutdown can wait for them before closing the database
+ * (pg-boss does not await some of its own completions).
+ */
+export interface TrackedBossDb extends PgBoss.Db {
+  /** Resolves when no call is in flight (or after `timeoutMs`). */
+  idle(timeoutMs: number): Promise<void>;
+}
+
+export function bossDb(db: Db): TrackedBossDb {
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    const done = () => inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  };
+  return {
+    executeSql(text, values) {
+      if (values !== undefined) return track(db.query(text, values));
+      return track(execScript(db, text));
+    },
+    async idle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (inFlight.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
+      }
+    },
+  };
+}
+
+async function execScript(db: Db, text: string): Promise<{ rows: unknown[] }> {
+  try {
+    return await db.exec(text);
+  } catch (err) {
+    // A failed `BEGIN; …; COMMIT;` script leaves PGlite's only connection inside an aborted transaction.
+    if (db.kind === 'pglite' && /^\s*BEGIN\b/i.test(text)) await db.exec('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** pg-boss's `db` option over one open transaction: `boss.insert(jobs, { db: txBossDb(tx) })` enqueues inside it. */
+export function txBossDb(tx: Queryable): PgBoss.Db {
+  return { executeSql: (text, values) => tx.query(text, values) };
+}
