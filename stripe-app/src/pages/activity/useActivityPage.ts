@@ -1,0 +1,103 @@
+import { useCallback, useState } from 'react';
+import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
+import type { ReplaySelection } from '../../data/client';
+import type { ActivityResponse, EventOutcome, Mode } from '../../data/contracts';
+import { describeError, toRequestError, type ApiRequestError } from '../../data/errors';
+import { useBackendClient } from '../../data/useBackend';
+import { useRemote } from '../../data/useRemote';
+import { useOAuthCompletion, type OAuthCompletion } from '../shared/useOAuthCompletion';
+
+export const ACTIVITY_LIMIT = 50;
+
+export type OutcomeFilter = EventOutcome | 'all';
+
+export type ReplayBusy = { kind: 'one'; id: string } | { kind: 'all' } | null;
+
+export interface ActivityPageModel {
+  mode: Mode;
+  load:
+    | { status: 'loading' }
+    | { status: 'not_connected' }
+    | { status: 'error'; error: ApiRequestError }
+    | { status: 'ready'; data: ActivityResponse };
+  refreshing: boolean;
+  /** The shown events answer an older filter: the list is loading. */
+  eventsLoading: boolean;
+  reload: () => void;
+  filter: OutcomeFilter;
+  setFilter: (f: OutcomeFilter) => void;
+  replaying: ReplayBusy;
+  replayNotice: string | null;
+  replayError: string | null;
+  replayOne: (id: string) => void;
+  replayAll: () => void;
+  oauth: OAuthCompletion;
+}
+
+type Props = Pick<ExtensionContextValue, 'userContext' | 'environment' | 'oauthContext'>;
+
+/** The drawer's view model: counts, recent events (filterable), dead letters and their replay. */
+export function useActivityPage(props: Props): ActivityPageModel {
+  const client = useBackendClient(props);
+  const [filter, setFilter] = useState<OutcomeFilter>('all');
+  const load = useCallback(
+    () =>
+      client
+        .getActivity({ outcome: filter === 'all' ? undefined : filter, limit: ACTIVITY_LIMIT })
+        .then((activity) => ({ filter, activity })),
+    [client, filter],
+  );
+  // A new filter keeps the counts and dead letters on screen; only the event list waits.
+  const remote = useRemote(load, { keepDataOnChange: true });
+  const [replaying, setReplaying] = useState<ReplayBusy>(null);
+  const [replayNotice, setReplayNotice] = useState<string | null>(null);
+  const [replayError, setReplayError] = useState<string | null>(null);
+  const oauth = useOAuthCompletion(client, props.oauthContext);
+
+  const { reload } = remote;
+  const replay = useCallback(
+    (selection: ReplaySelection, busy: NonNullable<ReplayBusy>) => {
+      setReplaying(busy);
+      setReplayNotice(null);
+      setReplayError(null);
+      client.replayDeadLetters(selection).then(
+        ({ replayed }) => {
+          setReplaying(null);
+          setReplayNotice(
+            replayed === 0
+              ? 'Nothing was replayed: the items were already handled.'
+              : `${replayed} ${replayed === 1 ? 'item was' : 'items were'} queued for another try.`,
+          );
+          reload();
+        },
+        (err: unknown) => {
+          setReplaying(null);
+          setReplayError(`Replay failed: ${describeError(toRequestError(err))}`);
+        },
+      );
+    },
+    [client, reload],
+  );
+
+  const state = remote.state;
+  return {
+    mode: client.context.mode,
+    load:
+      state.status === 'ready'
+        ? { status: 'ready', data: state.data.activity }
+        : state.status === 'error' && state.error.code === 'not_connected'
+          ? { status: 'not_connected' }
+          : state,
+    refreshing: remote.refreshing,
+    eventsLoading: state.status === 'ready' && state.data.filter !== filter,
+    reload,
+    filter,
+    setFilter,
+    replaying,
+    replayNotice,
+    replayError,
+    replayOne: useCallback((id: string) => replay({ ids: [id] }, { kind: 'one', id }), [replay]),
+    replayAll: useCallback(() => replay({ all: true }, { kind: 'all' }), [replay]),
+    oauth,
+  };
+}

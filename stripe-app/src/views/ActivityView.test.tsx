@@ -1,0 +1,172 @@
+jest.mock('@stripe/ui-extension-sdk/utils', () => ({
+  fetchStripeSignature: jest.fn(async () => 't=1700000000,v1=fake-signature'),
+  createOAuthState: jest.fn(async () => ({ state: 'oauth-state-1', challenge: 'pkce-challenge-1' })),
+}));
+
+import { Badge, Banner, Box, Button, Select, Spinner } from '@stripe/ui-extension-sdk/ui';
+import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Reply } from '../../test/fakeBackend';
+import { activityResponse, CONNECTION, viewProps } from '../../test/fixtures';
+import { byText, hasText, renderView, unmountAll } from '../../test/render';
+import { ActivityView } from './ActivityView';
+
+let backend: FakeBackend;
+
+beforeEach(() => {
+  backend = installFakeBackend({ 'GET /activity': ok(activityResponse()) });
+});
+
+afterEach(() => {
+  unmountAll();
+  backend.restore();
+  jest.clearAllMocks();
+});
+
+async function loaded(props = viewProps()) {
+  const view = renderView(<ActivityView {...props} />);
+  await view.settle();
+  return view;
+}
+
+describe('ActivityView', () => {
+  it('shows a spinner while loading', () => {
+    backend.route('GET /activity', () => new Promise<Reply>(() => undefined));
+    const { wrapper } = renderView(<ActivityView {...viewProps()} />);
+    expect(wrapper).toContainComponent(Spinner);
+    expect(wrapper).toContainText('Loading activity…');
+  });
+
+  it('shows the counts of the last 24 hours and the mode', async () => {
+    const { wrapper } = await loaded();
+    expect(backend.calls('GET /activity')[0].query).toEqual({ mode: 'test', limit: '50' });
+    expect(hasText(wrapper, Badge, 'Test mode')).toBe(true);
+    const counts = wrapper.findAll(Box).map((b) => b.text);
+    for (const c of ['12Synced', '3Skipped', '2Failed', '5Ignored', '1Pending']) expect(counts).toContain(c);
+  });
+
+  it('lists recent events with their outcome and the reason or HubSpot’s message', async () => {
+    const { wrapper } = await loaded();
+    expect(wrapper).toContainText('invoice.paid');
+    expect(hasText(wrapper, Badge, 'Synced')).toBe(true);
+    expect(hasText(wrapper, Badge, 'Skipped')).toBe(true);
+    expect(hasText(wrapper, Badge, 'Failed')).toBe(true);
+    expect(hasText(wrapper, Box, 'Skipped: Customer has no email address')).toBe(true);
+    expect(hasText(wrapper, Box, 'HubSpot said: Property "stripe_mrr" does not exist')).toBe(true);
+  });
+
+  it('filters by outcome through the backend', async () => {
+    const { wrapper, settle } = await loaded();
+    backend.route('GET /activity', (req) =>
+      ok(activityResponse({ events: activityResponse().events.filter((e) => e.outcome === req.query.outcome) })),
+    );
+    wrapper.act(() => wrapper.find(Select, { label: 'Show' })!.trigger('onChange', { target: { value: 'failed' } }));
+    expect(wrapper).toContainText('Loading events…');
+    expect(wrapper).toContainText('Needs attention (2)');
+    await settle();
+    expect(wrapper).not.toContainText('Loading events…');
+    expect(backend.calls('GET /activity')[1].query).toEqual({ mode: 'test', outcome: 'failed', limit: '50' });
+    expect(wrapper.find(Select, { label: 'Show' })).toHaveProps({ value: 'failed' });
+    expect(wrapper).toContainText('charge.succeeded');
+    expect(wrapper).not.toContainText('invoice.paid');
+  });
+
+  it('says so when a filter matches nothing', async () => {
+    backend.route('GET /activity', ok(activityResponse({ events: [] })));
+    const { wrapper, settle } = await loaded();
+    expect(wrapper).toContainText('No events received yet in this mode.');
+    wrapper.act(() => wrapper.find(Select, { label: 'Show' })!.trigger('onChange', { target: { value: 'pending' } }));
+    await settle();
+    expect(wrapper).toContainText('No pending events.');
+  });
+
+  it('replays one dead letter, shows it pending, then reloads', async () => {
+    const answer = deferred();
+    backend.route('POST /dead-letters/replay', () => answer.promise);
+    const { wrapper, settle } = await loaded();
+    expect(wrapper).toContainText('Needs attention (2)');
+    expect(wrapper).toContainText('Contact was merged');
+
+    const replayButtons = wrapper.findAll(Button).filter((b) => b.text === 'Replay');
+    expect(replayButtons).toHaveLength(2);
+    wrapper.act(() => replayButtons[1].trigger('onPress'));
+    await settle();
+    const buttons = wrapper.findAll(Button).filter((b) => b.text === 'Replay');
+    expect(buttons[1].prop('pending')).toBe(true);
+    expect(buttons[0].prop('disabled')).toBe(true);
+    expect(backend.calls('POST /dead-letters/replay').map((r) => r.body)).toEqual([{ mode: 'test', ids: ['dl_2'] }]);
+
+    backend.route('GET /activity', ok(activityResponse({ deadLetters: activityResponse().deadLetters.slice(0, 1) })));
+    answer.resolve(ok({ replayed: 1 }));
+    await settle();
+    expect(wrapper.find(Banner, { title: 'Replay' })!.prop('description')).toBe('1 item was queued for another try.');
+    expect(backend.calls('GET /activity')).toHaveLength(2);
+    expect(wrapper).toContainText('Needs attention (1)');
+    expect(wrapper).not.toContainText('Contact was merged');
+  });
+
+  it('replays all dead letters', async () => {
+    backend.route('POST /dead-letters/replay', ok({ replayed: 2 }));
+    const { wrapper, settle } = await loaded();
+    wrapper.act(() => byText(wrapper, Button, 'Replay all').trigger('onPress'));
+    await settle();
+    expect(backend.calls('POST /dead-letters/replay').map((r) => r.body)).toEqual([{ mode: 'test', all: true }]);
+    expect(wrapper.find(Banner, { title: 'Replay' })!.prop('description')).toBe('2 items were queued for another try.');
+  });
+
+  it('keeps the list and explains a failed replay', async () => {
+    backend.route('POST /dead-letters/replay', apiError(409, 'bad_request', 'Already replaying'));
+    const { wrapper, settle } = await loaded();
+    wrapper.act(() => byText(wrapper, Button, 'Replay all').trigger('onPress'));
+    await settle();
+    expect(wrapper.find(Banner, { title: 'Replay' })).toHaveProps({ type: 'critical', description: 'Replay failed: Already replaying' });
+    expect(wrapper).toContainText('Needs attention (2)');
+  });
+
+  it('shows the not-connected state', async () => {
+    backend.route('GET /activity', apiError(409, 'not_connected', 'No HubSpot connection for test mode'));
+    const { wrapper } = await loaded();
+    expect(wrapper.find(Banner, { title: 'HubSpot is not connected' })!.prop('description')).toMatch(/test mode/);
+    expect(wrapper).not.toContainText('Needs attention');
+  });
+
+  it('explains an unreachable backend and retries', async () => {
+    backend.route('GET /activity', 'network-error');
+    const { wrapper, settle } = await loaded();
+    expect(wrapper.find(Banner, { title: 'Activity could not be loaded' })!.prop('description')).toMatch(/can’t be reached/);
+    backend.route('GET /activity', ok(activityResponse()));
+    wrapper.act(() => byText(wrapper, Button, 'Try again').trigger('onPress'));
+    await settle();
+    expect(wrapper).toContainText('Needs attention (2)');
+  });
+
+  it('finishes a HubSpot OAuth that returned to the drawer', async () => {
+    backend.route('POST /hubspot/connect', ok({ connection: CONNECTION }));
+    const { wrapper } = await loaded(viewProps({ oauthContext: { code: 'c1', state: 's1', verifier: 'v1' } }));
+    expect(backend.calls('POST /hubspot/connect').map((r) => r.body)).toEqual([
+      { mode: 'test', code: 'c1', state: 's1', verifier: 'v1' },
+    ]);
+    expect(wrapper.find(Banner, { title: 'HubSpot connected' })!.prop('description')).toMatch(/424242/);
+  });
+});
+
+describe('ActivityView — answers arriving out of order', () => {
+  it('never lets an older filter’s answer replace the newer one', async () => {
+    const { wrapper, settle } = await loaded();
+    const failed = deferred();
+    const pending = deferred();
+    backend.route('GET /activity', (req) => (req.query.outcome === 'failed' ? failed.promise : pending.promise));
+    const select = () => wrapper.find(Select, { label: 'Show' })!;
+    wrapper.act(() => select().trigger('onChange', { target: { value: 'failed' } }));
+    await settle();
+    wrapper.act(() => select().trigger('onChange', { target: { value: 'pending' } }));
+    await settle();
+
+    const pendingEvent = { ...activityResponse().events[0], id: 'evt_pending', type: 'customer.updated', outcome: 'pending' as const };
+    pending.resolve(ok(activityResponse({ events: [pendingEvent] })));
+    await settle();
+    failed.resolve(ok(activityResponse({ events: activityResponse().events.filter((e) => e.outcome === 'failed') })));
+    await settle();
+
+    expect(wrapper).toContainText('customer.updated');
+    expect(wrapper).not.toContainText('charge.succeeded');
+  });
+});

@@ -1,0 +1,79 @@
+import { Banner, Box, Button, ContextView, Divider } from '@stripe/ui-extension-sdk/ui';
+import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
+import { ModeNotice } from '../components/ModeNotice';
+import { LoadError, Loading } from '../components/States';
+import { Counts, DeadLetters, EventRows, OutcomeFilterSelect } from '../pages/activity/ActivitySections';
+import { useActivityPage } from '../pages/activity/useActivityPage';
+import type { OAuthCompletion } from '../pages/shared/useOAuthCompletion';
+
+function OAuthBanner({ oauth }: { oauth: OAuthCompletion }) {
+  switch (oauth.phase) {
+    case 'completing':
+      return <Box>Finishing the HubSpot connection…</Box>;
+    case 'connected':
+      return (
+        <Banner type="default" title="HubSpot connected" description={`HubSpot portal ${oauth.connection.portalId} is connected.`} />
+      );
+    case 'error':
+      return <Banner type="critical" title="HubSpot connection" description={oauth.message} />;
+    default:
+      return null;
+  }
+}
+
+/** Viewport `stripe.dashboard.drawer.default`: what the sync did lately, and what needs a replay. */
+export function ActivityView(props: ExtensionContextValue) {
+  const vm = useActivityPage(props);
+  const { load } = vm;
+  return (
+    <ContextView title="HubSpot sync activity" description="Events received from Stripe and what happened in HubSpot.">
+      <Box css={{ stack: 'y', gap: 'large' }}>
+        <ModeNotice mode={vm.mode} subject="This activity is for" />
+        <OAuthBanner oauth={vm.oauth} />
+        {load.status === 'loading' ? <Loading label="Loading activity…" /> : null}
+        {load.status === 'error' ? (
+          <LoadError title="Activity could not be loaded" error={load.error} onRetry={vm.reload} />
+        ) : null}
+        {load.status === 'not_connected' ? (
+          <Box css={{ stack: 'y', gap: 'small' }}>
+            <Banner
+              title="HubSpot is not connected"
+              description={`Connect a HubSpot portal for ${vm.mode} mode in this app’s settings to start syncing.`}
+            />
+          </Box>
+        ) : null}
+        {load.status === 'ready' ? (
+          <Box css={{ stack: 'y', gap: 'large' }}>
+            <Counts counts={load.data.counts24h} />
+            <Divider />
+            {vm.replayNotice ? <Banner type="default" title="Replay" description={vm.replayNotice} /> : null}
+            {vm.replayError ? <Banner type="critical" title="Replay" description={vm.replayError} /> : null}
+            <DeadLetters
+              items={load.data.deadLetters}
+              replaying={vm.replaying}
+              onReplay={vm.replayOne}
+              onReplayAll={vm.replayAll}
+            />
+            <Divider />
+            <Box css={{ stack: 'y', gap: 'small' }}>
+              <Box css={{ stack: 'x', distribute: 'space-between', alignY: 'bottom' }}>
+                <Box css={{ font: 'heading' }}>Recent events</Box>
+                <Button size="small" onPress={vm.reload} pending={vm.refreshing}>
+                  Refresh
+                </Button>
+              </Box>
+              <OutcomeFilterSelect value={vm.filter} onChange={vm.setFilter} />
+              {vm.eventsLoading ? (
+                <Loading label="Loading events…" />
+              ) : (
+                <EventRows events={load.data.events} filter={vm.filter} />
+              )}
+            </Box>
+          </Box>
+        ) : null}
+      </Box>
+    </ContextView>
+  );
+}
+
+export default ActivityView;
