@@ -15,6 +15,8 @@ import { latest, paymentHistory } from './payment-history';
  *   invoice's. Sums (MRR, open amount, lifetime value, refunds, disputes) only add amounts in that currency.
  * - Last payment: the most recent of succeeded charges (status `refunded` once fully refunded), paid invoices
  *   not represented by a charge, failed invoice attempts and failed charges not tied to an invoice.
+ * - Last failure reason: of the most recent failure, including one an invoice later recovered from (the failed
+ *   charge's message, else the invoice payload's, else "Payment of invoice … failed (attempt n)").
  * - Failed payment count: each invoice's failed attempts, plus failed charges not tied to an invoice.
  * - Open invoices: status `open`; the amount is the sum of `amount_remaining`.
  * - Lifetime value: Σ (amount_captured − amount_refunded) of succeeded charges; total refunded: Σ amount_refunded.
@@ -120,7 +122,7 @@ export function deriveCustomerStatus(input: ObjectRecord[], meta: CustomerViewMe
     at: last.at,
     status: last.status,
   };
-  const lastFailure = latest(history.attempts.filter((a) => a.status === 'failed'));
+  const lastFailure = latest(history.failures);
 
   const open = invoices.filter((i) => i.data.status === 'open');
   const succeeded = charges.filter((c) => c.data.status === 'succeeded' && inCurrency(c.data.currency));

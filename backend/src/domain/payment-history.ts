@@ -27,7 +27,13 @@ export interface PaymentAttempt {
 }
 
 export interface PaymentHistory {
+  /** One entry per payment: its latest outcome (what "last payment" chooses from). */
   attempts: PaymentAttempt[];
+  /**
+   * Every failure we know of, including those of invoices paid later (placed just before the payment that
+   * recovered them): what "last failure reason" chooses from.
+   */
+  failures: PaymentAttempt[];
   failedCount: number;
 }
 
@@ -111,7 +117,7 @@ function chargeStatus(c: ChargeData): PaymentStatusValue | null {
   return fully ? 'refunded' : 'succeeded';
 }
 
-function invoiceFailureReason(inv: Invoice, linked: Charge[]): string {
+function invoiceFailureReason(inv: Invoice, linked: Charge[], attempt: number): string {
   const fromCharge = linked
     .filter((c) => c.data.status === 'failed' && c.data.failureMessage)
     .sort(byCreatedThenId)
@@ -119,8 +125,7 @@ function invoiceFailureReason(inv: Invoice, linked: Charge[]): string {
   if (fromCharge) return fromCharge;
   if (inv.data.failureReason) return inv.data.failureReason;
   const which = inv.data.number ?? inv.objectId;
-  const attempt = inv.data.attemptCount > 0 ? ` (attempt ${inv.data.attemptCount})` : '';
-  return `Payment of invoice ${which} failed${attempt}`;
+  return `Payment of invoice ${which} failed${attempt > 0 ? ` (attempt ${attempt})` : ''}`;
 }
 
 /** Every payment attempt we know of (one per payment), and the number of failed attempts. */
@@ -132,6 +137,7 @@ export function paymentHistory(charges: Charge[], invoices: Invoice[]): PaymentH
     if (inv) chargesOf.set(inv.objectId, [...(chargesOf.get(inv.objectId) ?? []), c]);
   }
   const attempts: PaymentAttempt[] = [];
+  const failures: PaymentAttempt[] = [];
   let failedCount = 0;
   for (const c of charges) {
     const status = chargeStatus(c.data);
@@ -153,11 +159,22 @@ export function paymentHistory(charges: Charge[], invoices: Invoice[]): PaymentH
     const linked = chargesOf.get(inv.objectId) ?? [];
     failedCount += failedAttempts(inv.data);
     if (inv.data.status === 'paid') {
+      const paidAt = inv.data.paidAt ?? inv.version.created;
+      if (failedAttempts(inv.data) > 0) {
+        failures.push({
+          amount: inv.data.amountDue,
+          currency: inv.data.currency,
+          at: Math.max(0, paidAt - 1),
+          status: 'failed',
+          failureReason: invoiceFailureReason(inv, linked, failedAttempts(inv.data)),
+          key: inv.objectId,
+        });
+      }
       if (inv.data.amountPaid === 0 || linked.some((c) => c.data.status === 'succeeded')) continue;
       attempts.push({
         amount: inv.data.amountPaid,
         currency: inv.data.currency,
-        at: inv.data.paidAt ?? inv.version.created,
+        at: paidAt,
         status: 'succeeded',
         failureReason: null,
         key: inv.objectId,
@@ -168,12 +185,13 @@ export function paymentHistory(charges: Charge[], invoices: Invoice[]): PaymentH
         currency: inv.data.currency,
         at: inv.version.created,
         status: 'failed',
-        failureReason: invoiceFailureReason(inv, linked),
+        failureReason: invoiceFailureReason(inv, linked, inv.data.attemptCount),
         key: inv.objectId,
       });
     }
   }
-  return { attempts, failedCount };
+  failures.push(...attempts.filter((a) => a.status === 'failed'));
+  return { attempts, failures, failedCount };
 }
 
 /** The most recent attempt (ties: the later object id), or null. */
