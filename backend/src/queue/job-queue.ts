@@ -28,6 +28,7 @@ export interface JobQueueOptions {
  */
 export class JobQueue {
   private readonly workers = new Map<string, string>();
+  private stopping = false;
 
   private constructor(
     readonly boss: PgBoss,
@@ -107,7 +108,11 @@ export class JobQueue {
     id = await this.boss.work<T>(
       name,
       { pollingIntervalSeconds: this.options.pollingIntervalSeconds, ...options, includeMetadata: true },
-      (jobs) => handler(jobs, () => id),
+      (jobs) => {
+        // A fetch that was in flight when `stop` began still hands over jobs: leave them to be retried.
+        if (this.stopping) return Promise.reject(new Error('queue stopping'));
+        return this.sql.track(handler(jobs, () => id));
+      },
     );
     this.workers.set(name, id);
     return id;
@@ -129,6 +134,7 @@ export class JobQueue {
    * and waits for pg-boss's last statements. Does not close the database.
    */
   async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }

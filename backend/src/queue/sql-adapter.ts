@@ -8,7 +8,9 @@ import type { Db, Queryable } from '../adapters/store/db';
  * (pg-boss does not await some of its own completions).
  */
 export interface TrackedBossDb extends PgBoss.Db {
-  /** Resolves when no call is in flight (or after `timeoutMs`). */
+  /** Counts `p` as work in flight until it settles (job handlers, whose end triggers more statements). */
+  track<T>(p: Promise<T>): Promise<T>;
+  /** Resolves once nothing has been in flight for a quiet moment (or after `timeoutMs`). */
   idle(timeoutMs: number): Promise<void>;
 }
 
@@ -25,10 +27,18 @@ export function bossDb(db: Db): TrackedBossDb {
       if (values !== undefined) return track(db.query(text, values));
       return track(execScript(db, text));
     },
+    track,
     async idle(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
-      while (inFlight.size > 0 && Date.now() < deadline) {
-        await Promise.race([Promise.allSettled([...inFlight]), new Promise((r) => setTimeout(r, deadline - Date.now()))]);
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))));
+      while (Date.now() < deadline) {
+        if (inFlight.size > 0) {
+          await Promise.race([Promise.allSettled([...inFlight]), sleep(deadline - Date.now())]);
+          continue;
+        }
+        // A statement that just finished may start a handler or another statement a few ticks later.
+        await sleep(25);
+        if (inFlight.size === 0) return;
       }
     },
   };
