@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { authExpired, authMissing, type HubSpotHttpError } from './errors';
+import { authExpired, authMissing, fail, type HubSpotHttpError } from './errors';
 import type { IssueCodeOptions } from './types';
 
 /** Credentials the fake knows: private-app tokens, authorization codes, OAuth access and refresh tokens. */
@@ -68,17 +68,20 @@ export class TokenStore {
     for (const a of this.access.values()) a.expiresAt = Math.min(a.expiresAt, now - 1);
   }
 
-  /** The portal a bearer token acts for, or HubSpot's 401. */
-  authenticate(header: string | undefined, now = Date.now()): number | HubSpotHttpError {
+  /**
+   * The portal a bearer token acts for and its scopes (null: a private-app token, granted everything),
+   * or HubSpot's 401.
+   */
+  authenticate(header: string | undefined, now = Date.now()): { portalId: number; scopes: string[] | null } | HubSpotHttpError {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     if (!m) return authMissing();
     const t = m[1]!;
     const priv = this.privateApp.get(t);
-    if (priv !== undefined) return priv;
+    if (priv !== undefined) return { portalId: priv, scopes: null };
     const access = this.access.get(t);
     if (!access) return authMissing();
     if (access.expiresAt <= now) return authExpired(access.expiresAt, now);
-    return access.portalId;
+    return { portalId: access.portalId, scopes: access.scopes };
   }
 
   clear(): void {
@@ -87,4 +90,30 @@ export class TokenStore {
     this.access.clear();
     this.refresh.clear();
   }
+}
+
+const CONTACTS_READ = ['crm.objects.contacts.read', 'crm.objects.contacts.write'];
+const CONTACTS_WRITE = ['crm.objects.contacts.write'];
+const SCHEMAS_READ = ['crm.schemas.contacts.read', 'crm.schemas.contacts.write', 'crm.objects.contacts.read'];
+const SCHEMAS_WRITE = ['crm.schemas.contacts.write'];
+
+/** Scopes of which a token needs one for the call (contacts and tasks: contacts scopes; properties: schemas). */
+export function requiredScopes(path: string, write: boolean): string[] {
+  if (path.startsWith('/crm/v3/properties/')) return write ? SCHEMAS_WRITE : SCHEMAS_READ;
+  if (path.startsWith('/crm/v3/objects/')) return write ? CONTACTS_WRITE : CONTACTS_READ;
+  return [];
+}
+
+/** HubSpot's 403 MISSING_SCOPES when an OAuth token lacks every scope that would allow the call. */
+export function checkScopes(granted: string[] | null, required: string[]): HubSpotHttpError | null {
+  if (granted === null || required.length === 0 || required.some((s) => granted.includes(s))) return null;
+  return fail(
+    403,
+    'MISSING_SCOPES',
+    "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+    {
+      errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: required } }],
+      links: { scopes: 'https://developers.hubspot.com/scopes' },
+    },
+  );
 }

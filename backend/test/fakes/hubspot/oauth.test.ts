@@ -109,6 +109,20 @@ describe('authorization code flow', () => {
     expect(info.body).toMatchObject({ hub_id: 77, client_id: CLIENT_ID, token_type: 'refresh' });
   });
 
+  it('answers 403 MISSING_SCOPES when the token lacks the scope a call needs', async () => {
+    fake.issueAuthorizationCode('ro', 5, { scopes: ['oauth', 'crm.objects.contacts.read'] });
+    const crm = asToken((await exchange('ro')).accessToken);
+    await crm.crm.contacts.basicApi.getPage(1);
+    const write = await sdkError(crm.crm.contacts.basicApi.create({ properties: { email: 'w@example.com' }, associations: [] }));
+    expect(write.code).toBe(403);
+    expect(write.body).toMatchObject({ category: 'MISSING_SCOPES' });
+    expect(write.body.errors).toEqual([expect.objectContaining({ context: { requiredGranularScopes: ['crm.objects.contacts.write'] } })]);
+    const schema = await sdkError(crm.crm.properties.groupsApi.create('contacts', { name: 'stripe', label: 'Stripe' }));
+    expect(schema.code).toBe(403);
+    await crm.crm.properties.coreApi.getAll('contacts');
+    expect(fake.portal(5).contacts.size).toBe(0);
+  });
+
   it('token metadata of an unknown token is a 404', async () => {
     expect((await sdkError(anon.oauth.accessTokensApi.get('nope'))).code).toBe(404);
   });

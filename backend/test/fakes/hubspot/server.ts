@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TokenStore } from './auth';
+import { checkScopes, requiredScopes, TokenStore } from './auth';
 import {
   defaultFailureBody,
   errorBody,
@@ -90,12 +90,13 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   function admit(route: Route, req: IncomingMessage, record: RecordedRequest): Record<string, string> {
     const auth = tokens.authenticate(req.headers.authorization, record.at);
     if (auth instanceof HubSpotHttpError) throw auth;
-    record.portalId = auth;
-    const used = burst.count(auth, record.at);
+    const portalId = auth.portalId;
+    record.portalId = portalId;
+    const used = burst.count(portalId, record.at);
     const overBurst = used >= burst.limit;
-    const overSearch = route.kind === 'search' && search.count(auth, record.at) >= search.limit;
-    if (!overBurst) burst.record(auth, record.at);
-    if (!overBurst && !overSearch && route.kind === 'search') search.record(auth, record.at);
+    const overSearch = route.kind === 'search' && search.count(portalId, record.at) >= search.limit;
+    if (!overBurst) burst.record(portalId, record.at);
+    if (!overBurst && !overSearch && route.kind === 'search') search.record(portalId, record.at);
     const headers = {
       'X-HubSpot-RateLimit-Max': String(burst.limit),
       'X-HubSpot-RateLimit-Remaining': String(Math.max(0, burst.limit - used - (overBurst ? 0 : 1))),
@@ -104,6 +105,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     if (overBurst || overSearch) {
       throw new HttpFailure(429, rateLimitBody(overBurst ? 'TEN_SECONDLY_ROLLING' : 'SECONDLY'), headers);
     }
+    const missing = checkScopes(auth.scopes, requiredScopes(route.path, route.write === true));
+    if (missing) throw new HttpFailure(missing.status, missing.body, headers);
     const injected = injector.next(route.write === true);
     if (injected) throw new HttpFailure(injected.status, injected.body ?? defaultFailureBody(injected.status), headers);
     return headers;
