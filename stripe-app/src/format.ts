@@ -2,18 +2,6 @@ import type { CustomerSyncState, EventOutcome, Mode } from './data/contracts';
 
 type BadgeType = 'neutral' | 'urgent' | 'warning' | 'negative' | 'positive' | 'info';
 
-/** Minor units (cents) → "$12.50", using the currency's own number of decimals. */
-export function formatMoney(minor: number, currency: string): string {
-  const code = currency.toUpperCase();
-  try {
-    const fmt = new Intl.NumberFormat('en-US', { style: 'currency', currency: code });
-    const digits = fmt.resolvedOptions().maximumFractionDigits ?? 2;
-    return fmt.format(minor / 10 ** digits);
-  } catch {
-    return `${(minor / 100).toFixed(2)} ${code}`;
-  }
-}
-
 /** ISO string or unix seconds → "2024-05-01 14:03 UTC" (stable, unambiguous). */
 export function formatTime(at: string | number | null | undefined): string {
   if (at === null || at === undefined || at === '') return '—';

@@ -107,7 +107,16 @@ export interface PutSettingsRequest {
 }
 export type PutSettingsResponse = GetSettingsResponse;
 
-/** GET /hubspot/authorize-url?mode=&state= → the HubSpot URL the view opens. */
+/**
+ * GET /hubspot/authorize-url?mode=&state=&challenge= → the HubSpot URL the view opens.
+ * `state` and `challenge` come from the SDK's createOAuthState(); `challenge` is the PKCE S256 challenge
+ * whose verifier the view later posts to /hubspot/connect (optional: ignore it if HubSpot is not asked for PKCE).
+ */
+export interface AuthorizeUrlQuery {
+  mode: Mode;
+  state: string;
+  challenge?: string;
+}
 export interface AuthorizeUrlResponse {
   url: string;
 }
