@@ -126,12 +126,12 @@ describe('AppSettings — HubSpot connection', () => {
 
   it('reports a failure to start the connection', async () => {
     backend.route('GET /settings', ok(settingsResponse({ connection: null })));
-    backend.route('GET /hubspot/authorize-url', apiError(500, 'internal', 'HubSpot client id is not configured'));
+    backend.route('GET /hubspot/authorize-url', apiError(503, 'not_connected', 'HubSpot OAuth is not configured on this backend'));
     const { wrapper, settle } = await loaded();
     wrapper.act(() => byText(wrapper, Button, 'Connect HubSpot').trigger('onPress'));
     await settle();
     expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toMatch(
-      /HubSpot client id is not configured/,
+      /^Could not start the HubSpot connection: HubSpot OAuth is not configured on this backend$/,
     );
     expect(hasText(wrapper, Button, 'Connect HubSpot')).toBe(true);
   });

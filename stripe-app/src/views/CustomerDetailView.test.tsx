@@ -124,14 +124,31 @@ describe('CustomerDetailView', () => {
     expect(wrapper.find(Banner, { title: 'Sync not started' })!.prop('description')).toBe('HubSpot is unavailable');
   });
 
-  it('offers a first sync for a customer the backend has not seen', async () => {
-    backend.route('GET /customers/cus_A', apiError(404, 'not_found', 'Unknown customer'));
-    backend.route('POST /customers/cus_A/sync', ok({ queued: true }));
-    const { wrapper, settle } = await loaded();
+  it('explains a customer no event has reached yet, with no sync button (nothing to re-send)', async () => {
+    backend.route(
+      'GET /customers/cus_A',
+      ok(
+        customerResponse({
+          state: 'not_synced',
+          contact: null,
+          status: null,
+          syncedFields: [{ key: 'mrr', property: 'stripe_mrr', value: null }],
+        }),
+      ),
+    );
+    const { wrapper } = await loaded();
+    expect(hasText(wrapper, Badge, 'Not synced yet')).toBe(true);
     expect(wrapper).toContainText('No event about this customer has reached the sync yet');
-    wrapper.act(() => byText(wrapper, Button, 'Sync now').trigger('onPress'));
-    await settle();
-    expect(backend.calls('POST /customers/cus_A/sync')).toHaveLength(1);
+    expect(hasText(wrapper, Button, 'Sync now')).toBe(false);
+    expect(wrapper).not.toContainComponent(PropertyListItem);
+  });
+
+  it('treats a 404 for the customer the same way', async () => {
+    backend.route('GET /customers/cus_A', apiError(404, 'not_found', 'Unknown customer'));
+    const { wrapper } = await loaded();
+    expect(wrapper).toContainText('No event about this customer has reached the sync yet');
+    expect(hasText(wrapper, Button, 'Sync now')).toBe(false);
+    expect(wrapper).not.toContainComponent(Banner);
   });
 
   it('shows the not-connected state for the current mode', async () => {

@@ -33,7 +33,16 @@ function SyncNow({ vm }: { vm: CustomerPageModel }) {
   );
 }
 
+/** The backend can only re-send what it has: a customer no event has reached yet has nothing to sync. */
+export function neverSeen(data: CustomerSyncResponse): boolean {
+  return data.state === 'not_synced' && data.status === null;
+}
+
+const NEVER_SEEN_TEXT =
+  'No event about this customer has reached the sync yet. It is written to HubSpot with its next event, or by an import from the app’s settings.';
+
 function Linked({ data }: { data: CustomerSyncResponse }) {
+  const anyFact = data.syncedFields.some((f) => f.value !== null);
   return (
     <Box css={{ stack: 'y', gap: 'medium' }}>
       <Box css={{ stack: 'y', gap: 'xsmall' }}>
@@ -45,7 +54,9 @@ function Linked({ data }: { data: CustomerSyncResponse }) {
           <Box css={{ font: 'caption', color: 'secondary' }}>{`Last synced ${formatTime(data.status.lastSyncedAt)}`}</Box>
         ) : null}
       </Box>
-      {data.contact ? (
+      {neverSeen(data) ? (
+        <Box>{NEVER_SEEN_TEXT}</Box>
+      ) : data.contact ? (
         <Box css={{ stack: 'y', gap: 'xsmall' }}>
           <Box>{`HubSpot contact ${data.contact.id} in portal ${data.contact.portalId}`}</Box>
           <Link href={data.contact.url} target="_blank" external>
@@ -55,7 +66,7 @@ function Linked({ data }: { data: CustomerSyncResponse }) {
       ) : (
         <Box>Not linked to a HubSpot contact yet.</Box>
       )}
-      {data.syncedFields.length > 0 ? (
+      {anyFact ? (
         <Box css={{ stack: 'y', gap: 'small' }}>
           <Box css={{ font: 'heading' }}>Last synced to HubSpot</Box>
           <PropertyList>
@@ -87,17 +98,16 @@ export function CustomerDetailView(props: ExtensionContextValue) {
             description={`Connect a HubSpot portal for ${vm.mode} mode in this app’s settings to sync this customer.`}
           />
         ) : null}
-        {load.status === 'unknown_customer' ? (
-          <Box css={{ stack: 'y', gap: 'medium' }}>
-            <Box>No event about this customer has reached the sync yet, so it has no HubSpot contact.</Box>
-            <SyncNow vm={vm} />
-          </Box>
-        ) : null}
+        {load.status === 'unknown_customer' ? <Box>{NEVER_SEEN_TEXT}</Box> : null}
         {load.status === 'ready' ? (
           <Box css={{ stack: 'y', gap: 'medium' }}>
             <Linked data={load.data} />
-            <Divider />
-            <SyncNow vm={vm} />
+            {neverSeen(load.data) ? null : (
+              <>
+                <Divider />
+                <SyncNow vm={vm} />
+              </>
+            )}
           </Box>
         ) : null}
       </Box>
