@@ -9,6 +9,7 @@ import { defaultSettings, type PutSettingsRequest } from '../data/contracts';
 import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Reply } from '../../test/fakeBackend';
 import { backfill, CONNECTION, settingsResponse, viewProps } from '../../test/fixtures';
 import { byText, hasText, renderView, unmountAll } from '../../test/render';
+import { BACKFILL_POLL_MS } from '../pages/settings/useBackfill';
 import { AppSettings } from './AppSettings';
 
 let backend: FakeBackend;
@@ -285,6 +286,33 @@ describe('AppSettings — import of existing data', () => {
     expect(backend.calls('POST /backfill/cancel').map((r) => r.body)).toEqual([{ mode: 'test' }]);
     expect(hasText(wrapper, Badge, 'Canceled')).toBe(true);
     expect(hasText(wrapper, Button, 'Import again')).toBe(true);
+  });
+
+  it('polls a running import until it is done, then stops', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const answers = [backfill(), backfill({ done: 1000, percent: 100, status: 'completed', phase: 'done', finishedAt: '2024-05-01T10:06:00.000Z' })];
+      backend.route('GET /backfill', () => ok({ backfill: answers.shift() ?? answers[0] }));
+      const { wrapper } = renderView(<AppSettings {...viewProps()} />);
+      const flush = async () => {
+        for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+        wrapper.act(() => null);
+      };
+      await flush();
+      expect(wrapper).toContainText('25% · 250 of 1000 customers imported');
+      expect(backend.calls('GET /backfill')).toHaveLength(1);
+
+      jest.advanceTimersByTime(BACKFILL_POLL_MS);
+      await flush();
+      expect(backend.calls('GET /backfill')).toHaveLength(2);
+      expect(hasText(wrapper, Badge, 'Completed')).toBe(true);
+
+      jest.advanceTimersByTime(BACKFILL_POLL_MS * 3);
+      await flush();
+      expect(backend.calls('GET /backfill')).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('starts an import', async () => {
