@@ -94,33 +94,54 @@ async function prepare(
 }
 
 async function applyCustomerGroup(db: Db, group: Mapped[]): Promise<boolean> {
-  const { key } = group[0];
+  const outcome = await applyCustomerRecords(db, group[0].key, group.map((m) => ({ eventId: m.event.id, records: m.records })));
+  return outcome.changed;
+}
+
+export interface RecordBatch {
+  /** The inbox event the records came from (its outcome is recorded), or null for API reads (refresh, backfill). */
+  eventId: string | null;
+  records: ObjectRecord[];
+}
+
+/**
+ * Folds records into one customer under its row lock: each object moves only to a greater version, then the
+ * customer's status is re-derived from all its objects and saved with a new version when it changed. Used by
+ * webhooks, the card's refresh and the backfill alike, so all three obey the same order rule.
+ */
+export async function applyCustomerRecords(
+  db: Db,
+  key: CustomerKey,
+  batches: RecordBatch[],
+): Promise<{ changed: boolean; version: number }> {
   return db.transaction(async (tx) => {
     const before = await lockCustomer(tx, key);
-    const stored: Mapped[] = [];
-    for (const m of group) {
+    const stored: RecordBatch[] = [];
+    for (const b of batches) {
       let any = false;
-      for (const r of m.records) if (await upsertRecord(tx, key.account, key.livemode, r)) any = true;
-      if (any) stored.push(m);
-      else await markEvent(tx, m.event.id, 'skipped', 'Superseded: a newer event for the same Stripe object was already applied');
+      for (const r of b.records) if (await upsertRecord(tx, key.account, key.livemode, r)) any = true;
+      if (any) stored.push(b);
+      else if (b.eventId) await markEvent(tx, b.eventId, 'skipped', 'Superseded: a newer event for the same Stripe object was already applied');
     }
-    if (stored.length === 0) return false;
+    if (stored.length === 0) return { changed: false, version: before.version };
     const records = await recordsForCustomer(tx, key);
     const status = deriveCustomerStatus(records, {
       accountId: key.account || null,
       livemode: key.livemode,
       lastSyncedAt: before.lastSyncedAt,
       updatedAt: new Date().toISOString(),
+      customerId: key.customerId,
     });
     const changed = !before.status || !sameStatus(before.status, status);
     const version = changed ? await saveCustomerStatus(tx, key, status) : before.version;
     const alreadySynced = !changed && before.syncedVersion >= before.version && before.version > 0;
-    for (const m of stored) {
-      await markEvent(tx, m.event.id, alreadySynced ? 'synced' : 'applied', alreadySynced ? 'No change for HubSpot' : null, {
+    for (const b of stored) {
+      if (!b.eventId) continue;
+      await markEvent(tx, b.eventId, alreadySynced ? 'synced' : 'applied', alreadySynced ? 'No change for HubSpot' : null, {
         customerId: key.customerId,
         version,
       });
     }
-    return changed;
+    return { changed, version };
   });
 }
