@@ -291,8 +291,9 @@ describe('AppSettings — import of existing data', () => {
   it('polls a running import until it is done, then stops', async () => {
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
-      const answers = [backfill(), backfill({ done: 1000, percent: 100, status: 'completed', phase: 'done', finishedAt: '2024-05-01T10:06:00.000Z' })];
-      backend.route('GET /backfill', () => ok({ backfill: answers.shift() ?? answers[0] }));
+      const done = backfill({ status: 'completed', phase: 'done', done: 1000, percent: 100, finishedAt: '2024-05-01T10:06:00.000Z' });
+      const answers = [backfill(), done];
+      backend.route('GET /backfill', () => ok({ backfill: answers.shift() ?? done }));
       const { wrapper } = renderView(<AppSettings {...viewProps()} />);
       const flush = async () => {
         for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
