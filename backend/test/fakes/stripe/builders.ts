@@ -21,14 +21,21 @@ export type Interval = 'day' | 'week' | 'month' | 'year';
 
 const DAY = 86_400;
 
-/** `ts` moved forward by `count` intervals, calendar-aware for months and years (UTC). */
+/**
+ * `ts` moved forward by `count` intervals (UTC). Months and years keep the day of month, clamped to
+ * the month's last day as Stripe bills (Jan 31 + 1 month = Feb 28); count from the anchor, not from
+ * the previous period, to keep the anchor day.
+ */
 export function addInterval(ts: number, interval: Interval, count = 1): number {
   if (interval === 'day') return ts + count * DAY;
   if (interval === 'week') return ts + count * 7 * DAY;
   const d = new Date(ts * 1000);
-  if (interval === 'month') d.setUTCMonth(d.getUTCMonth() + count);
-  else d.setUTCFullYear(d.getUTCFullYear() + count);
-  return Math.floor(d.getTime() / 1000);
+  const months = interval === 'month' ? count : 12 * count;
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth() + months;
+  const lastDay = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  const day = Math.min(d.getUTCDate(), lastDay);
+  return Math.floor(Date.UTC(y, m, day, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000);
 }
 
 /** Currencies without minor units (amounts are whole yen, not cents). */
@@ -38,19 +45,46 @@ export function defaultAmount(currency: string): number {
   return ZERO_DECIMAL.has(currency) ? 1500 : 2000;
 }
 
-// Templates: Stripe's examples with placeholder sub-objects made consistent, built once and deeply
-// frozen. A new object is a shallow copy of its template: nested values the builder does not vary are
-// shared (frozen: mutating one throws, replace it instead), those it varies are copied on write.
-let templates: Record<string, StripeJson> | undefined;
+// Templates: Stripe's examples with placeholder sub-objects made consistent, built once. A new object
+// copies its template deeply, except the large settings blocks below: those are shared between objects
+// and frozen (mutating one throws a TypeError: replace it, `obj.payment_settings = {...}`). This keeps
+// seeding thousands of objects fast; the builders' own patches copy a shared block before writing.
+type TemplateName = 'customer' | 'subscription' | 'subscription_item' | 'invoice' | 'line_item' | 'charge' | 'refund';
+const SHARED: Record<TemplateName, readonly string[]> = {
+  customer: [],
+  subscription: ['payment_settings', 'invoice_settings', 'trial_settings', 'billing_mode', 'automatic_tax'],
+  subscription_item: [],
+  invoice: ['automatic_tax', 'issuer', 'payment_settings', 'rendering'],
+  line_item: ['pricing'],
+  charge: ['payment_method_details', 'fraud_details'],
+  refund: [],
+};
+let templates: Record<string, { tpl: StripeJson; deep: string[] }> | undefined;
 
-function template(name: 'customer' | 'subscription' | 'subscription_item' | 'invoice' | 'line_item' | 'charge' | 'refund'): StripeJson {
+function template(name: TemplateName): StripeJson {
   if (!templates) {
-    // A JSON round trip gives fast-mode objects (the `delete` below leaves dictionary mode, slow to copy).
-    templates = JSON.parse(JSON.stringify(buildTemplates())) as Record<string, StripeJson>;
-    // Top levels stay unfrozen: V8 copies frozen objects with many keys slowly.
-    for (const t of Object.values(templates)) for (const v of Object.values(t)) deepFreeze(v);
+    // A JSON round trip gives fast-mode objects (a `delete` leaves dictionary mode, slow to copy).
+    const built = JSON.parse(JSON.stringify(buildTemplates())) as Record<string, StripeJson>;
+    templates = {};
+    for (const [n, tpl] of Object.entries(built)) {
+      const shared = SHARED[n as TemplateName];
+      for (const k of shared) deepFreeze(tpl[k]);
+      const deep = Object.keys(tpl).filter((k) => typeof tpl[k] === 'object' && tpl[k] !== null && !shared.includes(k));
+      templates[n] = { tpl, deep };
+    }
   }
-  return { ...templates[name] };
+  const { tpl, deep } = templates[name] as { tpl: StripeJson; deep: string[] };
+  const out: StripeJson = { ...tpl };
+  for (const k of deep) out[k] = cloneJson(tpl[k]);
+  return out;
+}
+
+function cloneJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(cloneJson);
+  const out: StripeJson = {};
+  for (const k in v) out[k] = cloneJson((v as StripeJson)[k]);
+  return out;
 }
 
 function deepFreeze(v: unknown): void {
@@ -80,22 +114,22 @@ function buildTemplates(): Record<string, StripeJson> {
     total_pretax_credit_amounts: [], payment_settings: { payment_method_options: null, payment_method_types: null, default_mandate: null },
   });
   const lines = invoice.lines as { data: StripeJson[] };
-  const lineItem = deepMerge(lines.data[0] as StripeJson, { pretax_credit_amounts: [], taxes: [], discount_amounts: [] });
+  const lineItem = deepMerge(lines.data[0] as StripeJson, { pretax_credit_amounts: [], taxes: [], discount_amounts: [], parent: null });
   delete invoice.subscription; // removed from the API (2025-03-31.basil): read parent.subscription_details.
-  invoice.lines = { object: 'list', data: [], has_more: false, total_count: 0, url: '' };
+  invoice.lines = null; // the builder sets lines
   return {
     customer: stripeObject('customer', { discount: null, address: null, shipping: null }),
     subscription: stripeObject('subscription', {
       cancel_at: null, canceled_at: null, ended_at: null, trial_start: null, trial_end: null, cancel_at_period_end: false,
       next_pending_invoice_item_invoice: null, pending_invoice_item_interval: null, pending_update: null,
       transfer_data: null, pause_collection: null, billing_cycle_anchor_config: null, billing_schedules: [],
-      billing_thresholds: null, managed_payments: { enabled: false },
+      billing_thresholds: null, managed_payments: { enabled: false }, items: null, // the builder sets items
       automatic_tax: { enabled: false, liability: null, disabled_reason: null },
     }),
-    subscription_item: stripeObject('subscription_item', { billing_thresholds: null }),
+    subscription_item: stripeObject('subscription_item', { billing_thresholds: null, price: null, plan: null }),
     invoice,
     line_item: lineItem,
-    charge: stripeObject('charge', { source: null, transfer_data: null, shipping: null, application_fee: null }),
+    charge: stripeObject('charge', { source: null, transfer_data: null, shipping: null, application_fee: null, outcome: null, refunds: null }),
     refund: stripeObject('refund', { destination_details: null }),
   };
 }

@@ -79,14 +79,14 @@ function seedSubscription(account: FakeAccount, rng: Rng, customerId: string, cu
   const status = pick(rng, [['active', 62], ['trialing', 8], ['past_due', 8], ['canceled', 12], ['unpaid', 3], ['incomplete', 3], ['paused', 4]] as const);
   const recent = status === 'trialing' || status === 'incomplete';
   const created = recent ? now - int(rng, 1, 10 * DAY) : customerCreated + int(rng, 60, 3 * DAY);
-  const step = (t: number) => addInterval(t, interval, intervalCount);
-
-  // Period starts from `created` up to now; a canceled subscription stops after a few periods.
+  // Period k starts k intervals after the anchor (`created`); they run up to now, and a canceled
+  // subscription stops after a few periods.
+  const periodAt = (k: number) => addInterval(created, interval, intervalCount * k);
   const starts = [created];
-  while (step(starts[starts.length - 1] as number) <= now) starts.push(step(starts[starts.length - 1] as number));
+  while (periodAt(starts.length) <= now) starts.push(periodAt(starts.length));
   if (status === 'canceled') starts.splice(Math.min(starts.length, int(rng, 1, 6)));
   const periodStart = starts[starts.length - 1] as number;
-  const periodEnd = status === 'trialing' ? created + 14 * DAY : step(periodStart);
+  const periodEnd = status === 'trialing' ? created + 14 * DAY : periodAt(starts.length);
   const endedAt = status === 'canceled' ? Math.min(periodEnd, now - DAY) : null;
 
   const subId = account.ctx.newId('sub');
