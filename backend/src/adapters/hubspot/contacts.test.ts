@@ -96,7 +96,7 @@ describe('contacts', () => {
   });
 
   it('isolates one invalid property value among valid ones', async () => {
-    const { portalId, portal } = await newPortal();
+    const { portal } = await newPortal();
     const inputs = Array.from({ length: 10 }, (_, i) => ({
       properties: { email: `v${i}@example.com`, stripe_status: i === 4 ? 'bogus' : 'active' },
     }));
