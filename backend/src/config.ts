@@ -29,9 +29,13 @@ export interface Config {
     apiBaseUrl?: string;
     appSecret?: string;
     appId?: string;
+    /** The self-hosted merchant's own account id: its events come without `account`; the Stripe App maps it to them. */
+    accountId?: string;
   };
   hubspot: {
     accessToken?: string;
+    /** The portal of the private-app token; looked up from HubSpot when unset. */
+    privateAppPortalId?: number;
     /** Which modes (test/live Stripe events) the private-app token serves. */
     privateAppModes: Mode[];
     clientId?: string;
@@ -106,7 +110,9 @@ const envSchema = z.object({
     .refine((v) => v.startsWith('absec_'), 'must be the app signing secret (absec_…)')
     .optional(),
   STRIPE_APP_ID: optionalString,
+  STRIPE_ACCOUNT_ID: z.string().trim().regex(/^acct_[A-Za-z0-9]+$/, 'must be a Stripe account id (acct_…)').optional(),
   HUBSPOT_ACCESS_TOKEN: optionalString,
+  HUBSPOT_PRIVATE_APP_PORTAL_ID: z.coerce.number().int().positive().optional(),
   HUBSPOT_PRIVATE_APP_MODES: z
     .string()
     .default('test,live')
@@ -190,9 +196,11 @@ function toConfig(e: Env): Config {
       apiBaseUrl: e.STRIPE_API_BASE_URL,
       appSecret: e.STRIPE_APP_SECRET,
       appId: e.STRIPE_APP_ID,
+      accountId: e.STRIPE_ACCOUNT_ID,
     },
     hubspot: {
       accessToken: e.HUBSPOT_ACCESS_TOKEN,
+      privateAppPortalId: e.HUBSPOT_PRIVATE_APP_PORTAL_ID,
       privateAppModes: e.HUBSPOT_PRIVATE_APP_MODES,
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,

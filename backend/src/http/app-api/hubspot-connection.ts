@@ -8,10 +8,11 @@ import { sendError } from '../respond';
 /** GET /hubspot/authorize-url?mode=&state= */
 export function getAuthorizeUrl(deps: AppApiDeps) {
   return async (req: Request, res: Response) => {
-    if (!modeOf(req, res)) return;
+    const mode = modeOf(req, res);
+    if (!mode) return;
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     if (!state || state.length > 512) return sendError(res, 400, 'bad_request', 'state is required');
-    const url = deps.installs.authorizeUrl(state);
+    const url = deps.installs.authorizeUrl(state, mode === 'live');
     if (!url) return sendError(res, 503, 'not_connected', 'HubSpot OAuth is not configured on this backend');
     res.json({ url });
   };

@@ -5,7 +5,7 @@ import type { BackfillProgress, HubSpotConnection } from '../../contracts/api';
 export interface InstallService {
   connection(account: string, livemode: boolean): Promise<HubSpotConnection | null>;
   /** The HubSpot authorize URL for this OAuth `state`, or null when OAuth is not configured. */
-  authorizeUrl(state: string): string | null;
+  authorizeUrl(state: string, livemode: boolean): string | null;
   connect(account: string, livemode: boolean, code: string): Promise<HubSpotConnection>;
   disconnect(account: string, livemode: boolean): Promise<boolean>;
 }

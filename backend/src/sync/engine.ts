@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerContext, StartServerOptions } from '../server';
+import { createHubSpotAdapter, type HubSpotAdapter } from '../adapters/hubspot/adapter';
+import { createInstallRegistry, type Install, type InstallRegistry } from '../adapters/hubspot/installs';
+import { createTokenCipher } from '../adapters/hubspot/crypto';
+import { buildInstallUrl } from '../adapters/hubspot/oauth';
+import { hubspotGateway } from '../adapters/hubspot/gateway';
+import { createApplyProcessor } from '../jobs/apply-events';
+import { startPusher, type Pusher } from '../jobs/push-contacts';
+import type { EventProcessor } from '../jobs/types';
+import type { GatewayLookup } from '../domain/sync/ports';
+import { appApiRouter } from '../http/app-api/router';
+import type { BackfillService, InstallService } from '../http/app-api/services';
+import { cardApiRouter } from '../http/card-api/router';
+import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '../contracts/api';
+import { createCustomerRefresher } from './refresh';
+
+/** The running sync engine of one backend instance. */
+export interface SyncEngine {
+  processor: EventProcessor;
+  pusher: Pusher;
+  installs: InstallRegistry;
+  hubspot: HubSpotAdapter;
+  gatewayFor(account: string, livemode: boolean): Promise<GatewayLookup>;
+  installService: InstallService;
+}
+
+export interface SyncEngineOptions {
+  /** Pusher timing (tests and benchmarks tune it). */
+  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number };
+  /** Extra wiring after the engine exists (backfill, recovery, lifecycle routes). */
+  plugins?: ((ctx: ServerContext, engine: SyncEngine) => void | Promise<void> | { backfill?: BackfillService })[];
+}
+
+/** `startServer` options that run the full product: apply + push, the Stripe App API and the card API. */
+export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<StartServerOptions, 'extend' | 'processor'> {
+  let engine: SyncEngine | undefined;
+  return {
+    async extend(ctx) {
+      engine = createSyncEngine(ctx, options);
+      let backfill: BackfillService | undefined;
+      for (const plugin of options.plugins ?? []) {
+        const out = await plugin(ctx, engine);
+        if (out && typeof out === 'object' && out.backfill) backfill = out.backfill;
+      }
+      const { config } = ctx;
+      ctx.app.use(
+        APP_API_PREFIX,
+        appApiRouter(
+          { db: ctx.db, installs: engine.installService, backfill, wakePusher: () => engine!.pusher.wake() },
+          { secret: config.stripe.appSecret, toleranceSeconds: 300, ownAccountId: config.stripe.accountId },
+        ),
+      );
+      const refresher = config.stripe.apiKey ? createCustomerRefresher(ctx.db, config.stripe.apiKey, config.stripe.apiBaseUrl, () => engine!.pusher.wake()) : undefined;
+      ctx.app.use(
+        CARD_API_PREFIX,
+        cardApiRouter({ db: ctx.db, clientSecret: config.hubspot.clientSecret, publicUrl: config.publicUrl, refresh: refresher }),
+      );
+      const running = engine;
+      ctx.onShutdown(async () => {
+        await running.pusher.stop();
+        running.hubspot.close();
+      });
+    },
+    processor: () => {
+      if (!engine) throw new Error('sync engine not created');
+      return engine.processor;
+    },
+  };
+}
+
+export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions = {}): SyncEngine {
+  const { config, db, logger } = ctx;
+  const hubspot = createHubSpotAdapter({
+    db,
+    apiBaseUrl: config.hubspot.apiBaseUrl,
+    rateLimitPer10s: config.hubspot.rateLimitPer10s,
+    registry: ctx.metrics.registry,
+  });
+  const oauth =
+    config.hubspot.clientId && config.hubspot.clientSecret
+      ? { clientId: config.hubspot.clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl }
+      : undefined;
+  const installs = createInstallRegistry({
+    // Without OAuth nothing is stored encrypted; a throwaway key keeps the registry's contract.
+    cipher: createTokenCipher(config.tokenEncryptionKey ?? randomBytes(32)),
+    oauth,
+    apiBaseUrl: config.hubspot.apiBaseUrl,
+    privateApp: config.hubspot.accessToken
+      ? { accessToken: config.hubspot.accessToken, modes: config.hubspot.privateAppModes, portalId: config.hubspot.privateAppPortalId }
+      : undefined,
+  });
+
+  const gatewayFor = async (account: string, livemode: boolean): Promise<GatewayLookup> => {
+    const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
+    if (!install) return { none: `No HubSpot portal is connected for ${livemode ? 'live' : 'test'} mode` };
+    return { gateway: hubspotGateway(hubspot.portal(installs.portalAuth(db, install))) };
+  };
+
+  const pusher = startPusher({ db, logger, gatewayFor, ...options.pusher });
+  const processor = createApplyProcessor({ db, onCustomersChanged: () => pusher.wake() });
+
+  const redirectUri = (livemode: boolean) =>
+    `https://dashboard.stripe.com/${livemode ? '' : 'test/'}apps-oauth/${config.stripe.appId ?? 'com.stripe-hubspot-sync.app'}`;
+  const installService: InstallService = {
+    async connection(account, livemode) {
+      const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
+      return install ? toConnection(install) : null;
+    },
+    authorizeUrl(state, livemode) {
+      if (!oauth) return null;
+      return buildInstallUrl({ clientId: oauth.clientId, redirectUri: redirectUri(livemode), state });
+    },
+    async connect(account, livemode, code) {
+      const install = await installs.connectOAuth(db, { accountId: account, livemode, code, redirectUri: redirectUri(livemode) });
+      return toConnection(install);
+    },
+    disconnect: (account, livemode) => installs.disconnect(db, { accountId: account, livemode }),
+  };
+
+  return { processor, pusher, installs, hubspot, gatewayFor, installService };
+}
+
+function toConnection(install: Install): HubSpotConnection {
+  return {
+    portalId: install.portalId,
+    hubDomain: install.hubDomain,
+    connectedAt: (install.createdAt ?? new Date()).toISOString(),
+    kind: install.kind,
+  };
+}
