@@ -15,9 +15,10 @@ describe('seedAccount', () => {
     const t0 = performance.now();
     seedAccount(big, 5000);
     const cpu = process.cpuUsage(cpu0);
-    // CPU time, not wall time: other test workers share the machine's two cores.
-    expect((cpu.user + cpu.system) / 1000).toBeLessThan(2000);
-    expect(performance.now() - t0).toBeLessThan(10_000);
+    // Mainly CPU time: other test workers share the machine's two cores, so wall time only gets a loose bound.
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    expect(cpuMs).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 
   it('makes n customers c{i}@example.com with created increasing, ~70% of them subscribed', () => {

@@ -9,7 +9,7 @@ import type { FakeStripeAccount, StripeJson } from './types';
  * Per customer i (0-based, email `${emailPrefix}${i}@example.com`, created increasing with i over the
  * two years before `now`): ~70% have one subscription (statuses active, trialing, past_due, unpaid,
  * canceled, incomplete, paused; monthly, quarterly, yearly and weekly prices; usd, eur, gbp, jpy)
- * with the invoices of its last periods (paid with a succeeded charge; an open invoice and a failed
+ * with the invoices of its last two periods (paid with a succeeded charge; an open invoice and a failed
  * charge when the payment is failing); ~30% have no subscription and one-off invoices or charges.
  * About 8% of succeeded charges are (partly) refunded.
  */
@@ -106,7 +106,7 @@ function seedSubscription(account: FakeAccount, rng: Rng, customerId: string, cu
     return;
   }
   const failing = status === 'past_due' || status === 'unpaid' || status === 'incomplete';
-  const billed = starts.slice(-3);
+  const billed = starts.slice(-2);
   billed.forEach((at, k) => {
     const last = k === billed.length - 1;
     if (failing && last) {
