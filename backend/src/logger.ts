@@ -40,8 +40,21 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** pino JSON lines with secrets redacted. */
+/** How often buffered stdout lines are written out at the latest. */
+const FLUSH_INTERVAL_MS = 250;
+
+/**
+ * pino JSON lines with secrets redacted. Stdout is written in chunks (one write per few KB, at least every
+ * 250 ms, and at exit) rather than one write per line: a line per event at thousands of events/s otherwise
+ * costs a system call each.
+ */
 export function createLogger(opts: LoggerOptions): Logger {
+  let destination = opts.destination;
+  if (!destination) {
+    const stdout = pino.destination({ dest: 1, minLength: 4096, sync: false });
+    setInterval(() => stdout.flush(), FLUSH_INTERVAL_MS).unref();
+    destination = stdout;
+  }
   return pino(
     {
       level: opts.level,
@@ -50,7 +63,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    opts.destination,
+    destination,
   );
 }
 

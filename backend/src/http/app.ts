@@ -25,6 +25,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Application {
   const app = express();
   app.disable('x-powered-by');
+  // Our answers are small and never cached: skip hashing every body for an ETag.
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(healthzRouter(deps.health, deps.db));
   app.use(metricsRouter(deps.metrics));

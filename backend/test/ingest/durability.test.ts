@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDb, type Db } from '../../src/adapters/store/db';
+import type { Db } from '../../src/adapters/store/db';
 import { insertEvents } from '../../src/adapters/store/inbox';
 import { createLogger } from '../../src/logger';
 import { EVENTS_QUEUE, JobQueue } from '../../src/queue/job-queue';

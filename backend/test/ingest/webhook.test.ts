@@ -1,3 +1,6 @@
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { Health, healthzRouter } from '../../src/http/healthz';
 import { EVENTS_DEAD_LETTER_QUEUE, EVENTS_QUEUE } from '../../src/queue/job-queue';
 import { createDefaultProcessor } from '../../src/jobs/default-processor';
 import type { EventProcessor, StoredEvent } from '../../src/jobs/types';
@@ -187,6 +190,27 @@ describe.each(dbKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect((await postWebhook(server.url, event)).body).toEqual({ received: true, duplicate: false });
   });
 
+  it('healthz answers 503 while starting and while stopping', async () => {
+    const health = new Health();
+    const app = express().use(healthzRouter(health, server.db));
+    const http = app.listen(0, '127.0.0.1');
+    await new Promise((r) => http.once('listening', r));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/healthz`;
+    try {
+      const starting = await fetch(url);
+      expect(starting.status).toBe(503);
+      expect(await starting.json()).toMatchObject({ error: { code: 'service_unavailable', message: 'Starting.' } });
+      health.markReady();
+      expect((await fetch(url)).status).toBe(200);
+      health.markStopping();
+      const stopping = await fetch(url);
+      expect(stopping.status).toBe(503);
+      expect(await stopping.json()).toMatchObject({ error: { message: 'Shutting down.' } });
+    } finally {
+      http.close();
+    }
+  });
+
   it('answers 404 in the error shape for unknown routes', async () => {
     const res = await fetch(`${server.url}/nope`);
     expect(res.status).toBe(404);
@@ -196,7 +220,9 @@ describe.each(dbKinds())('POST /webhooks/stripe on %s', (kind) => {
 
 describe('a server without a webhook secret', () => {
   it('starts, and the webhook route answers 503 not_configured', async () => {
-    const server = await startTestServer({ kind: 'pglite', config: { stripe: { webhookSecrets: [] } } });
+    // PostgreSQL when available: a second embedded database would only make the suite slower.
+    const kind = dbKinds().includes('postgres') ? 'postgres' : 'pglite';
+    const server = await startTestServer({ kind, config: { stripe: { webhookSecrets: [] } } });
     try {
       const res = await postWebhook(server.url, customerEvent());
       expect(res).toMatchObject({ status: 503, body: { error: { code: 'not_configured' } } });

@@ -1,0 +1,103 @@
+/**
+ * Bench section `ingest`: acknowledgement throughput and latency of `POST /webhooks/stripe` against the real
+ * server process (spawned like `npm start`), on the embedded database and on PostgreSQL (DATABASE_URL, a fresh
+ * database). The load generator runs in its own process.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freshDatabase, type DbKind } from '../test/helpers/db';
+import { spawnServerProcess } from '../test/helpers/server';
+import type { LoadRequest, LoadResult } from './load/webhook-load';
+
+const SECRET = 'whsec_bench';
+
+export interface IngestTargets {
+  /** events/s the acknowledgements must reach, and the p99 (ms) they must stay under. */
+  minAckPerSecond: number;
+  maxP99Ms?: number;
+}
+
+export const TARGETS: Record<DbKind, IngestTargets> = {
+  postgres: { minAckPerSecond: 1500, maxP99Ms: 50 },
+  pglite: { minAckPerSecond: 1000 },
+};
+
+export interface IngestBenchOptions {
+  count: number;
+  warmup: number;
+  concurrency: number;
+  duplicateShare: number;
+}
+
+export const DEFAULTS: IngestBenchOptions = {
+  count: Number(process.env.BENCH_INGEST_COUNT ?? 20_000),
+  warmup: Number(process.env.BENCH_INGEST_WARMUP ?? 1_000),
+  concurrency: Number(process.env.BENCH_INGEST_CONCURRENCY ?? 32),
+  duplicateShare: 0.01,
+};
+
+export async function runIngestBench(opts: IngestBenchOptions = DEFAULTS): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {
+    command: 'npm run bench -- ingest',
+    requests: opts.count,
+    warmup: opts.warmup,
+    concurrency: opts.concurrency,
+    duplicateShare: opts.duplicateShare,
+  };
+  for (const kind of ['pglite', 'postgres'] as DbKind[]) {
+    if (kind === 'postgres' && !process.env.DATABASE_URL) {
+      console.log('ingest/postgres: skipped (DATABASE_URL is not set)');
+      out.postgres = { skipped: 'DATABASE_URL is not set' };
+      continue;
+    }
+    const result = await benchOne(kind, opts);
+    const t = TARGETS[kind];
+    const met = result.ackPerSecond >= t.minAckPerSecond && (t.maxP99Ms === undefined || result.latencyMs.p99 < t.maxP99Ms);
+    out[kind] = { ...result, target: t, met };
+    const l = result.latencyMs;
+    console.log(
+      `ingest/${kind}: ${result.ackPerSecond} acks/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms ` +
+        `(${result.ok}/${result.count} ok, errors ${JSON.stringify(result.errors)}) — target ≥ ${t.minAckPerSecond}/s` +
+        `${t.maxP99Ms ? `, p99 < ${t.maxP99Ms} ms` : ''}: ${met ? 'met' : 'NOT met'}`,
+    );
+  }
+  return out;
+}
+
+async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<LoadResult> {
+  const dataDir = kind === 'pglite' ? mkdtempSync(join(tmpdir(), 'shs-bench-')) : undefined;
+  const database = await freshDatabase(kind, dataDir ? { dataDir } : {});
+  const server = await spawnServerProcess({
+    capture: false,
+    env: {
+      STRIPE_WEBHOOK_SECRET: SECRET,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
+    },
+  });
+  try {
+    return await runLoadProcess({ url: server.url, secret: SECRET, ...opts });
+  } finally {
+    await server.stop('SIGTERM');
+    await database.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function runLoadProcess(req: LoadRequest): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(__dirname, 'load', 'webhook-load.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (msg: { result?: LoadResult; error?: string }) =>
+      msg.result ? resolve(msg.result) : reject(new Error(msg.error)),
+    );
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+    child.send(req);
+  });
+}

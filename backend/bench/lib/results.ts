@@ -1,0 +1,19 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** `backend/bench/results.json`: one key per bench section; a run replaces only its own section. */
+export const RESULTS_PATH = join(__dirname, '..', 'results.json');
+
+export function writeSection(name: string, data: unknown): void {
+  const all: Record<string, unknown> = existsSync(RESULTS_PATH)
+    ? (JSON.parse(readFileSync(RESULTS_PATH, 'utf8')) as Record<string, unknown>)
+    : {};
+  all[name] = data;
+  writeFileSync(RESULTS_PATH, `${JSON.stringify(all, null, 2)}\n`);
+}
+
+/** Facts about the machine a result was measured on. */
+export function machine(): Record<string, unknown> {
+  const os = require('node:os') as typeof import('node:os');
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map((l) => +l.toFixed(2)) };
+}
