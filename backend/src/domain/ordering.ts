@@ -30,8 +30,8 @@ import { field, str } from './mappings/read';
  * Consequences: a late `active` update in the same second as a `canceled` one never wins; `invoice.paid`
  * beats `invoice.payment_failed` of the same second; a duplicate delivery (same event id, same version) is a
  * no-op. The order is total, so folding the same events in any arrival order yields the same records. The rule
- * cannot see a genuine same-second regression (e.g. past_due → active within one second): reading the object
- * from Stripe resolves that when an API key is configured.
+ * cannot see a genuine same-second regression (e.g. past_due → active within one second): the card's Refresh
+ * and the backfill read the object from Stripe (when an API key is configured) and settle it.
  *
  * `rank` packs (a, b, c) into a 31-bit integer (PostgreSQL `integer`): lifecycle in bits 28–30, status in bits
  * 24–27, progress in bits 0–23. Progress values up to 2^23 are exact; above that they keep their order in steps
