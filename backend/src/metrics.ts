@@ -43,7 +43,7 @@ export function createMetrics(): Metrics {
     }),
     jobs: new Counter({
       name: 'jobs_total',
-      help: 'Event jobs finished by the worker, by outcome (completed, retried, dead_lettered, expired).',
+      help: 'Event jobs finished by the worker, by outcome (completed, retried, dead_lettered).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

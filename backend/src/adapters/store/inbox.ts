@@ -21,29 +21,24 @@ export interface NewInboxEvent {
 
 /**
  * Inserts the events whose id is not stored yet, all in one statement. Answers the ids that were inserted
- * (the others already existed). Ids must be unique within `events`.
+ * (the others already existed). Ids must be unique within `events`; at most 8,000 events per call.
  */
 export async function insertEvents(q: Queryable, events: readonly NewInboxEvent[]): Promise<Set<string>> {
   if (events.length === 0) return new Set();
-  const { rows } = await q.query<{ id: string }>(
+  // One multi-row VALUES with a parameter per field: cheaper to parse than arrays of large JSON strings.
+  const COLUMNS = 8;
+  const rows = events.map((_, i) => {
+    const p = (k: number) => `$${i * COLUMNS + k}`;
+    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::boolean, ${p(5)}::bigint, ${p(6)}::jsonb, ${p(7)}, ${p(8)})`;
+  });
+  const { rows: inserted } = await q.query<{ id: string }>(
     `INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
-     SELECT id, type, account_id, livemode, created, payload::jsonb, status, status_reason
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::text[], $7::text[], $8::text[])
-         AS e(id, type, account_id, livemode, created, payload, status, status_reason)
+     VALUES ${rows.join(', ')}
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
-    [
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => e.accountId),
-      events.map((e) => e.livemode),
-      events.map((e) => e.created),
-      events.map((e) => e.rawPayload),
-      events.map((e) => e.status),
-      events.map((e) => e.statusReason),
-    ],
+    events.flatMap((e) => [e.id, e.type, e.accountId, e.livemode, e.created, e.rawPayload, e.status, e.statusReason]),
   );
-  return new Set(rows.map((r) => r.id));
+  return new Set(inserted.map((r) => r.id));
 }
 
 interface EventRow {
