@@ -220,9 +220,10 @@ describe.each(dbKinds())('rate budget seen from the fake HubSpot (%s)', (kind) =
     fake.inject.setBurstLimit(8, windowMs);
     const clients = createHubSpotClients({ baseUrl: fake.url });
     const portals = handles.map((h) =>
-      bindPortal(createCaller({ budget: createRateBudget(h, { limitPer10s: 8, windowMs, marginMs: 60 }), clients, retry: fastRetry }), auth),
+      bindPortal(createCaller({ budget: createRateBudget(h, { limitPer10s: 8, windowMs, marginMs: 250 }), clients, retry: fastRetry }), auth),
     );
     await Promise.all(Array.from({ length: 30 }, (_, i) => readContact(portals[i % portals.length]!)));
+    // The 250 ms margin covers the time between taking a slot and the request reaching HubSpot.
     const times = fake.requests.filter((r) => r.portalId === portalId).map((r) => r.at).sort((a, b) => a - b);
     expect(times).toHaveLength(30);
     for (let i = 0; i + 8 < times.length; i++) expect(times[i + 8]! - times[i]!).toBeGreaterThan(windowMs);

@@ -28,6 +28,12 @@ describe('buildInstallUrl', () => {
     });
     expect(url.toString()).toContain('scope=oauth+crm.objects');
   });
+
+  it('adds a PKCE challenge when given', () => {
+    const url = new URL(buildInstallUrl({ clientId: 'cid', redirectUri: REDIRECT, state: 's', codeChallenge: 'abc' }));
+    expect(url.searchParams.get('code_challenge')).toBe('abc');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+  });
 });
 
 describe.each(dbKinds())('HubSpot installs on %s', (kind) => {

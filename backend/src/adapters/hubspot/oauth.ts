@@ -63,6 +63,8 @@ export function buildInstallUrl(args: {
   state: string;
   scopes?: readonly string[];
   optionalScopes?: readonly string[];
+  /** PKCE: the S256 code challenge (the exchange then sends the verifier). */
+  codeChallenge?: string;
   authorizeUrl?: string;
 }): string {
   const url = new URL(args.authorizeUrl ?? HUBSPOT_AUTHORIZE_URL);
@@ -71,6 +73,10 @@ export function buildInstallUrl(args: {
   url.searchParams.set('scope', (args.scopes ?? HUBSPOT_SCOPES).join(' '));
   if (args.optionalScopes?.length) url.searchParams.set('optional_scope', args.optionalScopes.join(' '));
   url.searchParams.set('state', args.state);
+  if (args.codeChallenge) {
+    url.searchParams.set('code_challenge', args.codeChallenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
   return url.toString();
 }
 

@@ -26,6 +26,8 @@ export interface RateBudgetOptions {
   windowMs?: number;
   /** Added to each window to absorb the delay between taking a slot and HubSpot seeing the request. Default 250 ms. */
   marginMs?: number;
+  /** How long call rows are kept (diagnostics, tests); never less than the window. Default: the window. */
+  retainMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export function createRateBudget(db: Db, options: RateBudgetOptions = {}): RateB
   const searchLimit = positiveInt(options.searchPerSecond ?? 4, 'searchPerSecond');
   const windowMs = options.windowMs ?? 10_000;
   const marginMs = options.marginMs ?? 250;
+  const retainMs = Math.max(options.retainMs ?? 0, windowMs + marginMs);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let acquisitions = 0;
 
@@ -76,7 +79,7 @@ export function createRateBudget(db: Db, options: RateBudgetOptions = {}): RateB
       if (until != null) return Number(until) - now;
 
       const window = windowMs + marginMs;
-      await tx.query('DELETE FROM hubspot_rate_calls WHERE portal_id = $1 AND at_ms <= $2', [portalId, now - window]);
+      await tx.query('DELETE FROM hubspot_rate_calls WHERE portal_id = $1 AND at_ms <= $2', [portalId, now - retainMs]);
       const allowed = Math.max(1, Math.floor(limit * share));
       let wait = await waitFor(tx, portalId, null, now, window, allowed);
       if (kind === 'search') {
@@ -93,7 +96,7 @@ export function createRateBudget(db: Db, options: RateBudgetOptions = {}): RateB
     });
 
   const purgeStale = async () => {
-    const horizon = `${NOW_MS} - 60000`;
+    const horizon = `${NOW_MS} - ${Math.max(60_000, retainMs)}`;
     await db.query(`DELETE FROM hubspot_rate_calls WHERE at_ms < ${horizon}`);
     await db.query(`DELETE FROM hubspot_rate_penalties WHERE until_ms < ${horizon}`);
   };
