@@ -24,6 +24,8 @@ describe.each(dbKinds())('durability on %s', (kind) => {
   let env: Record<string, string>;
   let proc: ServerProcess | undefined;
   const acked = new Set<string>();
+  /** The storage as the first test leaves it, still open (opening PGlite takes seconds). */
+  let openedDb: Db | undefined;
 
   beforeAll(async () => {
     if (kind === 'pglite') {
@@ -42,6 +44,7 @@ describe.each(dbKinds())('durability on %s', (kind) => {
 
   afterAll(async () => {
     await proc?.stop('SIGKILL');
+    await openedDb?.close();
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -98,22 +101,20 @@ describe.each(dbKinds())('durability on %s', (kind) => {
 
     const db = await drainAndStop(proc);
     proc = undefined;
-    try {
-      const { rows } = await db.query<{ id: string; status: string }>(
-        'SELECT id, status FROM stripe_events WHERE id = ANY($1::text[])',
-        [[...acked]],
-      );
-      expect(rows).toHaveLength(acked.size);
-      expect(rows.filter((r) => r.status !== 'processed')).toEqual([]);
-    } finally {
-      await db.close();
-    }
+    openedDb = db;
+    const { rows } = await db.query<{ id: string; status: string }>(
+      'SELECT id, status FROM stripe_events WHERE id = ANY($1::text[])',
+      [[...acked]],
+    );
+    expect(rows).toHaveLength(acked.size);
+    expect(rows.filter((r) => r.status !== 'processed')).toEqual([]);
   });
 
   it('runs again a job that a worker held when it died', async () => {
     // A worker takes the job and dies without finishing it: fetch it with a queue of our own, then drop that queue.
     const eventId = randomId('evt');
-    let db = await database.open();
+    let db = openedDb ?? (await database.open());
+    openedDb = undefined;
     try {
       const queue = await JobQueue.start(db, { expireSeconds: 2, retryLimit: 3 }, createLogger({ level: 'silent' }));
       const event = stripeEvent('customer.updated', stripeObject('customer', { id: randomId('cus') }), { id: eventId });
