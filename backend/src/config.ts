@@ -143,18 +143,22 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
-const checkedSchema = envSchema.superRefine((env, ctx) => {
-  if (env.NODE_ENV === 'production' && !env.STRIPE_WEBHOOK_SECRET?.length) {
-    ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when NODE_ENV=production' });
+/** Rules between variables, on the raw values (so they are reported even when another variable is invalid). */
+function crossChecks(input: Record<string, string>): [string, string][] {
+  const problems: [string, string][] = [];
+  const has = (name: string) => input[name] !== undefined;
+  if (input.NODE_ENV?.trim() === 'production' && !(input.STRIPE_WEBHOOK_SECRET && commaList(input.STRIPE_WEBHOOK_SECRET).length > 0)) {
+    problems.push(['STRIPE_WEBHOOK_SECRET', 'is required when NODE_ENV=production']);
   }
-  if (!env.HUBSPOT_CLIENT_ID !== !env.HUBSPOT_CLIENT_SECRET) {
-    const missing = env.HUBSPOT_CLIENT_ID ? 'HUBSPOT_CLIENT_SECRET' : 'HUBSPOT_CLIENT_ID';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET go together' });
+  if (has('HUBSPOT_CLIENT_ID') !== has('HUBSPOT_CLIENT_SECRET')) {
+    const missing = has('HUBSPOT_CLIENT_ID') ? 'HUBSPOT_CLIENT_SECRET' : 'HUBSPOT_CLIENT_ID';
+    problems.push([missing, 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET go together']);
   }
-  if (env.HUBSPOT_CLIENT_ID && env.HUBSPOT_CLIENT_SECRET && !env.TOKEN_ENCRYPTION_KEY) {
-    ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEY'], message: 'is required when HubSpot OAuth is configured' });
+  if (has('HUBSPOT_CLIENT_ID') && has('HUBSPOT_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
+    problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when HubSpot OAuth is configured']);
   }
-});
+  return problems;
+}
 
 /** The variables `loadConfig` reads (the ones documented in `.env.example`). */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
@@ -166,17 +170,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const v = env[name];
     if (v !== undefined && v.trim() !== '') input[name] = v;
   }
-  const parsed = checkedSchema.safeParse(input);
-  if (!parsed.success) {
+  const parsed = envSchema.safeParse(input);
+  const issues: [string, string][] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => [String(issue.path[0] ?? 'environment'), issue.message]);
+  issues.push(...crossChecks(input));
+  if (!parsed.success || issues.length > 0) {
     const problems = new Map<string, string[]>();
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? 'environment');
-      problems.set(name, [...(problems.get(name) ?? []), issue.message]);
-    }
+    for (const [name, message] of issues) problems.set(name, [...(problems.get(name) ?? []), message]);
     const lines = [...problems].map(([name, msgs]) => `  ${name}: ${msgs.join('; ')}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, [...problems.keys()]);
   }
-  return toConfig(parsed.data);
+  return toConfig(parsed.data as Env);
 }
 
 function toConfig(e: Env): Config {
