@@ -30,6 +30,8 @@ export interface SyncHarnessOptions {
   /** Use a fake HubSpot that is already running (several servers, one HubSpot). */
   sharedHubSpot?: FakeHubSpot;
   server?: Partial<TestServerOptions>;
+  /** Connect the portal with a private-app token (default true); false leaves connecting to OAuth. */
+  privateApp?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function startSyncHarness(opts: SyncHarnessOptions): Promise<SyncHa
   const server = await startTestServer({
     kind: opts.kind,
     env: {
-      HUBSPOT_ACCESS_TOKEN: TEST_PRIVATE_APP_TOKEN,
+      ...(opts.privateApp === false ? {} : { HUBSPOT_ACCESS_TOKEN: TEST_PRIVATE_APP_TOKEN }),
       HUBSPOT_API_BASE_URL: hubspot.url,
       ...opts.env,
     },
