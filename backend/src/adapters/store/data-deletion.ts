@@ -11,6 +11,7 @@ export type DeletionCounts = Record<string, number>;
 
 /** Tables keyed by the account (column) and mode, deleted when the app is uninstalled from that account. */
 const ACCOUNT_TABLES: readonly (readonly [table: string, accountColumn: string])[] = [
+  ['deleted_contact_links', 'account_key'],
   ['hubspot_installs', 'stripe_account_id'],
   ['sync_settings', 'account_key'],
   ['contact_links', 'account_key'],
@@ -62,23 +63,44 @@ export type ContactDeletionKind = 'deletion' | 'privacy_deletion';
  */
 export async function forgetContact(db: Db, portalId: number, contactId: string, kind: ContactDeletionKind): Promise<CustomerKey[]> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ account_key: string; livemode: boolean; customer_id: string }>(
+    type KeyRow = { account_key: string; livemode: boolean; customer_id: string };
+    const { rows } = await tx.query<KeyRow>(
       `DELETE FROM contact_links WHERE portal_id = $1 AND contact_id = $2 RETURNING account_key, livemode, customer_id`,
       [portalId, contactId],
     );
-    const keys = rows.map((r) => ({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id }));
+    if (kind === 'privacy_deletion') {
+      // HubSpot also sends `contact.deletion`, in either order: that one may already have removed the link.
+      const earlier = await tx.query<KeyRow>(
+        `DELETE FROM deleted_contact_links WHERE portal_id = $1 AND contact_id = $2 RETURNING account_key, livemode, customer_id`,
+        [portalId, contactId],
+      );
+      rows.push(...earlier.rows);
+    }
+    const unique = new Map(rows.map((r) => [`${r.account_key}|${r.livemode}|${r.customer_id}`, r]));
+    const keys = [...unique.values()].map((r) => ({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id }));
     for (const key of keys) {
-      if (kind === 'deletion') await forgetHubSpotSide(tx, key);
+      if (kind === 'deletion') await forgetHubSpotSide(tx, key, portalId, contactId);
       else await forgetCustomer(tx, key, portalId);
     }
     return keys;
   });
 }
 
+/** Forgets removed links older than `days` (they only serve a privacy deletion that follows a deletion). */
+export async function purgeDeletedContactLinks(db: Queryable, days = 30): Promise<number> {
+  const r = await db.query(`DELETE FROM deleted_contact_links WHERE deleted_at < now() - make_interval(days => $1)`, [days]);
+  return r.rowCount;
+}
+
 const KEY = 'account_key = $1 AND livemode = $2 AND customer_id = $3';
 const keyParams = (k: CustomerKey) => [k.account, k.livemode, k.customerId];
 
-async function forgetHubSpotSide(tx: Queryable, key: CustomerKey): Promise<void> {
+async function forgetHubSpotSide(tx: Queryable, key: CustomerKey, portalId: number, contactId: string): Promise<void> {
+  await tx.query(
+    `INSERT INTO deleted_contact_links (portal_id, contact_id, account_key, livemode, customer_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT DO NOTHING`,
+    [portalId, contactId, ...keyParams(key)],
+  );
   await tx.query(
     `UPDATE customers SET synced_properties = NULL, synced_status = NULL, synced_version = version, last_synced_at = NULL,
             sync_state = 'skipped', sync_reason = 'The linked HubSpot contact was deleted in HubSpot',

@@ -49,3 +49,15 @@ CREATE TABLE privacy_suppressions (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (account_key, livemode, customer_id)
 );
+
+-- Links removed because the HubSpot contact was deleted, kept (Stripe and HubSpot ids only) so that a privacy
+-- deletion of that contact arriving afterwards still finds the customers to forget. Purged after 30 days.
+CREATE TABLE deleted_contact_links (
+  portal_id bigint NOT NULL,
+  contact_id text NOT NULL,
+  account_key text NOT NULL,
+  livemode boolean NOT NULL,
+  customer_id text NOT NULL,
+  deleted_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (portal_id, contact_id, account_key, livemode, customer_id)
+);
