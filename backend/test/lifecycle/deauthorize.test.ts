@@ -106,7 +106,7 @@ describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
       },
       { what: 'the uninstall to be processed' },
     );
-    expect(event.status_reason).toMatch(/uninstalled/);
+    expect(event?.status_reason).toMatch(/uninstalled/);
 
     // Only the uninstall event itself stays (it holds no personal data).
     expect(await counts('acct_A', true)).toEqual({ ...Object.fromEntries(Object.keys(full).map((k) => [k, 0])), stripe_events: 1 });
