@@ -103,21 +103,22 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
 async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: string): Promise<void> {
   const { account, livemode } = customers[0].key;
   const { db, logger } = deps;
-  const mode = livemode ? 'live' : 'test';
-  const lookup = await deps.gatewayFor(account, livemode);
-  if ('none' in lookup) {
-    for (const c of customers) await settle(db, c, token, 'skipped', lookup.none);
-    return;
-  }
-  const gw = lookup.gateway;
-  const { settings } = await loadSettings(db, account, livemode);
   try {
+    const lookup = await deps.gatewayFor(account, livemode);
+    if ('none' in lookup) {
+      for (const c of customers) await settle(db, c, token, 'skipped', lookup.none);
+      return;
+    }
+    const gw = lookup.gateway;
+    const { settings } = await loadSettings(db, account, livemode);
     await ensureProvisioned(db, gw, settings);
     await writeContacts(deps, gw, settings, customers, token);
   } catch (err) {
+    // Anything unexpected (HubSpot down past our retries, a token refresh failing): release the lease and retry
+    // later; customers already settled in this pass are not touched (their claim token is gone).
     const message = err instanceof Error ? err.message : String(err);
-    logger.warn({ err, account, mode, portalId: gw.portalId }, 'HubSpot write failed; will retry');
-    for (const c of customers) await markRetry(db, c, token, message);
+    logger.warn({ err, account, livemode }, 'HubSpot write failed; will retry');
+    for (const c of customers) await markRetry(db, c, token, message).catch(() => undefined);
   }
 }
 

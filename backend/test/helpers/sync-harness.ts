@@ -71,7 +71,13 @@ export async function startSyncHarness(opts: SyncHarnessOptions): Promise<SyncHa
                 + (SELECT count(*) FROM customers WHERE version > synced_version) AS pending`,
         );
         if (Number(rows[0].pending) === 0) return;
-        if (Date.now() > deadline) throw new Error(`not idle after ${timeoutMs} ms: ${rows[0].pending} pending`);
+        if (Date.now() > deadline) {
+          const stuck = await server.db.query(
+            `SELECT customer_id, version, synced_version, sync_state, sync_reason, attempts, next_attempt_at, claimed_until
+               FROM customers WHERE version > synced_version LIMIT 5`,
+          );
+          throw new Error(`not idle after ${timeoutMs} ms: ${rows[0].pending} pending: ${JSON.stringify(stuck.rows)}`);
+        }
         await new Promise((r) => setTimeout(r, 40));
       }
     },
