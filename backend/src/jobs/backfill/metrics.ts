@@ -11,7 +11,18 @@ export interface BackfillMetrics {
   accountDeletions: Counter;
 }
 
+const byRegistry = new WeakMap<Registry, BackfillMetrics>();
+
+/** The metrics on `registry`, created once per registry (every caller gets the same counters). */
 export function createBackfillMetrics(registry: Registry): BackfillMetrics {
+  const known = byRegistry.get(registry);
+  if (known) return known;
+  const metrics = buildMetrics(registry);
+  byRegistry.set(registry, metrics);
+  return metrics;
+}
+
+function buildMetrics(registry: Registry): BackfillMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] });
   return {

@@ -48,7 +48,7 @@ export class PermanentStripeError extends Error {
   }
 }
 
-type Lister = (params: Record<string, unknown>, options: Stripe.RequestOptions) => Promise<{ data: unknown[]; has_more: boolean }>;
+export type Lister = (params: Record<string, unknown>, options: Stripe.RequestOptions) => Promise<{ data: unknown[]; has_more: boolean }>;
 
 function listerOf(stripe: Stripe, phase: Phase): Lister {
   switch (phase) {
@@ -89,27 +89,41 @@ export async function readPage(
   signal: AbortSignal,
   retry: RetryOptions = {},
 ): Promise<StripePage> {
-  const maxAttempts = retry.maxAttempts ?? 8;
-  const base = retry.baseDelayMs ?? 500;
-  const cap = retry.maxDelayMs ?? 30_000;
-  const list = listerOf(stripe, req.phase);
   const params: Record<string, unknown> = { limit: req.limit };
   if (req.cursor) params.starting_after = req.cursor;
   if (req.createdLte !== null) params.created = { lte: req.createdLte };
+  return listWithRetries(listerOf(stripe, req.phase), params, req, limiter, signal, retry);
+}
+
+/**
+ * One list request (any Stripe list: `lister`) through `limiter`, retried on 429, 5xx and network errors.
+ * `what.cursor` set: a vanished cursor is a `CursorGoneError`. Other Stripe errors are `PermanentStripeError`s.
+ */
+export async function listWithRetries(
+  lister: Lister,
+  params: Record<string, unknown>,
+  what: { phase: string; account: string; cursor?: string | null },
+  limiter: SlidingWindowLimiter,
+  signal: AbortSignal,
+  retry: RetryOptions = {},
+): Promise<StripePage> {
+  const maxAttempts = retry.maxAttempts ?? 8;
+  const base = retry.baseDelayMs ?? 500;
+  const cap = retry.maxDelayMs ?? 30_000;
   for (let attempt = 1; ; attempt++) {
     await limiter.acquire(signal);
     const startedMs = Date.now();
     try {
-      const res = await list(params, asAccount(req.account));
+      const res = await lister(params, asAccount(what.account));
       signal.throwIfAborted();
       return { objects: res.data as Record<string, unknown>[], hasMore: res.has_more, readAt: Math.floor(startedMs / 1000) };
     } catch (err) {
       signal.throwIfAborted();
       const kind = classify(err);
-      if (kind === 'cursor' && req.cursor) throw new CursorGoneError(req.cursor);
+      if (kind === 'cursor' && what.cursor) throw new CursorGoneError(what.cursor);
       const message = (err as StripeErrorLike)?.message ?? String(err);
-      if (kind !== 'retry') throw new PermanentStripeError(`Stripe refused to list ${req.phase}: ${message}`);
-      if (attempt >= maxAttempts) throw new Error(`Stripe did not answer the ${req.phase} list after ${attempt} attempts: ${message}`);
+      if (kind !== 'retry') throw new PermanentStripeError(`Stripe refused to list ${what.phase}: ${message}`);
+      if (attempt >= maxAttempts) throw new Error(`Stripe did not answer the ${what.phase} list after ${attempt} attempts: ${message}`);
       const delay = Math.min(cap, base * 2 ** (attempt - 1));
       await abortableSleep(delay / 2 + Math.random() * (delay / 2), signal);
     }

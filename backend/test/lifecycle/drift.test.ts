@@ -1,0 +1,71 @@
+import { completenessPlugin, type CompletenessHandle } from '../../src/jobs/backfill/plugin';
+import { sameValue } from '../../src/jobs/drift-check';
+import { dbKinds } from '../helpers/db';
+import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
+import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
+
+/**
+ * The drift check reads a sample of linked contacts back from HubSpot and repairs what differs from what we
+ * last wrote; a linked contact that is gone is forgotten (no re-creation behind the merchant's back).
+ */
+describe('sameValue', () => {
+  it('allows for how HubSpot formats what we wrote', () => {
+    expect(sameValue('12.5', '12.50')).toBe(true);
+    expect(sameValue('1700000000000', '2023-11-14T22:13:20Z')).toBe(true);
+    expect(sameValue(String(Date.UTC(2023, 10, 14)), '2023-11-14')).toBe(true);
+    expect(sameValue('Ada@Example.com', 'ada@example.com')).toBe(true);
+    expect(sameValue('', null)).toBe(true);
+    expect(sameValue('active', 'canceled')).toBe(false);
+    expect(sameValue('12.5', '13')).toBe(false);
+    expect(sameValue('x', null)).toBe(false);
+    expect(sameValue(String(Date.UTC(2023, 10, 14)), '2023-11-15')).toBe(false);
+  });
+});
+
+describe.each(dbKinds())('drift check (%s)', (kind) => {
+  let h: SyncHarness;
+  let handle: CompletenessHandle | undefined;
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      kind,
+      engine: { plugins: [completenessPlugin({ recovery: { tickMs: 3_600_000 }, expose: (x) => (handle = x) })] },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('repairs a contact edited in HubSpot and forgets one that was deleted', async () => {
+    const created = 1_793_000_000;
+    for (const id of ['cus_drift1', 'cus_drift2', 'cus_drift3']) {
+      await h.send(stripeEvent('customer.created', stripeObject('customer', { id, email: `${id}@example.com`, created }), { created }));
+    }
+    await h.idle();
+    const edited = h.contactOf('cus_drift1')!;
+    const deleted = h.contactOf('cus_drift2')!;
+    const original = edited.properties.stripe_dashboard_url;
+    expect(original).toMatch(/^https:\/\/dashboard\.stripe\.com\//);
+    edited.properties.stripe_dashboard_url = 'https://example.com/edited-by-hand';
+    deleted.archived = true;
+
+    const result = await handle!.driftCheck({ account: '', livemode: false });
+    expect(result).toEqual({ checked: 3, repaired: 1, missing: 1 });
+    await h.idle();
+    expect(h.contactOf('cus_drift1')!.properties.stripe_dashboard_url).toBe(original);
+    const { rows } = await h.server.db.query<{ customer_id: string; sync_state: string; linked: boolean }>(
+      `SELECT c.customer_id, c.sync_state, EXISTS (SELECT 1 FROM contact_links l WHERE l.customer_id = c.customer_id) AS linked
+         FROM customers c ORDER BY c.customer_id`,
+    );
+    expect(rows).toEqual([
+      { customer_id: 'cus_drift1', sync_state: 'synced', linked: true },
+      { customer_id: 'cus_drift2', sync_state: 'skipped', linked: false },
+      { customer_id: 'cus_drift3', sync_state: 'synced', linked: true },
+    ]);
+    // Nothing re-created the deleted contact.
+    expect(h.contacts().filter((c) => c.properties.email === 'cus_drift2@example.com')).toHaveLength(0);
+    expect(await handle!.driftCheck({ account: '', livemode: false })).toEqual({ checked: 2, repaired: 0, missing: 0 });
+    const metrics = await h.server.metrics.registry.getSingleMetricAsString('drift_repairs_total');
+    expect(metrics).toMatch(/drift_repairs_total\{reason="differs"\} 1/);
+    expect(metrics).toMatch(/drift_repairs_total\{reason="missing"\} 1/);
+  });
+});
