@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, redactedConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { startServer } from './server';
+import { syncEngineServerOptions } from './sync/engine';
 
 /**
  * `npm start`: parse the configuration (a bad value prints which variable and exits 1), start the server, and
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
 
   let server;
   try {
-    server = await startServer(config, { logger });
+    server = await startServer(config, { logger, ...syncEngineServerOptions() });
   } catch (err) {
     logger.fatal({ err }, 'could not start');
     process.exit(1);
