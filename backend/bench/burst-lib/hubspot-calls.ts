@@ -1,0 +1,56 @@
+/** Counting what a sync asked of HubSpot, from the fake HubSpot's request log. */
+
+export type CallKind = 'setup' | 'match' | 'search' | 'write' | 'other';
+
+/** The part of a recorded request these counts need (the fake's `RecordedRequest` has it). */
+export interface LoggedCall {
+  method: string;
+  path: string;
+  status: number;
+  portalId: number | null;
+  at: number;
+}
+
+/**
+ * setup: account lookups and property/group provisioning (once per portal); match: batch reads and single
+ * reads; search: CRM search; write: creates, updates and upserts of contacts (and tasks).
+ */
+export function callKind(method: string, path: string): CallKind {
+  if (path.startsWith('/crm/v3/properties') || path.startsWith('/account-info') || path.startsWith('/integrations/')) return 'setup';
+  if (path.endsWith('/search')) return 'search';
+  if (/\/batch\/read$/.test(path) || method === 'GET') return 'match';
+  if (/\/batch\/(create|update|upsert)$/.test(path) || ((method === 'POST' || method === 'PATCH') && path.startsWith('/crm/v3/objects/'))) {
+    return 'write';
+  }
+  return 'other';
+}
+
+export interface CallCounts {
+  /** Every request the portal's token made (429s included: they were sent). */
+  total: number;
+  byKind: Record<CallKind, number>;
+  /** Requests answered 429. */
+  rateLimited: number;
+  /** Arrival of the first and the last request (ms since epoch), null when none. */
+  first: number | null;
+  last: number | null;
+}
+
+export function countCalls(log: readonly LoggedCall[], filter: { portalId: number; from?: number; to?: number }): CallCounts {
+  const byKind: Record<CallKind, number> = { setup: 0, match: 0, search: 0, write: 0, other: 0 };
+  let total = 0;
+  let rateLimited = 0;
+  let first: number | null = null;
+  let last: number | null = null;
+  for (const r of log) {
+    if (r.portalId !== filter.portalId) continue;
+    if (filter.from !== undefined && r.at < filter.from) continue;
+    if (filter.to !== undefined && r.at > filter.to) continue;
+    total += 1;
+    byKind[callKind(r.method, r.path)] += 1;
+    if (r.status === 429) rateLimited += 1;
+    first = first === null ? r.at : Math.min(first, r.at);
+    last = last === null ? r.at : Math.max(last, r.at);
+  }
+  return { total, byKind, rateLimited, first, last };
+}

@@ -1,0 +1,214 @@
+/**
+ * `npm run demo`: the whole product in one process with no accounts. A fake HubSpot on 127.0.0.1, the backend
+ * (webhooks → queue → apply → batched HubSpot writes) on the embedded database in a temporary directory, a
+ * story of signed Stripe events told chapter by chapter, then the HubSpot contacts as a table and what became
+ * of every event. Everything it starts is stopped and deleted at the end.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type LogLevel } from '../src/config';
+import { createLogger } from '../src/logger';
+import { startServer, type RunningServer } from '../src/server';
+import { syncEngineServerOptions } from '../src/sync/engine';
+import { startFakeHubSpot, type FakeContact, type FakeHubSpot } from '../test/fakes/hubspot/server';
+import { signatureHeader } from '../test/helpers/stripe-fixtures';
+import { contactRow, formatOutcomes, formatTable, type ContactRow, type OutcomeCount } from './demo-report';
+import { buildStory, EVENT_IDS, PEOPLE } from './demo-story';
+import { waitUntilIdle } from './demo-idle';
+import { countCalls } from '../bench/burst-lib/hubspot-calls';
+
+const WEBHOOK_SECRET = 'whsec_demo_secret';
+const HUBSPOT_TOKEN = 'pat-demo-private-app';
+const PORTAL_ID = 4242;
+
+export interface DemoOptions {
+  /** Where lines go (default console.log). */
+  print?: (line: string) => void;
+  /** Server log level (default `silent`; DEMO_LOG_LEVEL overrides). */
+  logLevel?: LogLevel;
+  /** On Ctrl-C / SIGTERM, delete the temporary directory and exit 130 (the command line sets it). */
+  exitOnSignal?: boolean;
+}
+
+export interface DemoCheck {
+  ok: boolean;
+  text: string;
+}
+
+export interface DemoResult {
+  contacts: (ContactRow & { customerId: string | null })[];
+  outcomes: OutcomeCount[];
+  duplicates: number;
+  checks: DemoCheck[];
+  hubspotCalls: number;
+  seconds: number;
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
+  const print = opts.print ?? ((line: string) => console.log(line));
+  const started = Date.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'stripe-hubspot-demo-'));
+  const interrupted = () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  if (opts.exitOnSignal) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, interrupted);
+  let hubspot: FakeHubSpot | undefined;
+  let server: RunningServer | undefined;
+  try {
+    hubspot = await startFakeHubSpot();
+    hubspot.addPrivateAppToken(HUBSPOT_TOKEN, PORTAL_ID);
+    // An explicit environment: the demo never picks up a DATABASE_URL or a real token from the shell.
+    const config = loadConfig({
+      NODE_ENV: 'development',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      HUBSPOT_ACCESS_TOKEN: HUBSPOT_TOKEN,
+      HUBSPOT_API_BASE_URL: hubspot.url,
+      HUBSPOT_PRIVATE_APP_MODES: 'test',
+    });
+    const level = (process.env.DEMO_LOG_LEVEL as LogLevel | undefined) ?? opts.logLevel ?? 'silent';
+    print('Starting a fake HubSpot and the backend on the embedded database (nothing leaves this machine)…');
+    server = await startServer(config, { logger: createLogger({ level }), ...syncEngineServerOptions() });
+    print(`Backend at ${server.url}, fake HubSpot at ${hubspot.url} (portal ${PORTAL_ID}, private-app token, test mode)\n`);
+
+    const db = server.db;
+    const portal = hubspot.portal(PORTAL_ID);
+    let duplicates = 0;
+    for (const [i, chapter] of buildStory(Math.floor(Date.now() / 1000)).entries()) {
+      print(`${i + 1}. ${chapter.title}`);
+      const touched = new Set<string>();
+      for (const d of chapter.deliveries) {
+        const reply = await deliver(server.url, d.event);
+        const duplicate = reply.duplicate === true;
+        if (duplicate) duplicates += 1;
+        print(`   → ${d.say}${duplicate ? '   [acknowledged: already stored, ignored]' : ''}`);
+        const cus = customerOf(d.event);
+        if (cus) touched.add(cus);
+      }
+      await waitUntilIdle(db);
+      for (const id of touched) {
+        const c = portal.contactByProperty('stripe_customer_id', id);
+        if (c) print(`   HubSpot now: ${oneLine(c)}`);
+      }
+      print('');
+    }
+
+    const contacts = [...portal.contacts.values()]
+      .filter((c) => !c.archived)
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .map((c) => ({ ...contactRow(c.properties), customerId: c.properties.stripe_customer_id ?? null }));
+    print(`HubSpot contacts in portal ${PORTAL_ID}:`);
+    for (const line of formatTable(contacts)) print(`  ${line}`);
+
+    const { rows } = await db.query<{ status: string; status_reason: string | null; n: string }>(
+      'SELECT status, status_reason, count(*) AS n FROM stripe_events GROUP BY status, status_reason',
+    );
+    const outcomes = rows.map((r) => ({ status: r.status, reason: r.status_reason, count: Number(r.n) }));
+    print('\nWhat became of each Stripe event:');
+    for (const line of formatOutcomes(outcomes, duplicates)) print(`  ${line}`);
+
+    const calls = countCalls(hubspot.requests, { portalId: PORTAL_ID });
+    const hubspotCalls = calls.total;
+    print(
+      `\nHubSpot API calls: ${calls.total} — ${calls.byKind.write} batch writes, ${calls.byKind.match} batch reads to match contacts, ` +
+        `${calls.byKind.search} searches, ${calls.byKind.setup} once-per-portal setup calls (account, "Stripe" property group and properties)`,
+    );
+
+    const checks = await runChecks(db, portal.contacts, duplicates);
+    print('\nChecks:');
+    for (const c of checks) print(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    print(`\nDone in ${seconds} s. Everything the demo started is stopped and its temporary files are deleted.`);
+    return { contacts, outcomes, duplicates, checks, hubspotCalls, seconds };
+  } finally {
+    await server?.close().catch(() => undefined);
+    await hubspot?.close().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, interrupted);
+  }
+}
+
+/** POSTs a signed event like Stripe does; answers the JSON reply (throws unless 200). */
+async function deliver(baseUrl: string, event: object): Promise<{ duplicate?: boolean }> {
+  const payload = JSON.stringify(event);
+  const res = await fetch(`${baseUrl}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(payload, WEBHOOK_SECRET) },
+    body: payload,
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`the webhook answered ${res.status}: ${text}`);
+  return JSON.parse(text) as { duplicate?: boolean };
+}
+
+function customerOf(event: Record<string, unknown>): string | undefined {
+  const o = (event.data as { object: Record<string, unknown> }).object;
+  const id = o.object === 'customer' ? o.id : o.customer;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function oneLine(c: FakeContact): string {
+  const r = contactRow(c.properties);
+  return `${r.email} · ${r.status} · ${r.plan} · MRR ${r.mrr} · last payment ${r.lastPayment} · failed ${r.failed} · LTV ${r.ltv} · lifecycle ${r.lifecycle}`;
+}
+
+async function runChecks(
+  db: RunningServer['db'],
+  all: Map<string, FakeContact>,
+  duplicates: number,
+): Promise<DemoCheck[]> {
+  const live = [...all.values()].filter((c) => !c.archived);
+  const of = (id: string) => live.filter((c) => c.properties.stripe_customer_id === id);
+  const status = async (id: string) =>
+    (await db.query<{ status: string; status_reason: string | null }>('SELECT status, status_reason FROM stripe_events WHERE id = $1', [id])).rows[0];
+  const { ada, grace, alan, katherine } = PEOPLE;
+  const graceRows = (await db.query<{ n: string }>('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [EVENT_IDS.graceInvoicePaid])).rows;
+  const late = await status(EVENT_IDS.adaLatePastDue);
+  const liveEvent = await status(EVENT_IDS.katherineLive);
+  const guest = await status(EVENT_IDS.guestNoEmail);
+  const p = (id: string) => of(id)[0]?.properties ?? {};
+  return [
+    {
+      ok: live.length === 3 && [ada, grace, alan].every((x) => of(x.id).length === 1),
+      text: `one contact per paying customer: ${live.length} contacts for Ada, Grace and Alan`,
+    },
+    {
+      ok: duplicates === 1 && Number(graceRows[0]?.n) === 1 && p(grace.id).stripe_lifetime_value === '1200.00',
+      text: `the duplicate delivery was stored once and counted once (Grace's LTV ${p(grace.id).stripe_lifetime_value ?? '—'}, not 2400.00)`,
+    },
+    {
+      ok: p(ada.id).stripe_subscription_status === 'active' && late?.status === 'skipped',
+      text: `the late past_due event did not win: Ada is ${p(ada.id).stripe_subscription_status ?? '—'} (late event ${late?.status ?? 'missing'}: ${late?.status_reason ?? ''})`,
+    },
+    {
+      ok: p(grace.id).email === grace.newEmail && !live.some((c) => c.properties.email === grace.email),
+      text: `the email change updated Grace's contact (${p(grace.id).email ?? '—'}) instead of creating a second one`,
+    },
+    {
+      ok: p(alan.id).stripe_total_refunded === '100.00' && p(alan.id).stripe_lifetime_value === '150.00',
+      text: `Alan's refund: refunded ${p(alan.id).stripe_total_refunded ?? '—'}, LTV ${p(alan.id).stripe_lifetime_value ?? '—'}`,
+    },
+    {
+      ok: p(ada.id).stripe_failed_payment_count === '1' && p(ada.id).stripe_last_payment_status === 'succeeded',
+      text: `Ada's failed renewal is counted (${p(ada.id).stripe_failed_payment_count ?? '—'}) and her last payment is the recovery (${p(ada.id).stripe_last_payment_status ?? '—'})`,
+    },
+    {
+      ok: of(katherine.id).length === 0 && liveEvent?.status === 'skipped' && guest?.status === 'skipped',
+      text: `a live-mode event and a customer without email were skipped, with reasons, and wrote nothing`,
+    },
+  ];
+}
+
+if (require.main === module) {
+  runDemo({ exitOnSignal: true }).then(
+    (r) => process.exit(r.checks.every((c) => c.ok) ? 0 : 1),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
