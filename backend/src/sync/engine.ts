@@ -12,6 +12,7 @@ import type { GatewayLookup } from '../domain/sync/ports';
 import { appApiRouter } from '../http/app-api/router';
 import type { BackfillService, InstallService } from '../http/app-api/services';
 import { cardApiRouter } from '../http/card-api/router';
+import { registryPortalAccounts } from '../http/card-api/portal-accounts';
 import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '../contracts/api';
 import { createCustomerRefresher } from './refresh';
 
@@ -54,7 +55,13 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
       const refresher = config.stripe.apiKey ? createCustomerRefresher(ctx.db, config.stripe.apiKey, config.stripe.apiBaseUrl, () => engine!.pusher.wake()) : undefined;
       ctx.app.use(
         CARD_API_PREFIX,
-        cardApiRouter({ db: ctx.db, clientSecret: config.hubspot.clientSecret, publicUrl: config.publicUrl, refresh: refresher }),
+        cardApiRouter({
+          db: ctx.db,
+          clientSecret: config.hubspot.clientSecret,
+          publicUrl: config.publicUrl,
+          refresh: refresher,
+          portalAccounts: registryPortalAccounts(ctx.db, engine.installs),
+        }),
       );
       const running = engine;
       ctx.onShutdown(async () => {

@@ -5,6 +5,7 @@ import { customerStatus } from '../../adapters/store/sync-store';
 import type { CardResponse, CustomerStatus } from '../../contracts/api';
 import { sendError } from '../respond';
 import { verifyV3 } from './hubspot-signature';
+import { storedPortalAccounts, type PortalAccounts } from './portal-accounts';
 
 export interface CardApiDeps {
   db: Db;
@@ -15,6 +16,8 @@ export interface CardApiDeps {
   /** Reads the customer's live state from Stripe into the read model (throws when Stripe is slow or down). */
   refresh?(account: string, livemode: boolean, customerId: string, signal: AbortSignal): Promise<void>;
   refreshTimeoutMs?: number;
+  /** The Stripe accounts a portal is connected to now (default: OAuth installs only; the engine adds the private app). */
+  portalAccounts?: PortalAccounts;
 }
 
 const cardBody = z.object({ portalId: z.coerce.number().int().positive(), contactId: z.coerce.string().regex(/^\d{1,20}$/) });
@@ -62,19 +65,20 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     next();
   });
 
+  const portalAccounts = deps.portalAccounts ?? storedPortalAccounts(deps.db);
   const handle = (refresh: boolean) => async (req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
-    const installed = await deps.db.query('SELECT 1 FROM hubspot_installs WHERE portal_id = $1 AND disconnected_at IS NULL LIMIT 1', [
-      portalId,
-    ]);
-    const { rows: links } = await deps.db.query<Linked>(
+    const accounts = await portalAccounts(portalId);
+    if (accounts.length === 0) {
+      return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
+    }
+    const { rows } = await deps.db.query<Linked>(
       `SELECT account_key, livemode, customer_id FROM contact_links WHERE portal_id = $1 AND contact_id = $2
         ORDER BY livemode DESC, linked_at`,
       [portalId, contactId],
     );
-    if (installed.rows.length === 0 && links.length === 0) {
-      return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
-    }
+    // Only customers of the accounts connected to this portal now (not left over from an earlier connection).
+    const links = rows.filter((l) => accounts.some((a) => a.account === l.account_key && a.livemode === l.livemode));
     if (links.length === 0) {
       return res.json({ state: 'not_linked', reason: 'no_customer', message: 'No Stripe customer is linked to this contact. Customers are linked by their Stripe customer id or email when they pay.' } satisfies CardResponse);
     }
