@@ -1,0 +1,139 @@
+/**
+ * The system under test of the burst and latency benches: the real server process (`node --import tsx
+ * src/main.ts`, as `npm start` runs it) on a fresh database — PostgreSQL when DATABASE_URL is set, else the
+ * embedded database in a temporary directory — connected with a private-app token to a fake HubSpot running
+ * in the bench process with HubSpot's burst limit (110 per 10 s). Progress is read through the signed Stripe
+ * App API (`GET /activity`), which works on both databases (an embedded database has one process only).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APP_API_PREFIX, type ActivityResponse, type EventOutcome } from '../../src/contracts/api';
+import { startFakeHubSpot, type FakeHubSpot } from '../../test/fakes/hubspot/server';
+import { freshDatabase, type DbKind, type TestDatabase } from '../../test/helpers/db';
+import { spawnServerProcess, type ServerProcess } from '../../test/helpers/server';
+import { signatureHeader } from '../../test/helpers/stripe-fixtures';
+import { runLoadProcess, type PlanSpec } from './load';
+
+export const BENCH_WEBHOOK_SECRET = 'whsec_bench_burst';
+const APP_SECRET = 'absec_bench_app_secret';
+const ACCOUNT_ID = 'acct_benchmerchant';
+export const HUBSPOT_BURST_LIMIT = 110;
+export const HUBSPOT_WINDOW_MS = 10_000;
+export const OUR_BUDGET_PER_10S = 100;
+
+export interface BenchBackendOptions {
+  /** Default: postgres when DATABASE_URL is set, else pglite. */
+  kind?: DbKind;
+  /** Extra server environment. */
+  env?: Record<string, string>;
+  /** The portal our private-app token belongs to. */
+  portalId?: number;
+}
+
+export interface BenchBackend {
+  kind: DbKind;
+  url: string;
+  hubspot: FakeHubSpot;
+  portalId: number;
+  server: ServerProcess;
+  /** Outcome counts of the events stored in the last 24 h (test mode), from the app API. */
+  outcomes(): Promise<Record<EventOutcome, number>>;
+  /**
+   * Polls until `expected` events are stored and none is pending (every event applied and every customer's
+   * write settled); answers when that was first seen (epoch ms) and the counts. Throws after `timeoutMs`.
+   */
+  waitSettled(expected: number, timeoutMs: number, pollMs?: number): Promise<{ at: number; outcomes: Record<EventOutcome, number> }>;
+  stop(): Promise<void>;
+}
+
+export function defaultKind(): DbKind {
+  return process.env.DATABASE_URL ? 'postgres' : 'pglite';
+}
+
+export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise<BenchBackend> {
+  const kind = opts.kind ?? defaultKind();
+  const portalId = opts.portalId ?? 4242;
+  const token = `pat-bench-${portalId}`;
+  const hubspot = await startFakeHubSpot({ burstLimit: HUBSPOT_BURST_LIMIT, burstWindowMs: HUBSPOT_WINDOW_MS });
+  hubspot.addPrivateAppToken(token, portalId);
+  const dataDir = kind === 'pglite' ? mkdtempSync(join(tmpdir(), 'shs-bench-burst-')) : undefined;
+  let database: TestDatabase | undefined;
+  let server: ServerProcess | undefined;
+  const cleanup = async () => {
+    await server?.stop('SIGTERM');
+    await database?.drop().catch(() => undefined);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await hubspot.close();
+  };
+  try {
+    database = await freshDatabase(kind, dataDir ? { dataDir } : {});
+    server = await spawnServerProcess({
+      env: {
+        STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
+        STRIPE_APP_SECRET: APP_SECRET,
+        STRIPE_ACCOUNT_ID: ACCOUNT_ID,
+        HUBSPOT_ACCESS_TOKEN: token,
+        HUBSPOT_API_BASE_URL: hubspot.url,
+        HUBSPOT_RATE_LIMIT_PER_10S: String(OUR_BUDGET_PER_10S),
+        LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
+        ...opts.env,
+      },
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const running = server;
+
+  const outcomes = async (): Promise<Record<EventOutcome, number>> => {
+    const payload = JSON.stringify({ user_id: 'usr_bench', account_id: ACCOUNT_ID });
+    const res = await fetch(`${running.url}${APP_API_PREFIX}/activity?mode=test&limit=1`, {
+      headers: {
+        'stripe-signature': signatureHeader(payload, APP_SECRET),
+        'x-stripe-user-id': 'usr_bench',
+        'x-stripe-account-id': ACCOUNT_ID,
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status !== 200) throw new Error(`GET /activity answered ${res.status}: ${await res.text()}`);
+    return ((await res.json()) as ActivityResponse).counts24h;
+  };
+
+  return {
+    kind,
+    url: running.url,
+    hubspot,
+    portalId,
+    server: running,
+    outcomes,
+    async waitSettled(expected, timeoutMs, pollMs = 100) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const asked = Date.now();
+        const counts = await outcomes();
+        const stored = Object.values(counts).reduce((a, b) => a + b, 0);
+        if (stored >= expected && counts.pending === 0) return { at: asked, outcomes: counts };
+        if (Date.now() > deadline) {
+          throw new Error(`not settled after ${timeoutMs} ms: ${stored}/${expected} stored, outcomes ${JSON.stringify(counts)}`);
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+    stop: cleanup,
+  };
+}
+
+/**
+ * One customer through the whole pipeline before a measurement (the portal lookup and the property
+ * provisioning happen once per portal); answers the HubSpot calls it took.
+ */
+export async function warmUp(backend: BenchBackend, seed: number): Promise<number> {
+  const before = backend.hubspot.requestCount({ portalId: backend.portalId });
+  const plan: PlanSpec = { kind: 'steady', opts: { customers: 1, events: 1, seed: seed + 1000 } };
+  const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: 1 });
+  if (load.ok !== 1) throw new Error(`warm-up event not acknowledged: ${JSON.stringify(load.errors)}`);
+  await backend.waitSettled(1, 120_000);
+  return backend.hubspot.requestCount({ portalId: backend.portalId }) - before;
+}
