@@ -4,7 +4,7 @@ import { startBackfillRunner, type BackfillRunner } from '../../src/jobs/backfil
 import { createBackfillService, stripeKeys } from '../../src/jobs/backfill/service';
 import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
 import { seedAccount, startFakeStripe, type FakeStripe } from '../fakes/stripe';
-import { fakeStripeFor, listRequests, silentLogger, until } from './helpers';
+import { differences, expectedStatuses, fakeStripeFor, listRequests, silentLogger, storedReadTimes, storedStatuses, until } from './helpers';
 
 describe.each(dbKinds())('backfill service (%s)', (kind) => {
   let fake: FakeStripe;
@@ -108,5 +108,16 @@ describe.each(dbKinds())('backfill service (%s)', (kind) => {
     expect(done).toBe(true);
     const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE account_key = 'acct_handover'`);
     expect(rows[0].n).toBe(250);
+  });
+
+  it('folds customers in parallel transactions when asked, to the same read model', async () => {
+    seedAccount(fake.account('acct_parallel', false), 250);
+    const r = runner({ foldConcurrency: 4 });
+    const service = createBackfillService({ db, wake: r.wake, hasKey: () => true });
+    await service.start('acct_parallel', false);
+    await until(async () => (await service.progress('acct_parallel', false))?.status === 'completed', 'completion', 60_000);
+    const expected = expectedStatuses(fake.account('acct_parallel', false), 'acct_parallel', false, await storedReadTimes(db, 'acct_parallel', false));
+    expect(expected.size).toBe(250);
+    expect(differences(expected, await storedStatuses(db, 'acct_parallel', false))).toEqual([]);
   });
 });

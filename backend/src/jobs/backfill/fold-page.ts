@@ -69,3 +69,32 @@ export async function foldGroups(
   await markBackfillPriority(tx, account, livemode, changed);
   return changed;
 }
+
+/**
+ * The same fold for a server database: each customer in its own transaction (as webhooks do), `concurrency` at a
+ * time, stopping between customers when `signal` aborts. A page applied only in part is harmless: every object
+ * only moves to a greater version, so whoever resumes folds the page again to the same result.
+ */
+export async function foldGroupsConcurrently(
+  db: Db,
+  account: string,
+  livemode: boolean,
+  groups: Map<string, ObjectRecord[]>,
+  concurrency: number,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const ids = [...groups.keys()].sort();
+  const changed: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      signal.throwIfAborted();
+      const customerId = ids[next++];
+      const out = await applyCustomerRecords(db, { account, livemode, customerId }, [{ eventId: null, records: groups.get(customerId)! }]);
+      if (out.changed) changed.push(customerId);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, ids.length)) }, worker));
+  await markBackfillPriority(db, account, livemode, changed);
+  return changed.sort();
+}

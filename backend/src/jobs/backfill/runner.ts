@@ -11,7 +11,8 @@ import {
   type BackfillRow,
 } from '../../adapters/store/backfill-store';
 import type { Logger } from '../../logger';
-import { backfillMeta, foldGroups, recordsByCustomer } from './fold-page';
+import type { ObjectRecord } from '../../domain/records';
+import { backfillMeta, foldGroups, foldGroupsConcurrently, recordsByCustomer } from './fold-page';
 import type { BackfillMetrics } from './metrics';
 import { advance, extrapolate, PHASES, type Phase, type PhaseOrDone, type ProgressState } from './progress';
 import { SlidingWindowLimiter } from './rate-limiter';
@@ -38,6 +39,12 @@ export interface BackfillRunnerOptions {
   /** Backfills one runner works at once. Default 2. */
   concurrency?: number;
   pageSize?: number;
+  /**
+   * Customers folded at once. 1 (the default) folds a page and commits its checkpoint in one transaction; more
+   * (PostgreSQL only: PGlite has one connection) folds customers in parallel transactions, then commits the
+   * checkpoint — for large accounts on a database server with spare cores.
+   */
+  foldConcurrency?: number;
   retry?: RetryOptions;
   /** This runner's lease owner name (default: a random id). */
   owner?: string;
@@ -60,6 +67,8 @@ export interface BackfillRunner {
   kill(): Promise<void>;
 }
 
+type Checkpoint = { phase: PhaseOrDone; cursor: string | null; progress: ProgressState };
+
 const STOP = 'runner stopped';
 const KILL = 'runner killed';
 
@@ -70,6 +79,7 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
   const pollMs = opts.pollMs ?? 5_000;
   const concurrency = opts.concurrency ?? 2;
   const pageSize = opts.pageSize ?? 100;
+  const foldConcurrency = db.kind === 'postgres' ? (opts.foldConcurrency ?? 1) : 1;
   const active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   let running = true;
   let wakeUp: (() => void) | null = null;
@@ -140,15 +150,7 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
       });
       if (phase === 'customers' && next.phase !== 'customers') await sampleEstimates(stripe, run, next.progress, limiter, signal);
 
-      const outcome = await db.transaction(async (tx) => {
-        signal.throwIfAborted();
-        const changed = await foldGroups(tx, db.kind, run.account, run.livemode, groups);
-        next.progress.changedCustomers = state.progress.changedCustomers + changed.length;
-        // A runner stopped or killed while folding commits nothing: the page is read again by whoever resumes.
-        signal.throwIfAborted();
-        const { cancelRequested } = await saveCheckpoint(tx, run.id, owner, leaseSeconds, next);
-        return { changed: changed.length, cancelRequested };
-      });
+      const outcome = foldConcurrency > 1 ? await foldThenCheckpoint(run, groups, state.progress, next, signal) : await foldWithCheckpoint(run, groups, state.progress, next, signal);
       opts.metrics?.objects.inc({ phase }, page.objects.length);
       if (skipped > 0) opts.metrics?.skipped.inc({ phase }, skipped);
       if (outcome.changed > 0) opts.onCustomersChanged?.();
@@ -162,6 +164,29 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
     }
     await finishBackfill(db, run.id, owner, 'completed');
     logger.info({ backfill: run.id, account: run.account, livemode: run.livemode, changed: state.progress.changedCustomers }, 'backfill completed');
+  }
+
+  /** The page's fold and its checkpoint in one transaction. */
+  function foldWithCheckpoint(run: BackfillRow, groups: Map<string, ObjectRecord[]>, before: ProgressState, next: Checkpoint, signal: AbortSignal) {
+    return db.transaction(async (tx) => {
+      signal.throwIfAborted();
+      const changed = await foldGroups(tx, db.kind, run.account, run.livemode, groups);
+      next.progress.changedCustomers = before.changedCustomers + changed.length;
+      // A runner stopped or killed while folding commits nothing: the page is read again by whoever resumes.
+      signal.throwIfAborted();
+      const { cancelRequested } = await saveCheckpoint(tx, run.id, owner, leaseSeconds, next);
+      return { changed: changed.length, cancelRequested };
+    });
+  }
+
+  /** Parallel folds (each customer its own transaction), then the checkpoint; only while the lease is ours. */
+  async function foldThenCheckpoint(run: BackfillRow, groups: Map<string, ObjectRecord[]>, before: ProgressState, next: Checkpoint, signal: AbortSignal) {
+    if (!(await renewLease(db, run.id, owner, leaseSeconds))) throw new LeaseLostError(run.id);
+    const changed = await foldGroupsConcurrently(db, run.account, run.livemode, groups, foldConcurrency, signal);
+    next.progress.changedCustomers = before.changedCustomers + changed.length;
+    signal.throwIfAborted();
+    const { cancelRequested } = await saveCheckpoint(db, run.id, owner, leaseSeconds, next);
+    return { changed: changed.length, cancelRequested };
   }
 
   function launch(run: BackfillRow): void {
