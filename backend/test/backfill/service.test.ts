@@ -120,4 +120,16 @@ describe.each(dbKinds())('backfill service (%s)', (kind) => {
     expect(expected.size).toBe(250);
     expect(differences(expected, await storedStatuses(db, 'acct_parallel', false))).toEqual([]);
   });
+
+  it('several runners on one database: exactly one reads each page', async () => {
+    const account = fake.account('acct_many', false);
+    seedAccount(account, 230);
+    const rs = [runner({ owner: 'x' }), runner({ owner: 'y' }), runner({ owner: 'z' })];
+    const service = createBackfillService({ db, wake: () => rs.forEach((r) => r.wake()), hasKey: () => true });
+    await service.start('acct_many', false);
+    await until(async () => (await service.progress('acct_many', false))?.status === 'completed', 'completion', 60_000);
+    const pages = (n: number) => Math.max(1, Math.ceil(n / 100));
+    const expected = pages(account.customers.size) + pages(account.subscriptions.size) + pages(account.invoices.size) + pages(account.charges.size) + 3;
+    expect(listRequests(fake, 'acct_many', false)).toHaveLength(expected);
+  });
 });
