@@ -8,7 +8,7 @@
 import type { DbKind } from '../test/helpers/db';
 import { BENCH_WEBHOOK_SECRET, HUBSPOT_BURST_LIMIT, OUR_BUDGET_PER_10S, startBenchBackend, warmUp, type BenchBackend } from './burst-lib/backend';
 import { burstPlan } from './burst-lib/events';
-import { countCalls, type CallCounts } from './burst-lib/hubspot-calls';
+import { batchFill, countCalls, type CallCounts } from './burst-lib/hubspot-calls';
 import { runLoadProcess, type LoadResult, type PlanSpec } from './burst-lib/load';
 import { NAIVE_PROPERTIES, runNaive, type NaiveResult } from './burst-lib/naive';
 
@@ -47,7 +47,7 @@ export interface BurstResult {
   customers: number;
   concurrency: number;
   send: { seconds: number; ackPerSecond: number; ackMs: LoadResult['ackMs']; errors: Record<string, number> };
-  hubspotCalls: CallCounts & { setupBeforeBurst: number };
+  hubspotCalls: CallCounts & { setupBeforeBurst: number; batchFill: ReturnType<typeof batchFill> };
   callsPer100Events: { measured: number; target: number; met: boolean };
   drain: {
     seconds: number;
@@ -57,6 +57,8 @@ export interface BurstResult {
     target: number;
     met: boolean;
   };
+  /** Most event jobs seen waiting to be applied (the server's queue_depth metric, sampled every 500 ms). */
+  maxQueueDepth: number;
   outcomes: Record<string, number>;
   contacts: { expected: number; written: number; withFinalEmail: number };
   naive?: NaiveSummary;
@@ -87,9 +89,12 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
     const setupBeforeBurst = await warmUp(backend, o.seed);
     const plan: PlanSpec = { kind: 'burst', opts: { customers: o.customers, events: o.events, seed: o.seed, start: Math.floor(Date.now() / 1000) - 200 * 86_400 } };
     const events = burstPlan(plan.opts);
+    const stopWatch = backend.watchQueueDepth();
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: o.concurrency });
     if (load.ok !== load.count) throw new Error(`the burst was not fully acknowledged: ${JSON.stringify(load.errors)}`);
     const settled = await backend.waitSettled(load.count + 1, o.settleTimeoutMs);
+    const queueDepth = await stopWatch();
+    const fill = batchFill(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
     const calls = countCalls(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
 
     const contacts = writtenContacts(backend, events);
@@ -98,7 +103,7 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
     const ratio = floorSeconds > 0 ? drainSeconds / floorSeconds : Infinity;
     const per100 = (calls.total / load.count) * 100;
     const notes = [
-      `Floor = HubSpot calls / our budget of ${OUR_BUDGET_PER_10S} per 10 s (HubSpot allows ${HUBSPOT_BURST_LIMIT}); drain is measured from the first send to the first poll (every 100 ms) that saw no pending event.`,
+      `Floor = HubSpot calls / our budget of ${OUR_BUDGET_PER_10S} per 10 s (HubSpot allows ${HUBSPOT_BURST_LIMIT}); drain is measured from the first send to the answer of the first poll (every 100 ms) that saw no pending event.`,
       `Calls counted from the first send; ${setupBeforeBurst} one-time setup calls (portal lookup, "Stripe" property group and properties) were made on a warm-up event before the burst.`,
     ];
     if (floorSeconds < 1) {
@@ -110,6 +115,10 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
         `Drain is ${round(ratio)}× the floor: the time beyond the floor is the server ingesting, applying and batching ${load.count} events (ack throughput ${load.ackPerSecond}/s on ${backend.kind}), not HubSpot's limit.`,
       );
     }
+    notes.push(
+      `Batches: ${fill.write.meanPerCall} contacts per write call and ${fill.match.meanPerCall} per matching read on average (HubSpot takes up to 100); ` +
+        `the event queue peaked at ${queueDepth.max} jobs waiting to be applied.`,
+    );
     if (contacts.written !== o.customers) notes.push(`Only ${contacts.written} of ${o.customers} customers have a contact.`);
 
     const naive = o.naiveSample > 0 ? await runNaiveBaseline(backend, events.slice(0, o.naiveSample), o.events) : undefined;
@@ -129,7 +138,8 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
         ackMs: load.ackMs,
         errors: load.errors,
       },
-      hubspotCalls: { ...calls, setupBeforeBurst },
+      hubspotCalls: { ...calls, setupBeforeBurst, batchFill: fill },
+      maxQueueDepth: queueDepth.max,
       callsPer100Events: { measured: round(per100), target: BURST_TARGETS.maxCallsPer100Events, met: per100 <= BURST_TARGETS.maxCallsPer100Events },
       drain: {
         seconds: round(drainSeconds),

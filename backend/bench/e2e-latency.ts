@@ -41,6 +41,8 @@ export interface E2eLatencyResult {
   target: { p50Ms: number; p99Ms: number };
   met: { p50: boolean; p99: boolean };
   matching: { matched: number; superseded: number; unmatched: number };
+  /** Most event jobs seen waiting to be applied (queue_depth, sampled every 500 ms). */
+  maxQueueDepth: number;
   hubspotCalls: CallCounts & { perSecond: number; per100Events: number };
   notes: string[];
 }
@@ -55,9 +57,11 @@ export async function runE2eLatencySection(opts: Partial<E2eLatencyOptions> = {}
       opts: { customers: o.customers, events: Math.round(o.ratePerSecond * o.seconds), seed: o.seed, start: Math.floor(Date.now() / 1000) - 86_400 },
     };
     const events = steadyPlan(plan.opts);
+    const stopWatch = backend.watchQueueDepth();
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: 16, ratePerSecond: o.ratePerSecond });
     if (load.ok !== load.count) throw new Error(`not every event was acknowledged: ${JSON.stringify(load.errors)}`);
     await backend.waitSettled(load.count + 1, 300_000);
+    const queueDepth = await stopWatch();
 
     const portal = backend.hubspot.portal(backend.portalId);
     const customerOf = new Map([...portal.contacts.values()].map((c) => [c.id, c.properties.stripe_customer_id]));
@@ -76,6 +80,15 @@ export async function runE2eLatencySection(opts: Partial<E2eLatencyOptions> = {}
       'Latency: from the load generator sending the webhook to the fake HubSpot receiving the contact write that carries the change (same machine clock).',
       `The server runs with its defaults (pusher settleMs 200, pollMs 250): every write waits for a customer to be quiet for 200 ms, which bounds the calls (${calls.total} for ${load.count} events) at the cost of that much latency.`,
     ];
+    if (load.ackMs.p50 > 1000) {
+      notes.push(`The server did not keep up with ${o.ratePerSecond} events/s: webhook acknowledgements themselves took ${Math.round(load.ackMs.p50)} ms at p50 (requests queued).`);
+    }
+    if (queueDepth.max > o.ratePerSecond) {
+      notes.push(`Applying fell behind: up to ${queueDepth.max} event jobs waited in the queue (more than a second of input), and latency grows with that backlog.`);
+    }
+    if (calls.total / sendSeconds >= 9) {
+      notes.push(`HubSpot calls ran at ${Math.round((calls.total / sendSeconds) * 10) / 10}/s, at the budget of 10/s: writes waited for the rate budget.`);
+    }
     if (match.superseded > 0) notes.push(`${match.superseded} events were folded with a newer change of the same customer into one write (their latency is that write's).`);
     if (match.unmatched > 0) notes.push(`${match.unmatched} events had no matching write: a missing write is a bug, look at the outcomes.`);
     return {
@@ -89,6 +102,7 @@ export async function runE2eLatencySection(opts: Partial<E2eLatencyOptions> = {}
       target: { ...E2E_LATENCY_TARGETS },
       met: { p50: latency.p50 < E2E_LATENCY_TARGETS.p50Ms, p99: latency.p99 < E2E_LATENCY_TARGETS.p99Ms },
       matching: { matched: match.latencies.length, superseded: match.superseded, unmatched: match.unmatched },
+      maxQueueDepth: queueDepth.max,
       hubspotCalls: {
         ...calls,
         perSecond: Math.round((calls.total / sendSeconds) * 10) / 10,

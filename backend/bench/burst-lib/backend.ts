@@ -41,9 +41,12 @@ export interface BenchBackend {
   outcomes(): Promise<Record<EventOutcome, number>>;
   /**
    * Polls until `expected` events are stored and none is pending (every event applied and every customer's
-   * write settled); answers when that was first seen (epoch ms) and the counts. Throws after `timeoutMs`.
+   * write settled); answers when the poll that saw it was answered (epoch ms) and the counts. Throws after
+   * `timeoutMs`.
    */
   waitSettled(expected: number, timeoutMs: number, pollMs?: number): Promise<{ at: number; outcomes: Record<EventOutcome, number> }>;
+  /** Samples the server's `queue_depth` metric (event jobs waiting to be applied) until the answer is called. */
+  watchQueueDepth(intervalMs?: number): () => Promise<{ max: number; samples: number }>;
   stop(): Promise<void>;
 }
 
@@ -111,15 +114,39 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
     async waitSettled(expected, timeoutMs, pollMs = 100) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const asked = Date.now();
         const counts = await outcomes();
+        // Dated by the answer: an upper bound of when the last event settled (by at most one poll and a query).
+        const answered = Date.now();
         const stored = Object.values(counts).reduce((a, b) => a + b, 0);
-        if (stored >= expected && counts.pending === 0) return { at: asked, outcomes: counts };
+        if (stored >= expected && counts.pending === 0) return { at: answered, outcomes: counts };
         if (Date.now() > deadline) {
           throw new Error(`not settled after ${timeoutMs} ms: ${stored}/${expected} stored, outcomes ${JSON.stringify(counts)}`);
         }
         await new Promise((r) => setTimeout(r, pollMs));
       }
+    },
+    watchQueueDepth(intervalMs = 500) {
+      let max = 0;
+      let samples = 0;
+      let stopped = false;
+      const loop = (async () => {
+        while (!stopped) {
+          const text = await fetch(`${running.url}/metrics`, { signal: AbortSignal.timeout(10_000) })
+            .then((r) => r.text())
+            .catch(() => '');
+          const m = /^queue_depth (\d+)/m.exec(text);
+          if (m) {
+            samples += 1;
+            max = Math.max(max, Number(m[1]));
+          }
+          await new Promise((r) => setTimeout(r, intervalMs));
+        }
+      })();
+      return async () => {
+        stopped = true;
+        await loop;
+        return { max, samples };
+      };
     },
     stop: cleanup,
   };

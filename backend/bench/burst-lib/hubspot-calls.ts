@@ -54,3 +54,21 @@ export function countCalls(log: readonly LoggedCall[], filter: { portalId: numbe
   }
   return { total, byKind, rateLimited, first, last };
 }
+
+/** Records per successful batch call, by kind: how well the sync filled its batches (HubSpot allows 100). */
+export function batchFill(
+  log: readonly (LoggedCall & { body: unknown })[],
+  filter: { portalId: number; from?: number; to?: number },
+): Record<'match' | 'write', { calls: number; records: number; meanPerCall: number }> {
+  const out = { match: { calls: 0, records: 0, meanPerCall: 0 }, write: { calls: 0, records: 0, meanPerCall: 0 } };
+  for (const r of log) {
+    if (r.portalId !== filter.portalId || r.status < 200 || r.status >= 300 || !r.path.includes('/batch/')) continue;
+    if ((filter.from !== undefined && r.at < filter.from) || (filter.to !== undefined && r.at > filter.to)) continue;
+    const kind = callKind(r.method, r.path);
+    if (kind !== 'match' && kind !== 'write') continue;
+    out[kind].calls += 1;
+    out[kind].records += (r.body as { inputs?: unknown[] } | undefined)?.inputs?.length ?? 0;
+  }
+  for (const k of ['match', 'write'] as const) out[k].meanPerCall = out[k].calls ? Math.round((out[k].records / out[k].calls) * 10) / 10 : 0;
+  return out;
+}

@@ -41,23 +41,35 @@ export interface NaiveResult {
   finishedAt: number;
 }
 
-/** A rolling-window limiter: at most `limit` acquisitions per `windowMs`. */
+/**
+ * A rolling-window limiter: at most `limit` calls per `windowMs`. A call holds its slot from `acquire` until
+ * the `done` it answers is called, and is dated by that moment: HubSpot dates a call by its arrival, which is
+ * somewhere in between, so the window the server sees is never fuller than ours.
+ */
 export class RollingWindow {
-  private readonly times: number[] = [];
+  /** One entry per call in the window: its end time, Infinity while in flight. */
+  private readonly slots: { t: number }[] = [];
   constructor(
     readonly limit: number,
     readonly windowMs: number,
   ) {}
 
-  /** Milliseconds to wait before the next acquisition may happen at `now` (0 = now). */
+  /** Milliseconds to wait before the next call may start at `now` (0 = now). */
   waitMs(now: number): number {
-    while (this.times.length > 0 && this.times[0] <= now - this.windowMs) this.times.shift();
-    return this.times.length < this.limit ? 0 : this.times[0] + this.windowMs - now + 1;
+    for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i].t <= now - this.windowMs) this.slots.splice(i, 1);
+    if (this.slots.length < this.limit) return 0;
+    const oldest = Math.min(...this.slots.map((s) => s.t));
+    return oldest === Infinity ? 5 : oldest + this.windowMs - now + 1;
   }
 
-  async acquire(): Promise<void> {
+  /** Waits for a free slot; call the answer when the call has completed. */
+  async acquire(): Promise<() => void> {
     for (let w = this.waitMs(Date.now()); w > 0; w = this.waitMs(Date.now())) await new Promise((r) => setTimeout(r, w));
-    this.times.push(Date.now());
+    const slot = { t: Infinity };
+    this.slots.push(slot);
+    return () => {
+      if (slot.t === Infinity) slot.t = Date.now();
+    };
   }
 }
 
@@ -84,13 +96,16 @@ export async function runNaive(opts: NaiveOptions): Promise<NaiveResult> {
 
   const call = async (method: string, path: string, body: unknown, search = false): Promise<{ status: number; body: Json }> => {
     for (;;) {
-      if (search) await searchBudget.acquire();
-      await budget.acquire();
+      const searchDone = search ? await searchBudget.acquire() : undefined;
+      const done = await budget.acquire();
       const res = await fetch(`${opts.hubspotUrl}${path}`, {
         method,
         headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
+      }).finally(() => {
+        done();
+        searchDone?.();
       });
       const json = (await res.json().catch(() => ({}))) as Json;
       if (res.status !== 429) return { status: res.status, body: json };

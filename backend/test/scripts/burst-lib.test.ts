@@ -151,12 +151,16 @@ describe('naive baseline', () => {
     });
   });
 
-  it('a rolling window makes the next caller wait for the oldest call to leave it', () => {
-    const w = new RollingWindow(2, 1_000);
-    expect(w.waitMs(0)).toBe(0);
-    (w as unknown as { times: number[] }).times.push(0, 100);
-    expect(w.waitMs(500)).toBe(501);
-    expect(w.waitMs(1_000)).toBe(0);
+  it('a rolling window counts a call from its start to a window after its end', async () => {
+    const w = new RollingWindow(2, 60_000);
+    const a = await w.acquire();
+    const b = await w.acquire();
+    expect(w.waitMs(Date.now())).toBe(5); // both in flight: look again soon
+    a();
+    const ended = Date.now();
+    expect(w.waitMs(ended)).toBeGreaterThan(59_000);
+    expect(w.waitMs(ended + 60_001)).toBe(0);
+    b();
   });
 
   describe('against the fake HubSpot', () => {
