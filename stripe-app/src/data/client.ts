@@ -1,0 +1,161 @@
+import { fetchStripeSignature } from '@stripe/ui-extension-sdk/utils';
+import {
+  APP_API_PREFIX,
+  type ActivityResponse,
+  type AuthorizeUrlQuery,
+  type AuthorizeUrlResponse,
+  type BackfillResponse,
+  type ConnectHubSpotRequest,
+  type ConnectHubSpotResponse,
+  type CustomerSyncResponse,
+  type DisconnectHubSpotResponse,
+  type EventOutcome,
+  type GetSettingsResponse,
+  type Mode,
+  type PutSettingsRequest,
+  type PutSettingsResponse,
+  type ReplayRequest,
+  type ReplayResponse,
+  type SyncNowResponse,
+  type SyncSettings,
+} from './contracts';
+import { ApiRequestError, errorFromResponse, toRequestError } from './errors';
+
+/** Who is calling and for which mode: every request carries it. */
+export interface ApiContext {
+  /** The backend's origin (and optional base path), from the manifest constant BACKEND_URL. */
+  backendUrl: string;
+  userId: string;
+  accountId: string;
+  mode: Mode;
+}
+
+export interface ClientOptions {
+  /** Abort a request after this long; the default suits a Dashboard iframe. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+type Query = Record<string, string | number | undefined>;
+
+interface RequestSpec {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  query?: Query;
+  body?: Record<string, unknown>;
+}
+
+function buildUrl(ctx: ApiContext, path: string, query: Query | undefined): string {
+  const base = ctx.backendUrl.replace(/\/+$/, '');
+  const params = Object.entries(query ?? {})
+    .filter((e): e is [string, string | number] => e[1] !== undefined)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  return `${base}${APP_API_PREFIX}${path}${params ? `?${params}` : ''}`;
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+async function signature(): Promise<string> {
+  try {
+    return await fetchStripeSignature();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ApiRequestError('missing_signature', `Could not get a Stripe signature for this request: ${reason}`);
+  }
+}
+
+/** One signed JSON request with a timeout; resolves to the parsed body or rejects with ApiRequestError. */
+export async function request<T>(ctx: ApiContext, spec: RequestSpec, options: ClientOptions = {}): Promise<T> {
+  if (!ctx.backendUrl) {
+    throw new ApiRequestError('not_configured', 'The app is missing its BACKEND_URL constant; it cannot reach the sync service.');
+  }
+  const sig = await signature();
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'Stripe-Signature': sig,
+    'X-Stripe-User-Id': ctx.userId,
+    'X-Stripe-Account-Id': ctx.accountId,
+  };
+  let body: string | undefined;
+  if (spec.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify({ mode: ctx.mode, ...spec.body });
+  }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  try {
+    // The mode travels in the query for GET/DELETE and in the JSON body otherwise.
+    const url = buildUrl(ctx, spec.path, spec.body === undefined ? { mode: ctx.mode, ...spec.query } : spec.query);
+    const res = await fetch(url, { method: spec.method, headers, body, signal: controller.signal });
+    const parsed = await readBody(res);
+    if (!res.ok) throw errorFromResponse(res.status, parsed);
+    if (parsed === undefined || typeof parsed !== 'object') {
+      throw new ApiRequestError('bad_response', 'The sync service sent an answer this app does not understand.', res.status);
+    }
+    return parsed as T;
+  } catch (err) {
+    if (timedOut) {
+      throw new ApiRequestError('timeout', `The sync service did not answer within ${Math.round(timeoutMs / 1000)} s.`);
+    }
+    throw toRequestError(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ActivityQuery {
+  outcome?: EventOutcome;
+  limit?: number;
+}
+
+export type ReplaySelection = { ids: string[] } | { all: true };
+
+/** Typed calls of the app API (`backend/src/contracts/api.ts`), bound to one user, account and mode. */
+export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}) {
+  const call = <T>(spec: RequestSpec) => request<T>(ctx, spec, options);
+  const customerPath = (id: string) => `/customers/${encodeURIComponent(id)}`;
+  return {
+    context: ctx,
+    getSettings: () => call<GetSettingsResponse>({ method: 'GET', path: '/settings' }),
+    saveSettings: (settings: SyncSettings) => {
+      const body: Omit<PutSettingsRequest, 'mode'> = { settings };
+      return call<PutSettingsResponse>({ method: 'PUT', path: '/settings', body });
+    },
+    getAuthorizeUrl: (state: string, challenge?: string) => {
+      const query: Omit<AuthorizeUrlQuery, 'mode'> = { state, challenge };
+      return call<AuthorizeUrlResponse>({ method: 'GET', path: '/hubspot/authorize-url', query: { ...query } });
+    },
+    connectHubSpot: (input: Omit<ConnectHubSpotRequest, 'mode'>) =>
+      call<ConnectHubSpotResponse>({ method: 'POST', path: '/hubspot/connect', body: { ...input } }),
+    disconnectHubSpot: () => call<DisconnectHubSpotResponse>({ method: 'DELETE', path: '/hubspot/connection' }),
+    getActivity: (query: ActivityQuery = {}) =>
+      call<ActivityResponse>({ method: 'GET', path: '/activity', query: { outcome: query.outcome, limit: query.limit } }),
+    replayDeadLetters: (selection: ReplaySelection) => {
+      const body: Omit<ReplayRequest, 'mode'> = selection;
+      return call<ReplayResponse>({ method: 'POST', path: '/dead-letters/replay', body: { ...body } });
+    },
+    getCustomer: (customerId: string) => call<CustomerSyncResponse>({ method: 'GET', path: customerPath(customerId) }),
+    syncCustomer: (customerId: string) =>
+      call<SyncNowResponse>({ method: 'POST', path: `${customerPath(customerId)}/sync`, body: {} }),
+    getBackfill: () => call<BackfillResponse>({ method: 'GET', path: '/backfill' }),
+    startBackfill: () => call<BackfillResponse>({ method: 'POST', path: '/backfill', body: {} }),
+    cancelBackfill: () => call<BackfillResponse>({ method: 'POST', path: '/backfill/cancel', body: {} }),
+  };
+}
+
+export type BackendClient = ReturnType<typeof createBackendClient>;
