@@ -132,4 +132,36 @@ describe.each(dbKinds())('backfill service (%s)', (kind) => {
     const expected = pages(account.customers.size) + pages(account.subscriptions.size) + pages(account.invoices.size) + pages(account.charges.size) + 3;
     expect(listRequests(fake, 'acct_many', false)).toHaveLength(expected);
   });
+
+  it('shows a Stripe outage while retrying, resumes when Stripe is back, and fails after repeated failures', async () => {
+    seedAccount(fake.account('acct_down', false), 20);
+    seedAccount(fake.account('acct_down2', false), 20);
+    const r = runner({ leaseSeconds: 1, maxFailures: 3, retry: { maxAttempts: 2, baseDelayMs: 10 } });
+    const service = createBackfillService({ db, wake: r.wake, hasKey: () => true });
+    fake.setDown(true);
+    try {
+      await service.start('acct_down', false);
+      const retrying = await until(async () => {
+        const p = await service.progress('acct_down', false);
+        return p?.error ? p : null;
+      }, 'the first failure', 30_000);
+      expect(retrying).toMatchObject({ status: 'running', error: expect.stringMatching(/did not answer the customers list after 2 attempts/) });
+      fake.setDown(false);
+      const done = await until(async () => {
+        const p = await service.progress('acct_down', false);
+        return p?.status === 'completed' ? p : null;
+      }, 'completion', 30_000);
+      expect(done.error).toBeNull();
+
+      fake.setDown(true);
+      await service.start('acct_down2', false);
+      const failed = await until(async () => {
+        const p = await service.progress('acct_down2', false);
+        return p?.status === 'failed' ? p : null;
+      }, 'the failure', 30_000);
+      expect(failed.error).toMatch(/Stripe did not answer/);
+    } finally {
+      fake.setDown(false);
+    }
+  });
 });

@@ -155,7 +155,7 @@ export async function saveCheckpoint(
   next: { phase: PhaseOrDone; cursor: string | null; progress: ProgressState },
 ): Promise<{ cancelRequested: boolean }> {
   const { rows } = await tx.query<{ cancel_requested: boolean }>(
-    `UPDATE backfills SET phase = $3, cursor = $4, progress = $5, updated_at = now(),
+    `UPDATE backfills SET phase = $3, cursor = $4, progress = $5, updated_at = now(), error = NULL,
             lease_until = now() + make_interval(secs => $6::double precision)
       WHERE id = $1 AND lease_owner = $2 AND status = 'running'
      RETURNING cancel_requested`,
@@ -163,6 +163,23 @@ export async function saveCheckpoint(
   );
   if (!rows[0]) throw new LeaseLostError(id);
   return { cancelRequested: rows[0].cancel_requested };
+}
+
+/**
+ * Counts a failed attempt of `owner`'s run (a transient error: Stripe unreachable beyond the retries, a database
+ * error) and shows its message while the run keeps going. Answers the failures in a row, or null when the run is
+ * not `owner`'s any more.
+ */
+export async function recordFailure(db: Queryable, id: string, owner: string, message: string): Promise<number | null> {
+  const { rows } = await db.query<{ failures: number }>(
+    `UPDATE backfills
+        SET progress = jsonb_set(progress, '{failures}', to_jsonb(COALESCE((progress->>'failures')::int, 0) + 1)),
+            error = $3, updated_at = now()
+      WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+     RETURNING (progress->>'failures')::int AS failures`,
+    [id, owner, message.slice(0, 1000)],
+  );
+  return rows[0] ? Number(rows[0].failures) : null;
 }
 
 /** Ends `owner`'s run (completed, canceled or failed) and frees its lease. */

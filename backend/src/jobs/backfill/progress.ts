@@ -38,10 +38,12 @@ export interface ProgressState {
   /** Customers whose read model this run changed. */
   changedCustomers: number;
   pages: number;
+  /** Attempts that failed in a row since the last checkpoint (transient errors); the run fails after a few. */
+  failures: number;
 }
 
 export function emptyProgress(): ProgressState {
-  return { counts: {}, estimates: {}, phaseNewest: null, phaseOldest: null, floor: null, createdLte: null, changedCustomers: 0, pages: 0 };
+  return { counts: {}, estimates: {}, phaseNewest: null, phaseOldest: null, floor: null, createdLte: null, changedCustomers: 0, pages: 0, failures: 0 };
 }
 
 /** Reads a stored progress document, tolerating missing fields. */
@@ -67,6 +69,7 @@ export function parseProgress(raw: unknown): ProgressState {
     createdLte: num(r.createdLte),
     changedCustomers: num(r.changedCustomers) ?? 0,
     pages: num(r.pages) ?? 0,
+    failures: num(r.failures) ?? 0,
   };
 }
 
@@ -107,6 +110,7 @@ export function advance(
   const count = (p.counts[phase] ?? 0) + page.created.length;
   p.counts[phase] = count;
   p.pages += 1;
+  p.failures = 0;
   if (page.created.length > 0) {
     const newest = Math.max(...page.created);
     const oldest = Math.min(...page.created);

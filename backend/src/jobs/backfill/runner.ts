@@ -5,6 +5,7 @@ import {
   claimBackfill,
   finishBackfill,
   LeaseLostError,
+  recordFailure,
   releaseLease,
   renewLease,
   saveCheckpoint,
@@ -53,6 +54,8 @@ export interface BackfillRunnerOptions {
   /** Called after each committed checkpoint. */
   onCheckpoint?(info: { id: string; phase: PhaseOrDone; pages: number }): void;
   metrics?: BackfillMetrics;
+  /** Failed attempts in a row (each after its retries) before the run is marked failed. Default 5. */
+  maxFailures?: number;
 }
 
 export interface BackfillRunner {
@@ -199,6 +202,7 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
         () => undefined, // the database is unavailable: the lease may expire, the checkpoint fences
       );
     }, Math.max(250, (leaseSeconds * 1000) / 3));
+    heartbeat.unref();
     logger.info({ backfill: run.id, account: run.account, livemode: run.livemode, phase: run.phase }, 'backfill leased');
     const done = work(run, controller.signal)
       .catch(async (err: unknown) => {
@@ -218,8 +222,15 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
           return;
         }
         // Transient (Stripe down beyond the retries, database error): keep the lease until it expires, then
-        // this or another runner resumes from the checkpoint.
-        logger.error({ backfill: run.id, err }, 'backfill interrupted; it resumes when its lease expires');
+        // this or another runner resumes from the checkpoint — up to `maxFailures` times in a row.
+        const message = err instanceof Error ? err.message : String(err);
+        const failures = await recordFailure(db, run.id, owner, message).catch(() => null);
+        if (failures !== null && failures >= (opts.maxFailures ?? 5)) {
+          logger.error({ backfill: run.id, err, failures }, 'backfill failed after repeated errors');
+          await finishBackfill(db, run.id, owner, 'failed', message).catch(() => undefined);
+          return;
+        }
+        logger.error({ backfill: run.id, err, failures }, 'backfill interrupted; it resumes when its lease expires');
       })
       .finally(() => {
         clearInterval(heartbeat);
