@@ -21,8 +21,11 @@ describe.each(dbKinds())('backfill service (%s)', (kind) => {
     fake = await startFakeStripe({ ratePerSecond: 100_000 });
     ({ db, target } = await migratedDb(kind));
   });
+  afterEach(async () => {
+    // Runners poll for any running backfill: each test uses only its own.
+    for (const r of runners.splice(0)) await r.stop();
+  });
   afterAll(async () => {
-    for (const r of runners) await r.stop();
     await db?.close();
     await target?.drop();
     await fake?.close();
