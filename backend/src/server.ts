@@ -14,6 +14,9 @@ import { createMetrics, type Metrics } from './metrics';
 import { startEventWorker } from './queue/event-worker';
 import { JobQueue, type JobQueueOptions } from './queue/job-queue';
 
+/** On PGlite the worker is woken at most this often after commits, so it takes fuller batches (see JobQueue). */
+const PGLITE_WAKE_DELAY_MS = 200;
+
 /** What `extend` and processor factories get: add routers to `app`, background loops with `onShutdown`. */
 export interface ServerContext {
   /** Add routers here (they are mounted before the 404 and error handlers). */
@@ -39,7 +42,7 @@ export interface StartServerOptions {
   /** Group-commit tuning. */
   ingest?: IngestorOptions;
   /** Queue timing (tests shorten the maintenance interval). */
-  queue?: Partial<Pick<JobQueueOptions, 'maintenanceIntervalSeconds' | 'pollingIntervalSeconds'>>;
+  queue?: Partial<Pick<JobQueueOptions, 'maintenanceIntervalSeconds' | 'pollingIntervalSeconds' | 'wakeDelayMs'>>;
 }
 
 export interface RunningServer {
@@ -80,7 +83,12 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     queue = await JobQueue.start(
       db,
-      { expireSeconds: config.queue.expireSeconds, retryLimit: config.queue.retryLimit, ...opts.queue },
+      {
+        expireSeconds: config.queue.expireSeconds,
+        retryLimit: config.queue.retryLimit,
+        wakeDelayMs: db.kind === 'pglite' ? PGLITE_WAKE_DELAY_MS : 0,
+        ...opts.queue,
+      },
       logger,
     );
     const q = queue;

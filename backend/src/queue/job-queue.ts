@@ -20,6 +20,12 @@ export interface JobQueueOptions {
   maintenanceIntervalSeconds?: number;
   /** Worker polling interval when not woken by `notifyWorker` (default 2 s). */
   pollingIntervalSeconds?: number;
+  /**
+   * `notifyWorker` wakes the worker after this delay, once for all the calls meanwhile (default 0: at once).
+   * On PGlite every statement is costly and runs on the server's only thread: waking less often lets the
+   * worker take fuller batches.
+   */
+  wakeDelayMs?: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export interface JobQueueOptions {
 export class JobQueue {
   private readonly workers = new Map<string, string>();
   private stopping = false;
+  private wakeTimers = new Map<string, NodeJS.Timeout>();
 
   private constructor(
     readonly boss: PgBoss,
@@ -41,6 +48,7 @@ export class JobQueue {
     const options: Required<JobQueueOptions> = {
       maintenanceIntervalSeconds: Math.max(1, Math.min(30, Math.ceil(opts.expireSeconds / 2))),
       pollingIntervalSeconds: 2,
+      wakeDelayMs: 0,
       ...opts,
     };
     const sql = bossDb(db);
@@ -121,7 +129,16 @@ export class JobQueue {
   /** Wakes this process's worker of `name` (default: the events queue) so new jobs run without polling delay. */
   notifyWorker(name: string = EVENTS_QUEUE): void {
     const id = this.workers.get(name);
-    if (id) this.boss.notifyWorker(id);
+    if (!id || this.stopping) return;
+    const delay = this.options.wakeDelayMs;
+    if (delay <= 0) return this.boss.notifyWorker(id);
+    if (this.wakeTimers.has(name)) return;
+    const timer = setTimeout(() => {
+      this.wakeTimers.delete(name);
+      this.boss.notifyWorker(id);
+    }, delay);
+    timer.unref();
+    this.wakeTimers.set(name, timer);
   }
 
   /** Jobs of `name` waiting to run (created or retry). */
@@ -135,6 +152,8 @@ export class JobQueue {
    */
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    for (const t of this.wakeTimers.values()) clearTimeout(t);
+    this.wakeTimers.clear();
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }
