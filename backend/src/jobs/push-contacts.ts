@@ -10,6 +10,7 @@ import {
   markPushed,
   markRetry,
   markSettled,
+  renewClaims,
   saveLink,
   type DirtyCustomer,
 } from '../adapters/store/push-store';
@@ -25,6 +26,10 @@ export interface PusherDeps {
   /** The CRM connection of an account in a mode (each mode has its own; a test event never reaches a live portal). */
   gatewayFor(account: string, livemode: boolean): Promise<GatewayLookup>;
   batchSize?: number;
+  /**
+   * How long a claimed customer stays with this pusher without news from it (default 120 s). The lease is
+   * renewed while a pass runs, so a long pass keeps its customers and a crashed pusher's are free after this.
+   */
   leaseSeconds?: number;
   /** How long a changed customer may wait for more changes before it is written. */
   settleMs?: number;
@@ -43,25 +48,28 @@ export interface Pusher {
 export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pusher {
   const batchSize = deps.batchSize ?? 100;
   const pollMs = deps.pollMs ?? 250;
+  const leaseSeconds = deps.leaseSeconds ?? 120;
   let running = opts.loop !== false;
   let wakeUp: (() => void) | null = null;
   let current: Promise<unknown> = Promise.resolve();
 
   const runOnce = async (): Promise<number> => {
     const token = randomUUID();
-    const claimed = await claimDirty(deps.db, {
-      limit: batchSize,
-      leaseSeconds: deps.leaseSeconds ?? 120,
-      settleMs: deps.settleMs ?? 200,
-      token,
-    });
+    const claimed = await claimDirty(deps.db, { limit: batchSize, leaseSeconds, settleMs: deps.settleMs ?? 200, token });
     if (claimed.length === 0) return 0;
-    const groups = new Map<string, DirtyCustomer[]>();
-    for (const c of claimed) {
-      const id = `${c.key.account}|${c.key.livemode}`;
-      groups.set(id, [...(groups.get(id) ?? []), c]);
+    const renewal = setInterval(() => {
+      renewClaims(deps.db, token, leaseSeconds).catch((err: unknown) => deps.logger.warn({ err }, 'could not renew push leases'));
+    }, Math.max(100, (leaseSeconds * 1000) / 3));
+    try {
+      const groups = new Map<string, DirtyCustomer[]>();
+      for (const c of claimed) {
+        const id = `${c.key.account}|${c.key.livemode}`;
+        groups.set(id, [...(groups.get(id) ?? []), c]);
+      }
+      await Promise.all([...groups.values()].map((g) => pushGroup(deps, g, token)));
+    } finally {
+      clearInterval(renewal);
     }
-    await Promise.all([...groups.values()].map((g) => pushGroup(deps, g, token)));
     return claimed.length;
   };
 

@@ -28,7 +28,7 @@ export interface SyncEngine {
 
 export interface SyncEngineOptions {
   /** Pusher timing (tests and benchmarks tune it). */
-  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number };
+  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number; leaseSeconds?: number };
   /** Extra wiring after the engine exists (backfill, recovery, lifecycle routes). */
   plugins?: ((ctx: ServerContext, engine: SyncEngine) => void | Promise<void> | { backfill?: BackfillService })[];
 }
@@ -104,7 +104,8 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     return { gateway: hubspotGateway(hubspot.portal(installs.portalAuth(db, install))) };
   };
 
-  const pusher = startPusher({ db, logger, gatewayFor, ...options.pusher });
+  // Customers a crashed pusher held are written again after QUEUE_EXPIRE_SECONDS, like its event jobs.
+  const pusher = startPusher({ db, logger, gatewayFor, leaseSeconds: config.queue.expireSeconds, ...options.pusher });
   const processor = createApplyProcessor({ db, onCustomersChanged: () => pusher.wake() });
 
   const redirectUri = (livemode: boolean) =>

@@ -55,6 +55,14 @@ export async function claimDirty(
   }));
 }
 
+/** Extends the lease of every customer this pusher still holds under `token` (a pass that is still running). */
+export async function renewClaims(db: Queryable, token: string, leaseSeconds: number): Promise<void> {
+  await db.query(
+    `UPDATE customers SET claimed_until = now() + make_interval(secs => $2::double precision) WHERE claim_token = $1`,
+    [token, leaseSeconds],
+  );
+}
+
 const KEY = 'account_key = $1 AND livemode = $2 AND customer_id = $3';
 const keyParams = (k: CustomerKey) => [k.account, k.livemode, k.customerId];
 

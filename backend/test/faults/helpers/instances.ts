@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDb, type Db } from '../../../src/adapters/store/db';
+import { startFakeHubSpot, type FakeHubSpot, type FakeHubSpotOptions } from '../../fakes/hubspot/server';
+import { freshDatabase, type DbKind, type TestDatabase } from '../../helpers/db';
+import { spawnServerProcess, TEST_WEBHOOK_SECRETS, waitFor, type ServerProcess } from '../../helpers/server';
+import { TEST_PORTAL_ID, TEST_PRIVATE_APP_TOKEN } from '../../helpers/sync-harness';
+import { pendingWork } from './verify';
+
+/**
+ * The real backend (`src/main.ts`, as `npm start` runs it) in child processes, on storage that outlives them
+ * (a PGlite directory, or a PostgreSQL database), writing to a fake HubSpot that runs in the test process.
+ */
+
+export interface FaultStorage {
+  kind: DbKind;
+  /** DATA_DIR or DATABASE_URL for the processes. */
+  env: Record<string, string>;
+  /** Opens the storage from the test process (PGlite: only while no server process has it open). */
+  open(): Promise<Db>;
+  drop(): Promise<void>;
+}
+
+export async function faultStorage(kind: DbKind, databaseUrl?: string): Promise<FaultStorage> {
+  if (databaseUrl) {
+    return { kind: 'postgres', env: { DATABASE_URL: databaseUrl }, open: () => openDb({ databaseUrl, poolSize: 2 }), drop: async () => undefined };
+  }
+  if (kind === 'pglite') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'shs-faults-'));
+    const database = await freshDatabase('pglite', { dataDir });
+    return {
+      kind,
+      env: { DATA_DIR: dataDir },
+      open: () => database.open(),
+      drop: async () => rmSync(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const database: TestDatabase = await freshDatabase('postgres');
+  return { kind, env: { DATABASE_URL: database.url as string }, open: () => database.open(), drop: () => database.drop() };
+}
+
+/** A fake HubSpot with the harness's private-app token registered for portal 4242. */
+export async function faultHubSpot(options: FakeHubSpotOptions = {}): Promise<FakeHubSpot> {
+  const hubspot = await startFakeHubSpot(options);
+  hubspot.addPrivateAppToken(TEST_PRIVATE_APP_TOKEN, TEST_PORTAL_ID);
+  return hubspot;
+}
+
+/** The environment of one backend process writing to `hubspot` with the private-app token. */
+export function instanceEnv(storage: FaultStorage, hubspot: FakeHubSpot, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRETS.join(','),
+    HUBSPOT_ACCESS_TOKEN: TEST_PRIVATE_APP_TOKEN,
+    HUBSPOT_API_BASE_URL: hubspot.url,
+    HUBSPOT_PRIVATE_APP_PORTAL_ID: String(TEST_PORTAL_ID),
+    // A job held by a dead worker runs again after ~2 s (default 60 s).
+    QUEUE_EXPIRE_SECONDS: '2',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    DATABASE_POOL_SIZE: '5',
+    ...storage.env,
+    ...extra,
+  };
+}
+
+/**
+ * The backend processes a test started: `start` spawns one (ready when it resolves), `killAll` (in `afterAll`)
+ * kills every one still running, also one whose start was under way when the test gave up.
+ */
+export class Fleet {
+  private readonly all: Promise<ServerProcess | undefined>[] = [];
+
+  start(env: Record<string, string>): Promise<ServerProcess> {
+    const starting = spawnServerProcess({ env, readyTimeoutMs: 120_000 });
+    this.all.push(starting.catch(() => undefined));
+    return starting;
+  }
+
+  async killAll(): Promise<void> {
+    const procs = await Promise.all(this.all);
+    await Promise.all(procs.map((p) => p?.stop('SIGKILL')));
+  }
+}
+
+/** The tail of a process's output, for failure messages. */
+export function tail(proc: ServerProcess | undefined, chars = 3000): string {
+  if (!proc) return '';
+  const out = proc.output();
+  return out.length > chars ? `…${out.slice(-chars)}` : out;
+}
+
+/**
+ * Waits until the backend has nothing left to do. PostgreSQL: the storage is read directly. PGlite (one
+ * process only): the queue depth of `proc` stays 0 for 1.5 s (the caller already saw HubSpot converge).
+ */
+export async function waitUntilIdle(storage: FaultStorage, proc: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  if (storage.kind === 'postgres') {
+    const db = await storage.open();
+    try {
+      await waitFor(async () => (await pendingWork(db)) === 0, { timeoutMs, intervalMs: 200, what: 'no pending work' });
+    } finally {
+      await db.close();
+    }
+    return;
+  }
+  let zeroSince = 0;
+  await waitFor(
+    async () => {
+      const text = await (await fetch(`${proc.url}/metrics`)).text();
+      const depth = Number(/^queue_depth (\d+)/m.exec(text)?.[1] ?? NaN);
+      if (depth !== 0) zeroSince = 0;
+      else zeroSince ||= Date.now();
+      return zeroSince > 0 && Date.now() - zeroSince > 1_500;
+    },
+    { timeoutMs, intervalMs: 200, what: 'an empty queue' },
+  );
+}
