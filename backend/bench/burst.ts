@@ -112,7 +112,14 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
       );
     } else if (ratio > BURST_TARGETS.maxDrainOverFloor) {
       notes.push(
-        `Drain is ${round(ratio)}× the floor: the time beyond the floor is the server ingesting, applying and batching ${load.count} events (ack throughput ${load.ackPerSecond}/s on ${backend.kind}), not HubSpot's limit.`,
+        `Drain is ${round(ratio)}× the floor: beyond the HubSpot budget, the time went to ingesting (acks at ${load.ackPerSecond}/s on ${backend.kind}) and applying the events (the queue of event jobs peaked at ${queueDepth.max}).`,
+      );
+    }
+    if (per100 > BURST_TARGETS.maxCallsPer100Events) {
+      notes.push(
+        `Calls over target: each customer was written ${round(fill.write.records / o.customers, 1)} times, ${fill.write.meanPerCall} contacts per write call (HubSpot takes 100). ` +
+          'The pusher writes a customer once it has been quiet for settleMs (200 ms) and starts its next pass at once, so while the burst is still being applied it sends many small batches; ' +
+          'the calls, not HubSpot, set the floor.',
       );
     }
     notes.push(
