@@ -9,6 +9,8 @@ type Section = () => Promise<Record<string, unknown>>;
 
 const SECTIONS: Record<string, Section> = {
   ingest: async () => (await import('./ingest')).runIngestBench(),
+  burst: async () => (await import('./burst')).runBurstSection() as unknown as Promise<Record<string, unknown>>,
+  'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
 };
 
 async function main(): Promise<void> {
