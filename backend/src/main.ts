@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, redactedConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { startServer } from './server';
 import { syncEngineServerOptions } from './sync/engine';
+import { completenessPlugin } from './jobs/backfill/plugin';
 
 /**
  * `npm start`: parse the configuration (a bad value prints which variable and exits 1), start the server, and
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
 
   let server;
   try {
-    server = await startServer(config, { logger, ...syncEngineServerOptions() });
+    server = await startServer(config, { logger, ...syncEngineServerOptions({ plugins: [completenessPlugin()] }) });
   } catch (err) {
     logger.fatal({ err }, 'could not start');
     process.exit(1);

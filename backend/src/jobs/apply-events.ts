@@ -40,7 +40,15 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
     async process(events) {
       const settingsOf = settingsCache(deps.db);
       const groups = new Map<string, Mapped[]>();
+      // Install lifecycle (an uninstall deletes the account's data) runs after the batch's customer facts, so
+      // facts of the same batch cannot bring deleted rows back.
+      const lifecycle: (() => Promise<void>)[] = [];
       for (const event of events) {
+        const handler = deps.lifecycle?.[event.type];
+        if (handler) {
+          lifecycle.push(() => handler(event));
+          continue;
+        }
         const mapped = await prepare(deps, event, settingsOf);
         if (!mapped) continue;
         const id = `${mapped.key.account}|${mapped.key.livemode}|${mapped.key.customerId}`;
@@ -52,6 +60,7 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
       for (const group of groups.values()) {
         if (await applyCustomerGroup(deps.db, group)) changed = true;
       }
+      for (const run of lifecycle) await run();
       if (changed) deps.onCustomersChanged?.();
     },
   };
@@ -62,11 +71,6 @@ async function prepare(
   event: StoredEvent,
   settingsOf: ReturnType<typeof settingsCache>,
 ): Promise<Mapped | null> {
-  const lifecycle = deps.lifecycle?.[event.type];
-  if (lifecycle) {
-    await lifecycle(event);
-    return null;
-  }
   const account = accountKey(event.accountId);
   const { settings } = await settingsOf(account, event.livemode);
   if (!settings.events.includes(event.type as SyncEventType)) {

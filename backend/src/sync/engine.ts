@@ -15,6 +15,7 @@ import { cardApiRouter } from '../http/card-api/router';
 import { registryPortalAccounts } from '../http/card-api/portal-accounts';
 import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '../contracts/api';
 import { createCustomerRefresher } from './refresh';
+import { createLifecycleHandlers } from '../jobs/lifecycle';
 
 /** The running sync engine of one backend instance. */
 export interface SyncEngine {
@@ -106,7 +107,11 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
 
   // Customers a crashed pusher held are written again after QUEUE_EXPIRE_SECONDS, like its event jobs.
   const pusher = startPusher({ db, logger, gatewayFor, leaseSeconds: config.queue.expireSeconds, ...options.pusher });
-  const processor = createApplyProcessor({ db, onCustomersChanged: () => pusher.wake() });
+  const processor = createApplyProcessor({
+    db,
+    onCustomersChanged: () => pusher.wake(),
+    lifecycle: createLifecycleHandlers({ db, logger, installs }),
+  });
 
   const redirectUri = (livemode: boolean) =>
     `https://dashboard.stripe.com/${livemode ? '' : 'test/'}apps-oauth/${config.stripe.appId ?? 'com.stripe-hubspot-sync.app'}`;

@@ -36,6 +36,8 @@ export function postConnect(deps: AppApiDeps) {
       const connection = await deps.installs.connect(account, livemode, body.data.code);
       await markAllForPush(deps.db, account, livemode);
       deps.wakePusher();
+      // A new connection starts complete: the customers we never saw through webhooks come from a backfill.
+      await deps.backfill?.start(account, livemode).catch(() => undefined);
       res.json({ connection });
     } catch (err) {
       sendError(res, 502, 'hubspot_error', `HubSpot did not accept the authorization: ${err instanceof Error ? err.message : String(err)}`);
