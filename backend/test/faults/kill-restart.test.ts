@@ -3,7 +3,8 @@ import { dbKinds } from '../helpers/db';
 import { freePort, type ServerProcess } from '../helpers/server';
 import { TEST_PORTAL_ID } from '../helpers/sync-harness';
 import { faultHubSpot, faultStorage, Fleet, instanceEnv, tail, waitUntilIdle, type FaultStorage } from './helpers/instances';
-import { debug, deliverAll, pause } from './helpers/sender';
+import { midContactWrite } from './helpers/moments';
+import { debug, deliverAll, mergeResults } from './helpers/sender';
 import { hubspotDifferences, storageProblems, waitForHubSpot } from './helpers/verify';
 import { buildWorkload } from './helpers/workload';
 
@@ -40,37 +41,23 @@ describe.each(dbKinds())('kill -9 mid-batch on %s', (kind) => {
 
     let alive = true;
     let ackedSoFar = 0;
-    let killedDuring: string | undefined;
-    // A steady stream (~40 events/s) so the kill lands mid-stream.
-    const sending = deliverAll(events, {
-      urls: () => (alive ? [url] : []),
-      concurrency: 4,
-      paceMs: 100,
-      deadlineMs: 120_000,
-      onAck: (n) => (ackedSoFar = n),
-    });
-    const contactWriteInFlight = () =>
-      hubspot.requests.find((r) => r.status === 0 && r.method === 'POST' && /^\/crm\/v3\/objects\/contacts\/batch\/(create|update)$/.test(r.path));
+    // A steady stream (~40 events/s); the last third is only sent after the kill, so the kill is mid-stream.
+    const stream = (part: typeof events) =>
+      deliverAll(part, { urls: () => (alive ? [url] : []), concurrency: 4, paceMs: 100, deadlineMs: 120_000, onAck: () => ackedSoFar++ });
+    const cut = Math.ceil((events.length * 2) / 3);
+    const before = stream(events.slice(0, cut));
     // Once a third of the events are in and a contact write is mid-call at HubSpot: kill -9, start again.
-    while (!killedDuring && ackedSoFar < events.length) {
-      // Once the portal is provisioned and contacts are being written, slow HubSpot's answers: a contact write
-      // is then in flight most of the time.
-      if (hubspot.requests.some((r) => r.path.startsWith('/crm/v3/objects/contacts'))) hubspot.inject.latency(400);
-      const inFlight = ackedSoFar >= events.length / 3 ? contactWriteInFlight() : undefined;
-      if (inFlight) {
-        killedDuring = `${inFlight.path} with ${ackedSoFar} events acknowledged`;
-        alive = false;
-        expect(await proc.stop('SIGKILL')).toBeNull(); // it died of the signal
-        debug(`${kind}: killed during ${killedDuring}`);
-        proc = await fleet.start(env);
-        alive = true;
-        debug(`${kind}: restarted`);
-      }
-      await pause(5);
-    }
-    const sent = await sending;
+    const inFlight = await midContactWrite(hubspot, { ready: () => ackedSoFar >= events.length / 3 });
+    expect(inFlight).toBeDefined();
+    expect(await proc.stop('SIGKILL')).toBeNull(); // it died of the signal
+    alive = false;
+    debug(`${kind}: killed during ${inFlight} with ${ackedSoFar} events acknowledged`);
+    const after = stream(events.slice(cut));
+    proc = await fleet.start(env);
+    alive = true;
+    debug(`${kind}: restarted`);
+    const sent = mergeResults(await before, await after);
     debug(`${kind}: all sent`);
-    expect(killedDuring).toBeDefined();
     expect(sent.unacked).toEqual([]);
     // Requests while it was down got no answer (the sender sent them again).
     expect(sent.deliveries.some((d) => d.status === 0)).toBe(true);

@@ -82,6 +82,15 @@ export async function deliverAll(events: Json[], opts: SenderOptions): Promise<S
   return { acked, deliveries, unacked };
 }
 
+/** One result of several streams (e.g. the events sent before and after a fault). */
+export function mergeResults(...results: SendResult[]): SendResult {
+  return {
+    acked: new Set(results.flatMap((r) => [...r.acked])),
+    deliveries: results.flatMap((r) => r.deliveries).sort((a, b) => a.at - b.at),
+    unacked: results.flatMap((r) => r.unacked),
+  };
+}
+
 export function pause(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
