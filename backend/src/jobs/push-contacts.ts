@@ -15,6 +15,8 @@ import {
   type DirtyCustomer,
 } from '../adapters/store/push-store';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
+import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
+import { suppressedCustomers } from '../adapters/store/data-deletion';
 import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
 import { changedProperties, desiredProperties, failedPaymentTask } from '../domain/sync/contact-write';
 import { propertyDefinitions } from '../domain/properties';
@@ -24,8 +26,10 @@ export interface PusherDeps {
   db: Db;
   logger: Logger;
   /** The CRM connection of an account in a mode (each mode has its own; a test event never reaches a live portal). */
-  gatewayFor(account: string, livemode: boolean): Promise<GatewayLookup>;
+  gatewayFor(account: string, livemode: boolean, opts?: { share?: number }): Promise<GatewayLookup>;
   batchSize?: number;
+  /** While a burst is still being applied, how long partial batches may wait to fill (default 3 s). */
+  maxHoldMs?: number;
   /**
    * How long a claimed customer stays with this pusher without news from it (default 120 s). The lease is
    * renewed while a pass runs, so a long pass keeps its customers and a crashed pusher's are free after this.
@@ -63,7 +67,7 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
     try {
       const groups = new Map<string, DirtyCustomer[]>();
       for (const c of claimed) {
-        const id = `${c.key.account}|${c.key.livemode}`;
+        const id = `${c.key.account}|${c.key.livemode}|${c.priority}`;
         groups.set(id, [...(groups.get(id) ?? []), c]);
       }
       await Promise.all([...groups.values()].map((g) => pushGroup(deps, g, token)));
@@ -73,11 +77,12 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
     return claimed.length;
   };
 
+  const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 3000 };
   const loop = async () => {
     while (running) {
       let handled = 0;
       try {
-        const run = runOnce();
+        const run = shouldPush(await pushReadiness(deps.db), policy) ? runOnce() : Promise.resolve(0);
         current = run;
         handled = await run;
       } catch (err) {
@@ -112,7 +117,7 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   const { account, livemode } = customers[0].key;
   const { db, logger } = deps;
   try {
-    const lookup = await deps.gatewayFor(account, livemode);
+    const lookup = await deps.gatewayFor(account, livemode, { share: customers[0].priority === 'backfill' ? 0.5 : 1 });
     if ('none' in lookup) {
       for (const c of customers) await settle(db, c, token, 'skipped', lookup.none);
       return;
@@ -160,12 +165,20 @@ async function writeContacts(
   deps: PusherDeps,
   gw: CrmGateway,
   settings: SyncSettings,
-  customers: DirtyCustomer[],
+  claimedCustomers: DirtyCustomer[],
   token: string,
 ): Promise<void> {
   const { db } = deps;
+  let customers = claimedCustomers;
   const { account, livemode } = customers[0].key;
   const idProperty = settings.fields.customerId.property;
+  // A contact HubSpot deleted for privacy is never written again for that customer.
+  const suppressed = await suppressedCustomers(db, account, livemode, customers.map((c) => c.key.customerId));
+  for (const c of customers.filter((x) => suppressed.has(x.key.customerId))) {
+    await settle(db, c, token, 'skipped', 'The contact was deleted in HubSpot for privacy; this customer is no longer synced');
+  }
+  customers = customers.filter((c) => !suppressed.has(c.key.customerId));
+  if (customers.length === 0) return;
   const links = await linksOf(db, account, livemode, gw.portalId, customers.map((c) => c.key.customerId));
 
   const unlinked = customers.filter((c) => !links.has(c.key.customerId));

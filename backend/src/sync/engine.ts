@@ -23,7 +23,7 @@ export interface SyncEngine {
   pusher: Pusher;
   installs: InstallRegistry;
   hubspot: HubSpotAdapter;
-  gatewayFor(account: string, livemode: boolean): Promise<GatewayLookup>;
+  gatewayFor(account: string, livemode: boolean, opts?: { share?: number }): Promise<GatewayLookup>;
   installService: InstallService;
 }
 
@@ -99,10 +99,11 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
       : undefined,
   });
 
-  const gatewayFor = async (account: string, livemode: boolean): Promise<GatewayLookup> => {
+  const gatewayFor = async (account: string, livemode: boolean, opts: { share?: number } = {}): Promise<GatewayLookup> => {
     const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
     if (!install) return { none: `No HubSpot portal is connected for ${livemode ? 'live' : 'test'} mode` };
-    return { gateway: hubspotGateway(hubspot.portal(installs.portalAuth(db, install))) };
+    const share = opts.share !== undefined && opts.share < 1 ? { share: opts.share } : undefined;
+    return { gateway: hubspotGateway(hubspot.portal(installs.portalAuth(db, install), share)) };
   };
 
   // Customers a crashed pusher held are written again after QUEUE_EXPIRE_SECONDS, like its event jobs.

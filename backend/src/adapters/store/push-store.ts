@@ -10,6 +10,8 @@ export interface DirtyCustomer {
   syncedStatus: CustomerStatus | null;
   syncedProperties: Record<string, string> | null;
   attempts: number;
+  /** `backfill` writes use at most half of the portal's HubSpot budget, so live sync is never starved. */
+  priority: 'live' | 'backfill';
 }
 
 /**
@@ -29,6 +31,7 @@ export async function claimDirty(
     synced_status: CustomerStatus | null;
     synced_properties: Record<string, string> | null;
     attempts: number;
+    push_priority: string;
   }>(
     `WITH picked AS (
        SELECT account_key, livemode, customer_id FROM customers
@@ -36,13 +39,14 @@ export async function claimDirty(
           AND (claimed_until IS NULL OR claimed_until < now())
           AND (next_attempt_at IS NULL OR next_attempt_at <= now())
           AND (dirty_since IS NULL OR dirty_since <= now() - make_interval(secs => $4::double precision / 1000))
-        ORDER BY dirty_since NULLS FIRST
+        ORDER BY (push_priority = 'backfill'), dirty_since NULLS FIRST
         LIMIT $1
         FOR UPDATE SKIP LOCKED)
      UPDATE customers c SET claimed_until = now() + make_interval(secs => $2::double precision), claim_token = $3
        FROM picked
       WHERE c.account_key = picked.account_key AND c.livemode = picked.livemode AND c.customer_id = picked.customer_id
-     RETURNING c.account_key, c.livemode, c.customer_id, c.version, c.status, c.synced_status, c.synced_properties, c.attempts`,
+     RETURNING c.account_key, c.livemode, c.customer_id, c.version, c.status, c.synced_status, c.synced_properties, c.attempts,
+               c.push_priority`,
     [opts.limit, opts.leaseSeconds, opts.token, opts.settleMs],
   );
   return rows.map((r) => ({
@@ -52,6 +56,7 @@ export async function claimDirty(
     syncedStatus: r.synced_status,
     syncedProperties: r.synced_properties,
     attempts: r.attempts,
+    priority: r.push_priority === 'backfill' ? 'backfill' : 'live',
   }));
 }
 

@@ -98,7 +98,7 @@ export async function lockCustomer(tx: Queryable, key: CustomerKey): Promise<Cus
 /** Saves a new status and bumps the version; the pusher then writes it to the CRM. */
 export async function saveCustomerStatus(tx: Queryable, key: CustomerKey, status: CustomerStatus): Promise<number> {
   const { rows } = await tx.query<{ version: string }>(
-    `UPDATE customers SET status = $4, email = $5, version = version + 1, sync_state = 'pending',
+    `UPDATE customers SET status = $4, email = $5, version = version + 1, sync_state = 'pending', push_priority = 'live',
             dirty_since = CASE WHEN version > synced_version THEN COALESCE(dirty_since, now()) ELSE now() END,
             sync_reason = NULL, attempts = 0, next_attempt_at = NULL, updated_at = now()
       WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 RETURNING version`,
@@ -121,7 +121,7 @@ export async function customerStatus(db: Queryable, key: CustomerKey): Promise<C
 /** Marks every customer of an account and mode for a fresh push (after connecting a portal or a settings change). */
 export async function markAllForPush(db: Queryable, account: string, livemode: boolean): Promise<number> {
   const r = await db.query(
-    `UPDATE customers SET synced_version = 0, synced_properties = NULL, sync_state = 'pending', sync_reason = NULL,
+    `UPDATE customers SET synced_version = 0, synced_properties = NULL, sync_state = 'pending', sync_reason = NULL, push_priority = 'backfill',
             attempts = 0, next_attempt_at = NULL, dirty_since = now()
       WHERE account_key = $1 AND livemode = $2 AND status IS NOT NULL AND version > 0`,
     [account, livemode],
@@ -132,7 +132,7 @@ export async function markAllForPush(db: Queryable, account: string, livemode: b
 /** Queues one customer for a fresh push ("sync now"). */
 export async function markForPush(db: Queryable, key: CustomerKey): Promise<boolean> {
   const r = await db.query(
-    `UPDATE customers SET synced_version = LEAST(synced_version, version - 1), synced_properties = NULL,
+    `UPDATE customers SET synced_version = LEAST(synced_version, version - 1), synced_properties = NULL, push_priority = 'live',
             sync_state = 'pending', attempts = 0, next_attempt_at = NULL, dirty_since = now()
       WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 AND status IS NOT NULL AND version > 0`,
     [key.account, key.livemode, key.customerId],
