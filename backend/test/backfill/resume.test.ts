@@ -12,9 +12,11 @@ import { differences, expectedStatuses, storedReadTimes, fakeStripeFor, listRequ
  * customer's read model equal to what the domain derives from the fake's objects, none duplicated.
  * The fake's rate is high here: rate limits are tested in rate.test.ts.
  */
-const N = Number(process.env.BACKFILL_N ?? 5000);
+// 5,000 on PostgreSQL (CI runs it); the embedded database folds the same pages several times slower on this
+// 2-core machine, so its variant backfills 1,000 to keep the suite's time bounded.
+const sizeFor = (kind: string) => Number(process.env.BACKFILL_N ?? (kind === 'postgres' ? 5000 : 1000));
 
-describe.each(dbKinds())('a %s backfill of 5,000 customers, killed in the middle', (kind) => {
+describe.each(dbKinds().map((k) => [k, sizeFor(k)] as const))('a %s backfill of %i customers, killed in the middle', (kind, N) => {
   let fake: FakeStripe;
   let db: Db;
   let target: TestDatabase;
