@@ -109,6 +109,11 @@ describe.each(dbKinds())('card signature on %s', (kind) => {
     }
   });
 
+  it('answers a body it cannot decode (unknown or broken Content-Encoding) with a 4xx, not a 500', async () => {
+    expectRefused(await cardCall(h.server.url, '/status', body(), { headers: { 'content-encoding': 'x-bogus' } }), 415, 'bad_request');
+    expectRefused(await cardCall(h.server.url, '/status', body(), { headers: { 'content-encoding': 'gzip' } }), 400, 'bad_request');
+  });
+
   it('checks the signature before the body: a signed malformed body is a 400, an unsigned one a 401', async () => {
     expectRefused(await cardCall(h.server.url, '/status', body(), { rawBody: '{"portalId":' }), 400, 'malformed_json');
     expectRefused(await cardCall(h.server.url, '/status', body(), { rawBody: '{"portalId":' , signedBody: '{}' }), 401, 'invalid_signature');

@@ -98,8 +98,12 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   r.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `No route ${req.method} ${req.path}`));
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
-    const e = err as { type?: string };
+    const e = err as { type?: string; status?: unknown };
     if (e.type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', 'The body is too large');
+    // The body parser's other refusals (unknown Content-Encoding: 415; bytes that do not decompress: 400).
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendError(res, e.status, 'bad_request', 'The request body could not be read');
+    }
     sendError(res, 500, 'internal', 'Something went wrong on our side');
   });
   return r;
