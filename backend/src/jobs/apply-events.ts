@@ -22,6 +22,8 @@ export interface ApplyDeps {
   lifecycle?: Partial<Record<string, (event: StoredEvent) => Promise<void>>>;
   /** Called after a batch changed customers, so the pusher starts at once. */
   onCustomersChanged?: () => void;
+  /** Customers folded at once on PostgreSQL (default 6; keep below the pool size). */
+  concurrency?: number;
 }
 
 interface Mapped {
@@ -56,10 +58,18 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
         group.push(mapped);
         groups.set(id, group);
       }
+      // Customers are independent (each is folded under its own row lock): on PostgreSQL fold several at once.
+      // PGlite has one connection, where concurrency only queues.
       let changed = false;
-      for (const group of groups.values()) {
-        if (await applyCustomerGroup(deps.db, group)) changed = true;
-      }
+      const pending = [...groups.values()];
+      const lanes = deps.db.kind === 'postgres' ? Math.min(deps.concurrency ?? 6, pending.length) : 1;
+      await Promise.all(
+        Array.from({ length: lanes }, async () => {
+          for (let group = pending.shift(); group; group = pending.shift()) {
+            if (await applyCustomerGroup(deps.db, group)) changed = true;
+          }
+        }),
+      );
       for (const run of lifecycle) await run();
       if (changed) deps.onCustomersChanged?.();
     },
