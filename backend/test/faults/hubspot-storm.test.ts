@@ -1,0 +1,100 @@
+import type { FakeHubSpot } from '../fakes/hubspot/server';
+import { dbKinds } from '../helpers/db';
+import type { ServerProcess } from '../helpers/server';
+import { TEST_PORTAL_ID } from '../helpers/sync-harness';
+import { faultHubSpot, faultStorage, Fleet, instanceEnv, tail, waitUntilIdle, type FaultStorage } from './helpers/instances';
+import { debug, deliverAll, type SendResult } from './helpers/sender';
+import { hubspotDifferences, maxInRollingWindow, storageProblems, waitForHubSpot } from './helpers/verify';
+import { buildWorkload, type Expected } from './helpers/workload';
+
+/**
+ * The real process against a HubSpot in trouble: first 20% 5xx answers with a rate limit tighter than our
+ * budget (429s to absorb), then every call taking 1–2 s. Each stream ends with every event applied once and
+ * HubSpot holding exactly one contact per customer with its newest values. One process (and its storage) serves
+ * both streams; the second checks the customers of both.
+ */
+jest.setTimeout(150_000);
+
+/** HubSpot's limit in the storm: 6 calls per rolling 2 s, well under our budget and under what the stream needs. */
+const HUBSPOT_LIMIT = 6;
+const HUBSPOT_WINDOW_MS = 2_000;
+
+describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', (kind) => {
+  let storage: FaultStorage;
+  let hubspot: FakeHubSpot;
+  let proc: ServerProcess;
+  const fleet = new Fleet();
+  const expected = new Map<string, Expected>();
+  const acked = new Set<string>();
+
+  beforeAll(async () => {
+    storage = await faultStorage(kind);
+    hubspot = await faultHubSpot({ seed: 99 });
+    debug(`${kind}: starting`);
+    // Our budget allows 10 calls/s; HubSpot (below) allows 3 per second.
+    proc = await fleet.start(instanceEnv(storage, hubspot, { HUBSPOT_RATE_LIMIT_PER_10S: '100' }));
+    debug(`${kind}: started`);
+  });
+  afterAll(async () => {
+    await fleet.killAll();
+    await hubspot?.close();
+    await storage?.drop();
+  });
+
+  function record(sent: SendResult, newlyExpected: Map<string, Expected>) {
+    expect(sent.unacked).toEqual([]);
+    for (const id of sent.acked) acked.add(id);
+    for (const [id, e] of newlyExpected) expected.set(id, e);
+  }
+
+  it('20% 5xx and a rate limit tighter than the budget: everything lands, once', async () => {
+    hubspot.inject.failRate(0.2, 503);
+    hubspot.inject.setBurstLimit(HUBSPOT_LIMIT, HUBSPOT_WINDOW_MS);
+    hubspot.inject.lockNext(3);
+    const stream = buildWorkload(60, 5, { shuffleSeed: 5 });
+    // A steady stream (~40 events/s): many pusher passes, each exposed to the storm.
+    const sent = await deliverAll(stream.events, { urls: () => [proc.url], concurrency: 4, paceMs: 100 });
+    debug(`${kind}: storm: all sent`);
+    record(sent, stream.expected);
+
+    await waitForHubSpot(hubspot, TEST_PORTAL_ID, expected, { timeoutMs: 120_000, describe: () => tail(proc) });
+    debug(`${kind}: storm: HubSpot converged`);
+    const statuses = hubspot.requests.map((r) => r.status);
+    const count = (status: number) => statuses.filter((s) => s === status).length;
+    debug(`${kind}: storm: ${statuses.length} calls, ${count(503)} 503, ${count(429)} 429, ${count(423)} 423`);
+    // The storm was real: failures, refusals and locks were answered and absorbed.
+    expect(count(503)).toBeGreaterThan(3);
+    expect(count(423)).toBe(3);
+    // HubSpot's limit was reached (some rolling window was full), never passed.
+    const admitted = hubspot.requests.filter((r) => r.status !== 429).map((r) => r.at);
+    expect(maxInRollingWindow(admitted, HUBSPOT_WINDOW_MS)).toBe(HUBSPOT_LIMIT);
+    hubspot.inject.clear();
+  });
+
+  it('HubSpot taking 1–2 s per call: everything lands, once', async () => {
+    const latency = setInterval(() => hubspot.inject.latency(1_000 + Math.floor(Math.random() * 1_000)), 50);
+    try {
+      const callsBefore = hubspot.requests.length;
+      const stream = buildWorkload(40, 5, { shuffleSeed: 6 });
+      const sent = await deliverAll(stream.events, { urls: () => [proc.url], concurrency: 8 });
+      debug(`${kind}: slow: all sent`);
+      record(sent, stream.expected);
+      await waitForHubSpot(hubspot, TEST_PORTAL_ID, expected, { timeoutMs: 120_000, describe: () => tail(proc) });
+      debug(`${kind}: slow: HubSpot converged after ${hubspot.requests.length - callsBefore} calls`);
+    } finally {
+      clearInterval(latency);
+      hubspot.inject.latency(0);
+    }
+
+    await waitUntilIdle(storage, proc);
+    expect(await proc.stop('SIGTERM')).toBe(0);
+    const db = await storage.open();
+    try {
+      expect(await storageProblems(db, acked, expected)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+    expect(hubspotDifferences(hubspot, TEST_PORTAL_ID, expected)).toEqual([]);
+    debug(`${kind}: verified`);
+  });
+});
