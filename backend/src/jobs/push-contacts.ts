@@ -38,6 +38,8 @@ export interface PusherDeps {
   /** How long a changed customer may wait for more changes before it is written. */
   settleMs?: number;
   pollMs?: number;
+  /** Shortest time from the start of one partial pass to the next (default 500 ms); full batches go at once. */
+  minPassIntervalMs?: number;
 }
 
 export interface Pusher {
@@ -78,9 +80,11 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
   };
 
   const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 3000 };
+  const minPassIntervalMs = deps.minPassIntervalMs ?? 500;
   const loop = async () => {
     while (running) {
       let handled = 0;
+      const started = Date.now();
       try {
         const run = shouldPush(await pushReadiness(deps.db), policy) ? runOnce() : Promise.resolve(0);
         current = run;
@@ -88,9 +92,16 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
       } catch (err) {
         deps.logger.error({ err }, 'push pass failed');
       }
-      if (handled > 0 || !running) continue;
+      if (!running || handled >= batchSize) continue;
+      // After a partial pass, let changes gather for a moment: steady traffic becomes fuller batches and the
+      // portal's budget is not spent on many one-contact writes. A wake (new changes) does not cut this short.
+      const rest = handled > 0 ? Math.max(0, minPassIntervalMs - (Date.now() - started)) : pollMs;
+      if (handled > 0) {
+        await new Promise((r) => setTimeout(r, rest));
+        continue;
+      }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
+        const t = setTimeout(resolve, rest);
         wakeUp = () => {
           clearTimeout(t);
           resolve();

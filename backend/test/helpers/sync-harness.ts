@@ -49,7 +49,7 @@ export async function startSyncHarness(opts: SyncHarnessOptions): Promise<SyncHa
       ...opts.env,
     },
     queue: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
-    ...syncEngineServerOptions({ pusher: { settleMs: 20, pollMs: 50 }, ...opts.engine }),
+    ...syncEngineServerOptions({ pusher: { settleMs: 20, pollMs: 50, minPassIntervalMs: 50 }, ...opts.engine }),
     ...opts.server,
   });
   const portal = () => hubspot.portal(TEST_PORTAL_ID);
