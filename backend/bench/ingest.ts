@@ -4,8 +4,8 @@
  * database). The load generator runs in its own process.
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type DbKind } from '../test/helpers/db';
 import { spawnServerProcess } from '../test/helpers/server';
@@ -59,14 +59,32 @@ export async function runIngestBench(opts: IngestBenchOptions = DEFAULTS): Promi
     const l = result.latencyMs;
     console.log(
       `ingest/${kind}: ${result.ackPerSecond} acks/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms ` +
-        `(${result.ok}/${result.count} ok, errors ${JSON.stringify(result.errors)}) — target ≥ ${t.minAckPerSecond}/s` +
+        `(${result.ok}/${result.count} ok, errors ${JSON.stringify(result.errors)}; server CPU ${result.serverCpuMsPerRequest ?? '?'} ms/request; ` +
+        `load average ${result.loadavg.join('→')}) — target ≥ ${t.minAckPerSecond}/s` +
         `${t.maxP99Ms ? `, p99 < ${t.maxP99Ms} ms` : ''}: ${met ? 'met' : 'NOT met'}`,
     );
   }
   return out;
 }
 
-async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<LoadResult> {
+/** CPU time (ms) a process has used, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 10 ms ticks
+  } catch {
+    return undefined;
+  }
+}
+
+export interface IngestRun extends LoadResult {
+  /** Server process CPU per acknowledged request (includes its worker draining the queue meanwhile). */
+  serverCpuMsPerRequest?: number;
+  /** 1-minute load average before and after: other work on the machine skews the figures. */
+  loadavg: [number, number];
+}
+
+async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestRun> {
   const dataDir = kind === 'pglite' ? mkdtempSync(join(tmpdir(), 'shs-bench-')) : undefined;
   const database = await freshDatabase(kind, dataDir ? { dataDir } : {});
   const server = await spawnServerProcess({
@@ -78,7 +96,18 @@ async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<LoadRes
     },
   });
   try {
-    return await runLoadProcess({ url: server.url, secret: SECRET, ...opts });
+    const load0 = loadavg()[0];
+    // The warmup is part of the load process's run: measure CPU over the whole run, per request sent.
+    const cpu0 = cpuMs(server.child.pid);
+    const result = await runLoadProcess({ url: server.url, secret: SECRET, ...opts });
+    const cpu1 = cpuMs(server.child.pid);
+    return {
+      ...result,
+      ...(cpu0 !== undefined && cpu1 !== undefined
+        ? { serverCpuMsPerRequest: Math.round(((cpu1 - cpu0) / (opts.count + opts.warmup)) * 1000) / 1000 }
+        : {}),
+      loadavg: [Math.round(load0 * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
+    };
   } finally {
     await server.stop('SIGTERM');
     await database.drop();
