@@ -1,40 +1,94 @@
 import type { Queryable } from '../../adapters/store/db';
 import type { InstallRegistry } from '../../adapters/hubspot/installs';
+import type { CustomerStatus } from '../../contracts/api';
 
 /**
- * Which Stripe accounts (and modes) a HubSpot portal is connected to right now: the card of that portal reads
- * only their customers. A link to a contact of the portal is not enough — after a disconnect, or once the
- * account moved to another portal, the old portal reads nothing.
+ * Which customers a HubSpot portal may read on a contact: those linked to the contact whose Stripe account (and
+ * mode) is connected to that portal right now — through an OAuth install, or the self-hosted private-app token
+ * (account ''). A link alone is not enough: after a disconnect, or once the account moved to another portal, the
+ * old portal reads nothing.
  */
-export interface PortalAccount {
-  /** Storage key of the Stripe account ('' for the self-hosted merchant). */
+
+export interface PortalAccess {
+  /** The modes (livemode values) in which the private-app token serves account '' in this portal. */
+  privateAppModes(portalId: number): Promise<boolean[]>;
+}
+
+/** No private-app token: OAuth installs only. */
+export const oauthOnlyAccess: PortalAccess = { privateAppModes: async () => [] };
+
+/** The private-app token's portal from the install registry (HUBSPOT_ACCESS_TOKEN serves '' in its modes). */
+export function registryPortalAccounts(db: Queryable, installs: Pick<InstallRegistry, 'resolveInstall'>): PortalAccess {
+  return {
+    async privateAppModes(portalId) {
+      const modes: boolean[] = [];
+      for (const livemode of [false, true]) {
+        // Resolving the private app's portal may ask HubSpot once; an unreachable HubSpot means "not this portal".
+        const install = await installs.resolveInstall(db, { accountId: null, livemode }).catch(() => null);
+        if (install?.portalId === portalId) modes.push(livemode);
+      }
+      return modes;
+    },
+  };
+}
+
+export interface LinkedCustomer {
   account: string;
   livemode: boolean;
+  customerId: string;
+  /** The read model (null while we know nothing of the customer). */
+  status: CustomerStatus | null;
 }
 
-export type PortalAccounts = (portalId: number) => Promise<PortalAccount[]>;
-
-/** OAuth installs only (no private-app token known): the live rows of `hubspot_installs`. */
-export function storedPortalAccounts(db: Queryable): PortalAccounts {
-  return async (portalId) => {
-    const { rows } = await db.query<{ stripe_account_id: string; livemode: boolean }>(
-      'SELECT stripe_account_id, livemode FROM hubspot_installs WHERE portal_id = $1 AND disconnected_at IS NULL',
-      [portalId],
-    );
-    return rows.map((r) => ({ account: r.stripe_account_id, livemode: r.livemode }));
-  };
+/** Every customer linked to the contact in that portal (whatever its connection), live mode first, oldest first. */
+async function linksOfContact(db: Queryable, portalId: number, contactId: string): Promise<LinkedCustomer[]> {
+  const { rows } = await db.query<{
+    account_key: string;
+    livemode: boolean;
+    customer_id: string;
+    status: CustomerStatus | null;
+    last_synced_at: Date | string | null;
+  }>(
+    `SELECT l.account_key, l.livemode, l.customer_id, c.status, c.last_synced_at
+       FROM contact_links l
+       LEFT JOIN customers c ON c.account_key = l.account_key AND c.livemode = l.livemode AND c.customer_id = l.customer_id
+      WHERE l.portal_id = $1 AND l.contact_id = $2
+      ORDER BY l.livemode DESC, l.linked_at`,
+    [portalId, contactId],
+  );
+  return rows.map((r) => ({
+    account: r.account_key,
+    livemode: r.livemode,
+    customerId: r.customer_id,
+    status: r.status ? { ...r.status, lastSyncedAt: r.last_synced_at ? new Date(r.last_synced_at).toISOString() : null } : null,
+  }));
 }
 
-/** OAuth installs plus the private-app token's portal (HUBSPOT_ACCESS_TOKEN serves the '' account in its modes). */
-export function registryPortalAccounts(db: Queryable, installs: Pick<InstallRegistry, 'installsOfPortal' | 'resolveInstall'>): PortalAccounts {
-  return async (portalId) => {
-    const out: PortalAccount[] = (await installs.installsOfPortal(db, portalId)).map((i) => ({ account: i.accountId ?? '', livemode: i.livemode }));
-    for (const livemode of [false, true]) {
-      if (out.some((a) => a.account === '' && a.livemode === livemode)) continue;
-      // Resolving the private app's portal may ask HubSpot once; an unreachable HubSpot means "not this portal".
-      const install = await installs.resolveInstall(db, { accountId: null, livemode }).catch(() => null);
-      if (install?.portalId === portalId) out.push({ account: '', livemode });
-    }
-    return out;
-  };
+async function oauthAccountsOfPortal(db: Queryable, portalId: number): Promise<{ account: string; livemode: boolean }[]> {
+  const { rows } = await db.query<{ stripe_account_id: string; livemode: boolean }>(
+    'SELECT stripe_account_id, livemode FROM hubspot_installs WHERE portal_id = $1 AND disconnected_at IS NULL',
+    [portalId],
+  );
+  return rows.map((r) => ({ account: r.stripe_account_id, livemode: r.livemode }));
+}
+
+export interface ReadableCustomers {
+  /** Whether any Stripe account is connected to the portal (tells "not connected" from "no customer"). */
+  connected: boolean;
+  /** The linked customers this portal may read. */
+  links: LinkedCustomer[];
+}
+
+/**
+ * The customers linked to the contact that this portal may read now. The self-hosted case (private-app token)
+ * needs one query; links of OAuth-connected accounts add one query for the portal's installs.
+ */
+export async function readableCustomers(db: Queryable, access: PortalAccess, portalId: number, contactId: string): Promise<ReadableCustomers> {
+  const privateModes = await access.privateAppModes(portalId);
+  const all = await linksOfContact(db, portalId, contactId);
+  const viaPrivateApp = (l: LinkedCustomer) => l.account === '' && privateModes.includes(l.livemode);
+  const needInstalls = all.some((l) => !viaPrivateApp(l)) || (all.length === 0 && privateModes.length === 0);
+  const installs = needInstalls ? await oauthAccountsOfPortal(db, portalId) : [];
+  const links = all.filter((l) => viaPrivateApp(l) || installs.some((a) => a.account === l.account && a.livemode === l.livemode));
+  return { connected: privateModes.length > 0 || installs.length > 0, links };
 }

@@ -1,11 +1,10 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../adapters/store/db';
-import { customerStatus } from '../../adapters/store/sync-store';
 import type { CardResponse, CustomerStatus } from '../../contracts/api';
 import { sendError } from '../respond';
 import { verifyV3 } from './hubspot-signature';
-import { storedPortalAccounts, type PortalAccounts } from './portal-accounts';
+import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess } from './portal-accounts';
 
 export interface CardApiDeps {
   db: Db;
@@ -16,17 +15,11 @@ export interface CardApiDeps {
   /** Reads the customer's live state from Stripe into the read model (throws when Stripe is slow or down). */
   refresh?(account: string, livemode: boolean, customerId: string, signal: AbortSignal): Promise<void>;
   refreshTimeoutMs?: number;
-  /** The Stripe accounts a portal is connected to now (default: OAuth installs only; the engine adds the private app). */
-  portalAccounts?: PortalAccounts;
+  /** Which accounts a portal reads besides its OAuth installs (the engine adds the private-app token's portal). */
+  portalAccounts?: PortalAccess;
 }
 
 const cardBody = z.object({ portalId: z.coerce.number().int().positive(), contactId: z.coerce.string().regex(/^\d{1,20}$/) });
-
-interface Linked {
-  account_key: string;
-  livemode: boolean;
-  customer_id: string;
-}
 
 /** The HubSpot card's API (mount at CARD_API_PREFIX). */
 export function cardApiRouter(deps: CardApiDeps): Router {
@@ -65,30 +58,24 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     next();
   });
 
-  const portalAccounts = deps.portalAccounts ?? storedPortalAccounts(deps.db);
+  const access = deps.portalAccounts ?? oauthOnlyAccess;
   const handle = (refresh: boolean) => async (req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
-    const accounts = await portalAccounts(portalId);
-    if (accounts.length === 0) {
-      return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
-    }
-    const { rows } = await deps.db.query<Linked>(
-      `SELECT account_key, livemode, customer_id FROM contact_links WHERE portal_id = $1 AND contact_id = $2
-        ORDER BY livemode DESC, linked_at`,
-      [portalId, contactId],
-    );
-    // Only customers of the accounts connected to this portal now (not left over from an earlier connection).
-    const links = rows.filter((l) => accounts.some((a) => a.account === l.account_key && a.livemode === l.livemode));
+    const readable = await readableCustomers(deps.db, access, portalId, contactId);
+    let { links } = readable;
     if (links.length === 0) {
+      if (!readable.connected) {
+        return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
+      }
       return res.json({ state: 'not_linked', reason: 'no_customer', message: 'No Stripe customer is linked to this contact. Customers are linked by their Stripe customer id or email when they pay.' } satisfies CardResponse);
     }
     let warning: string | undefined;
-    if (refresh) warning = await refreshAll(deps, links);
-    const customers: CustomerStatus[] = [];
-    for (const l of links) {
-      const s = await customerStatus(deps.db, { account: l.account_key, livemode: l.livemode, customerId: l.customer_id });
-      if (s) customers.push(s);
+    if (refresh) {
+      warning = await refreshAll(deps, links);
+      // Read again: what the refresh folded in (all of it, or the customers Stripe did answer for).
+      ({ links } = await readableCustomers(deps.db, access, portalId, contactId));
     }
+    const customers: CustomerStatus[] = links.flatMap((l) => (l.status ? [l.status] : []));
     res.json({ state: 'linked', customers, ...(warning ? { warning } : {}) } satisfies CardResponse);
   };
   const wrap = (h: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) =>
@@ -110,7 +97,7 @@ export function cardApiRouter(deps: CardApiDeps): Router {
 }
 
 /** Refreshes every linked customer from Stripe within our own deadline (HubSpot gives up after 15 s). */
-async function refreshAll(deps: CardApiDeps, links: Linked[]): Promise<string | undefined> {
+async function refreshAll(deps: CardApiDeps, links: LinkedCustomer[]): Promise<string | undefined> {
   if (!deps.refresh) return 'Live refresh from Stripe is not configured (STRIPE_API_KEY); showing the last synced state.';
   const controller = new AbortController();
   const timeoutMs = deps.refreshTimeoutMs ?? 8000;
@@ -123,7 +110,7 @@ async function refreshAll(deps: CardApiDeps, links: Linked[]): Promise<string | 
   });
   try {
     await Promise.race([
-      Promise.all(links.map((l) => deps.refresh!(l.account_key, l.livemode, l.customer_id, controller.signal))),
+      Promise.all(links.map((l) => deps.refresh!(l.account, l.livemode, l.customerId, controller.signal))),
       deadline,
     ]);
     return undefined;
