@@ -120,3 +120,26 @@ describe.each(dbKinds())('card signature on %s', (kind) => {
     expectRefused(await cardCall(h.server.url, '/status', { portalId: TEST_PORTAL_ID, contactId: 'abc' }), 400, 'bad_request');
   });
 });
+
+describe('card signature behind a TLS proxy (PUBLIC_URL)', () => {
+  const PUBLIC = 'https://sync.example.com';
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness({ kind: 'pglite', hubspot: { clientSecret: CARD_SECRET }, env: { ...CARD_ENV, PUBLIC_URL: PUBLIC } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('checks the signature over the public https URL HubSpot called, not the local one', async () => {
+    const body = { portalId: TEST_PORTAL_ID, contactId: '1' };
+    const viaProxy = await cardCall(h.server.url, '/status', body, { signedUrl: cardUrl(PUBLIC, '/status', TEST_PORTAL_ID) });
+    expect(viaProxy.status).toBe(200);
+    expect(viaProxy.body).toMatchObject({ state: 'not_linked', reason: 'no_customer' });
+    const local = await cardCall(h.server.url, '/status', body);
+    expect(local.status).toBe(401);
+    expect(local.body.error.code).toBe('invalid_signature');
+    const plainHttp = await cardCall(h.server.url, '/status', body, { signedUrl: cardUrl(PUBLIC.replace('https', 'http'), '/status', TEST_PORTAL_ID) });
+    expect(plainHttp.status).toBe(401);
+  });
+});
