@@ -37,7 +37,7 @@ describe.each(dbKinds().map((k) => [k, sizeFor(k)] as const))('a %s backfill of 
   it('resumes from its checkpoint and finishes with every read model correct', async () => {
     const account = fake.account(PLATFORM_ACCOUNT, true);
     const stripeFor = fakeStripeFor(fake);
-    const runnerOptions = { db, logger: silentLogger, stripeFor, ratePerSecond: { live: 10_000 }, leaseSeconds: 2, pollMs: 100 };
+    const runnerOptions = { db, logger: silentLogger, stripeFor, ratePerSecond: { live: 10_000 }, leaseSeconds: 2, pollMs: 100, foldConcurrency: 4 };
     let killAt: (() => void) | null = null;
     let invoicePages = 0;
     const killed = new Promise<void>((resolve) => (killAt = resolve));
@@ -72,7 +72,7 @@ describe.each(dbKinds().map((k) => [k, sizeFor(k)] as const))('a %s backfill of 
     const finished = await until(async () => {
       const p = await service.progress('', true);
       return p?.status === 'completed' ? p : null;
-    }, 'the backfill to complete', 240_000, 200);
+    }, 'the backfill to complete', 420_000, 200);
 
     // Resumed, not restarted: the second runner's first list request continues after the checkpoint's cursor.
     const after = listRequests(fake, PLATFORM_ACCOUNT, true).slice(requestsBefore);
@@ -111,5 +111,5 @@ describe.each(dbKinds().map((k) => [k, sizeFor(k)] as const))('a %s backfill of 
     expect(Number(versions.rows[0].hi)).toBeLessThanOrEqual(Math.ceil(Date.parse(finished.finishedAt!) / 1000));
     const priority = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers WHERE push_priority = 'backfill'`);
     expect(priority.rows[0].n).toBe(N);
-  }, 240_000);
+  }, 480_000);
 });
