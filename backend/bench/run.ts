@@ -11,6 +11,8 @@ const SECTIONS: Record<string, Section> = {
   ingest: async () => (await import('./ingest')).runIngestBench(),
   burst: async () => (await import('./burst')).runBurstSection() as unknown as Promise<Record<string, unknown>>,
   'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
+  'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
+  report: async () => (await import('./report')).writeReportFromResults(),
 };
 
 async function main(): Promise<void> {
