@@ -10,6 +10,7 @@ type Section = () => Promise<Record<string, unknown>>;
 const SECTIONS: Record<string, Section> = {
   ingest: async () => (await import('./ingest')).runIngestBench(),
   burst: async () => (await import('./burst')).runBurstSection() as unknown as Promise<Record<string, unknown>>,
+  card: async () => (await import('./card')).runCardSection() as unknown as Promise<Record<string, unknown>>,
   'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
   'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
   report: async () => (await import('./report')).writeReportFromResults(),

@@ -29,7 +29,7 @@ export interface SyncEngine {
 
 export interface SyncEngineOptions {
   /** Pusher timing (tests and benchmarks tune it). */
-  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number; leaseSeconds?: number };
+  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number; leaseSeconds?: number; minPassIntervalMs?: number; maxHoldMs?: number };
   /** Extra wiring after the engine exists (backfill, recovery, lifecycle routes). */
   plugins?: ((ctx: ServerContext, engine: SyncEngine) => void | Promise<void> | { backfill?: BackfillService })[];
 }
