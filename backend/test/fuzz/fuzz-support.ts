@@ -97,6 +97,17 @@ export const KNOWN_5XX = {
    * charset or Content-Encoding (415 from body-parser) or an undecodable body answers 500.
    */
   appApiBodyParserErrors: true,
+  /**
+   * A signed PUT /api/app/v1/settings whose body is not parsed as JSON (no or another Content-Type) reaches
+   * `putSettings` (src/http/app-api/settings.ts) with `req.body` undefined, which reads `.settings` of it: 500.
+   */
+  appApiSettingsWithoutJsonBody: true,
+  /**
+   * Signed OAuth calls on a backend without HubSpot OAuth (src/http/app-api/hubspot-connection.ts): POST
+   * /hubspot/connect answers 502 hubspot_error (also for a code HubSpot refuses, which is the caller's error: 4xx),
+   * GET /hubspot/authorize-url answers 503 not_connected. Tolerated (exactly these) while the flag is on.
+   */
+  appApiOAuthUpstreamAnswers: true,
   /** An integer `created` beyond bigint (e.g. 1e21) passes src/ingest/verify.ts and fails the inbox insert: 503. */
   webhookHugeCreated: true,
   /** A NUL character or a lone surrogate anywhere in a signed event cannot be stored as jsonb: the webhook answers 503. */
