@@ -1,5 +1,20 @@
+import { createRequire } from 'node:module';
 import type PgBoss from 'pg-boss';
 import type { Db, Queryable } from '../adapters/store/db';
+
+/**
+ * The statements pg-boss 10 runs without awaiting them when a worker's handler is done: completing or failing
+ * its jobs (timgit/pg-boss#577). If the database is away at that moment (a restart, a failover), the rejection
+ * is unhandled and Node exits. These two statements fail softly instead: the jobs stay active, expire and run
+ * again (at least once, as after a crash). Matched by their exact text, from pg-boss's own statement plans.
+ */
+const UNAWAITED_STATEMENTS: ReadonlySet<string> = (() => {
+  const plans = createRequire(__filename)('pg-boss/src/plans') as {
+    completeJobs(schema: string): string;
+    failJobsById(schema: string): string;
+  };
+  return new Set([plans.completeJobs('pgboss'), plans.failJobsById('pgboss')]);
+})();
 
 /**
  * pg-boss's `db` option over our database port. pg-boss calls `executeSql(text, values)`: with values it is one
@@ -24,6 +39,9 @@ export function bossDb(db: Db): TrackedBossDb {
   };
   return {
     executeSql(text, values) {
+      if (values !== undefined && UNAWAITED_STATEMENTS.has(text)) {
+        return track(db.query(text, values).catch(() => ({ rows: [{ count: '0' }], rowCount: 0 })));
+      }
       if (values !== undefined) return track(db.query(text, values));
       return track(execScript(db, text));
     },

@@ -47,6 +47,12 @@ async function openPostgres(url: string, max: number): Promise<Db> {
     query: (sql, params) => run(pool, sql, params),
     async transaction(fn) {
       const client = await pool.connect();
+      // The server can end the connection while it is checked out (a restart, a failover): the pool does not
+      // listen then, and an unheard 'error' event would crash the process. The transaction fails instead, and
+      // the broken client is discarded rather than returned to the pool.
+      let lost: Error | undefined;
+      const onError = (err: Error) => (lost = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn({ query: (sql, params) => run(client, sql, params) });
@@ -56,7 +62,8 @@ async function openPostgres(url: string, max: number): Promise<Db> {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(lost);
       }
     },
     async exec(sql) {

@@ -116,3 +116,18 @@ export async function waitUntilIdle(storage: FaultStorage, proc: ServerProcess, 
     { timeoutMs, intervalMs: 200, what: 'an empty queue' },
   );
 }
+
+/** `work`, failing at once (with the process's output) if `proc` exits before it is done. */
+export async function failOnExit<T>(proc: ServerProcess, work: Promise<T>): Promise<T> {
+  let onExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = (code, signal) => reject(new Error(`the server process exited (${code ?? signal}) unexpectedly:\n${tail(proc)}`));
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) onExit(proc.child.exitCode, proc.child.signalCode);
+    else proc.child.once('exit', onExit);
+  });
+  try {
+    return await Promise.race([work, exited]);
+  } finally {
+    if (onExit) proc.child.off('exit', onExit);
+  }
+}

@@ -27,6 +27,8 @@ export interface SenderOptions {
   deadlineMs?: number;
   /** Pause between two sends of one sender (default 0): a steady stream rather than a burst. */
   paceMs?: number;
+  /** Stop sending when this holds (the test has failed: no point going on until the deadline). */
+  shouldStop?: () => boolean;
   /** Called after every acknowledgement (e.g. to kill a process once N events are in). */
   onAck?: (ackedCount: number) => void;
 }
@@ -43,6 +45,7 @@ export async function deliverAll(events: Json[], opts: SenderOptions): Promise<S
   const concurrency = opts.concurrency ?? 8;
   const retryDelayMs = opts.retryDelayMs ?? 200;
   const deadline = Date.now() + (opts.deadlineMs ?? 60_000);
+  const over = () => Date.now() > deadline || opts.shouldStop?.() === true;
   const acked = new Set<string>();
   const deliveries: Delivery[] = [];
   const queue = [...events];
@@ -64,7 +67,7 @@ export async function deliverAll(events: Json[], opts: SenderOptions): Promise<S
         opts.onAck?.(acked.size);
         return;
       }
-      if (Date.now() > deadline) return;
+      if (over()) return;
       await pause(retryDelayMs);
     }
   };
@@ -72,7 +75,7 @@ export async function deliverAll(events: Json[], opts: SenderOptions): Promise<S
   const worker = async () => {
     for (;;) {
       const event = queue.shift();
-      if (!event || Date.now() > deadline) return;
+      if (!event || over()) return;
       await sendOne(event);
       if (opts.paceMs) await pause(opts.paceMs);
     }
