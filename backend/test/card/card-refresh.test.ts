@@ -130,6 +130,21 @@ describe.each(dbKinds())('card refresh through the Stripe API on %s', (kind) => 
     expect(r.body.customers[0]).toMatchObject({ customerId: connected.customerId, deleted: true, subscription: { status: 'canceled' } });
   });
 
+  it('does not ask Stripe about a live customer with a test key: last synced state, and a warning that says why', async () => {
+    const live = stripe.account(PLATFORM_ACCOUNT, true);
+    const { customerId } = seedCustomer(live, 'refresh-live@example.com');
+    await h.send(...eventsFor(live, customerId).map((e) => ({ ...e, livemode: true, data: { ...(e.data as object), object: { ...(e.data as { object: object }).object, livemode: true } } })));
+    await h.idle();
+    const contactId = h.contactOf(customerId)!.id;
+    const before = stripe.requests.length;
+    const r = await refresh(TEST_PORTAL_ID, contactId);
+    expect(r.status).toBe(200);
+    expect(r.body.customers[0]).toMatchObject({ customerId, livemode: true });
+    expect(r.body.warning).toMatch(/live/i);
+    expect(r.body.warning).toMatch(/STRIPE_API_KEY/);
+    expect(stripe.requests.length).toBe(before);
+  });
+
   describe('when Stripe cannot answer', () => {
     /** Changes Stripe holds that must NOT show up: the answer is the last synced state. */
     const failingCase = async (breakStripe: () => void, healStripe: () => void) => {

@@ -115,6 +115,9 @@ async function refreshAll(deps: CardApiDeps, links: LinkedCustomer[]): Promise<s
     ]);
     return undefined;
   } catch (err) {
+    // The refresher can say why it did not ask Stripe (e.g. a customer of the other mode than the API key).
+    const told = (err as { cardWarning?: unknown } | null)?.cardWarning;
+    if (typeof told === 'string') return told;
     const timedOut = err instanceof Error && err.message === 'timeout';
     return timedOut
       ? `Stripe did not answer within ${Math.round(timeoutMs / 1000)} s; showing the last synced state.`
