@@ -22,6 +22,8 @@ export type ApiErrorCode =
   | 'forbidden'
   | 'hubspot_error'
   | 'stripe_unavailable'
+  | 'not_configured'
+  | 'service_unavailable'
   | 'internal';
 
 export interface ApiError {

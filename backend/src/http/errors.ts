@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
  * Every error answer is `{error:{code,message}}`. The codes are the API's (`contracts/api.ts`) plus the
  * service-level ones below.
  */
-export type ErrorCode = ApiErrorCode | 'not_configured' | 'service_unavailable';
+export type ErrorCode = ApiErrorCode;
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string };
@@ -32,7 +32,7 @@ export function sendError(res: Response, status: number, code: ErrorCode, messag
 /** Errors of express's body parsers (`type` set by body-parser) as our codes. */
 export function bodyParserError(err: unknown): HttpError | undefined {
   const e = err as { type?: unknown; status?: unknown } | null;
-  if (!e || typeof e.type !== 'string') return undefined;
+  if (!e) return undefined;
   switch (e.type) {
     case 'entity.too.large':
       return new HttpError(413, 'payload_too_large', 'The request body is larger than the limit.');

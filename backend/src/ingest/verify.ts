@@ -70,7 +70,7 @@ function toVerifiedEvent(parsed: unknown, raw: string): VerifyResult {
         ? 'id is missing'
         : typeof e.type !== 'string' || e.type.length === 0 || e.type.length > 255
           ? 'type is missing'
-          : typeof e.created !== 'number' || !Number.isInteger(e.created)
+          : typeof e.created !== 'number' || !Number.isSafeInteger(e.created) || e.created < 0
             ? 'created is missing'
             : typeof e.livemode !== 'boolean'
               ? 'livemode is missing'

@@ -91,17 +91,17 @@ export const KNOWN_5XX = {
    * A body that fails to decompress (Content-Encoding gzip/deflate/br): body-parser throws a 400 error without
    * `type`, which `bodyParserError` (src/http/errors.ts) does not recognise → POST /webhooks/stripe answers 500.
    */
-  webhookUndecodableBody: true,
+  webhookUndecodableBody: false,
   /**
    * The app API's error handler (src/http/app-api/router.ts) maps only parse and size errors: an unsupported
    * charset or Content-Encoding (415 from body-parser) or an undecodable body answers 500.
    */
-  appApiBodyParserErrors: true,
+  appApiBodyParserErrors: false,
   /**
    * A signed PUT /api/app/v1/settings whose body is not parsed as JSON (no or another Content-Type) reaches
    * `putSettings` (src/http/app-api/settings.ts) with `req.body` undefined, which reads `.settings` of it: 500.
    */
-  appApiSettingsWithoutJsonBody: true,
+  appApiSettingsWithoutJsonBody: false,
   /**
    * Signed OAuth calls on a backend without HubSpot OAuth (src/http/app-api/hubspot-connection.ts): POST
    * /hubspot/connect answers 502 hubspot_error (also for a code HubSpot refuses, which is the caller's error: 4xx),
@@ -109,7 +109,7 @@ export const KNOWN_5XX = {
    */
   appApiOAuthUpstreamAnswers: true,
   /** An integer `created` beyond bigint (e.g. 1e21) passes src/ingest/verify.ts and fails the inbox insert: 503. */
-  webhookHugeCreated: true,
+  webhookHugeCreated: false,
   /** A NUL character or a lone surrogate anywhere in a signed event cannot be stored as jsonb: the webhook answers 503. */
   webhookNulOrLoneSurrogate: true,
 };

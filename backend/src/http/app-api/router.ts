@@ -6,6 +6,7 @@ import { deleteConnection, getAuthorizeUrl, postConnect } from './hubspot-connec
 import { getActivity, postReplay } from './activity';
 import { getCustomer, postCustomerSync } from './customers';
 import { sendError } from '../respond';
+import { bodyParserError } from '../errors';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -32,9 +33,9 @@ export function appApiRouter(deps: AppApiDeps, auth: AppAuthOptions): Router {
   // Malformed JSON and anything unexpected: a JSON error, never an HTML page.
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
-    const e = err as { type?: string; status?: number };
-    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'malformed_json', 'The body is not valid JSON');
-    if (e.type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', 'The body is too large');
+    // Body-parser refusals (bad JSON, too large, unsupported charset or encoding) are the caller's: a 4xx.
+    const known = bodyParserError(err);
+    if (known) return sendError(res, known.status, known.code, known.message);
     sendError(res, 500, 'internal', 'Something went wrong on our side');
   });
   return r;

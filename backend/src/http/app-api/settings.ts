@@ -28,7 +28,7 @@ export function putSettings(deps: AppApiDeps) {
   return async (req: Request, res: Response) => {
     const mode = modeOf(req, res);
     if (!mode) return;
-    const parsed = validateSettings((req.body as { settings?: unknown }).settings);
+    const parsed = validateSettings((req.body as { settings?: unknown } | undefined)?.settings);
     if (!parsed.ok) return sendError(res, 400, 'invalid_settings', 'The settings are not valid', parsed.errors);
     const account = tenantOf(res).accountKey;
     const livemode = mode === 'live';
