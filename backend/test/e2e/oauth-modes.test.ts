@@ -112,5 +112,5 @@ describe.each(dbKinds())('a token about to expire on %s', (kind) => {
     } finally {
       await h.stop();
     }
-  });
+  }, 180_000);
 });
