@@ -3,13 +3,14 @@ import { dbKinds } from '../helpers/db';
 import type { ServerProcess } from '../helpers/server';
 import { TEST_PORTAL_ID } from '../helpers/sync-harness';
 import { faultHubSpot, faultStorage, Fleet, instanceEnv, tail, waitUntilIdle, type FaultStorage } from './helpers/instances';
+import { startLossyProxy, type LossyProxy } from './helpers/lossy-proxy';
 import { debug, deliverAll, type SendResult } from './helpers/sender';
 import { hubspotDifferences, maxInRollingWindow, storageProblems, waitForHubSpot } from './helpers/verify';
 import { buildWorkload, type Expected } from './helpers/workload';
 
 /**
  * The real process against a HubSpot in trouble: first 20% 5xx answers with a rate limit tighter than our
- * budget (429s to absorb), then every call taking 1–2 s. Each stream ends with every event applied once and
+ * budget, then contact writes applied but answered 502 (a lost answer), then every call taking 1–2 s. Each stream ends with every event applied once and
  * HubSpot holding exactly one contact per customer with its newest values. One process (and its storage) serves
  * both streams; the second checks the customers of both.
  */
@@ -23,6 +24,7 @@ describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', 
   let storage: FaultStorage;
   let hubspot: FakeHubSpot;
   let proc: ServerProcess;
+  let proxy: LossyProxy;
   const fleet = new Fleet();
   const expected = new Map<string, Expected>();
   const acked = new Set<string>();
@@ -30,13 +32,15 @@ describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', 
   beforeAll(async () => {
     storage = await faultStorage(kind);
     hubspot = await faultHubSpot({ seed: 99 });
+    proxy = await startLossyProxy(hubspot.url, 7);
     debug(`${kind}: starting`);
-    // Our budget allows 10 calls/s; HubSpot (below) allows 3 per second.
-    proc = await fleet.start(instanceEnv(storage, hubspot, { HUBSPOT_RATE_LIMIT_PER_10S: '100' }));
+    // Our budget allows 10 calls/s; HubSpot (below) allows 3 per second. Calls go through the lossy proxy.
+    proc = await fleet.start(instanceEnv(storage, hubspot, { HUBSPOT_RATE_LIMIT_PER_10S: '100', HUBSPOT_API_BASE_URL: proxy.url }));
     debug(`${kind}: started`);
   });
   afterAll(async () => {
     await fleet.killAll();
+    await proxy?.close();
     await hubspot?.close();
     await storage?.drop();
   });
@@ -69,6 +73,22 @@ describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', 
     const admitted = hubspot.requests.filter((r) => r.status !== 429).map((r) => r.at);
     expect(maxInRollingWindow(admitted, HUBSPOT_WINDOW_MS)).toBe(HUBSPOT_LIMIT);
     hubspot.inject.clear();
+  });
+
+  it('contact writes HubSpot applied but answered 502 (the answer lost): retried, no duplicate, newest values', async () => {
+    proxy.loseWrites(0.3);
+    proxy.loseNextCreates(2);
+    const callsBefore = hubspot.requests.length;
+    const stream = buildWorkload(40, 5, { shuffleSeed: 8 });
+    const sent = await deliverAll(stream.events, { urls: () => [proc.url], concurrency: 4, paceMs: 100 });
+    record(sent, stream.expected);
+    await waitForHubSpot(hubspot, TEST_PORTAL_ID, expected, { timeoutMs: 120_000, describe: () => tail(proc) });
+    const calls = hubspot.requests.slice(callsBefore);
+    const lost = proxy.lost();
+    debug(`${kind}: lost answers: converged; ${lost.writes} of ${calls.length} answers lost (${lost.creates} creates), ${calls.filter((r) => r.status === 409).length} 409`);
+    expect(lost.creates).toBeGreaterThanOrEqual(2);
+    expect(lost.writes).toBeGreaterThan(lost.creates);
+    proxy.loseWrites(0);
   });
 
   it('HubSpot taking 1–2 s per call: everything lands, once', async () => {
