@@ -120,7 +120,8 @@ describe.each(dbKinds())('signed garbage on %s', (kind) => {
       }),
       { numRuns: FUZZ_RUNS },
     );
-    expect(accepted.length).toBeGreaterThan(FUZZ_RUNS / 4);
+    // Enough of them pass verification to exercise the worker (a negative or unsafe `created` is refused with a 400).
+    expect(accepted.length).toBeGreaterThan(FUZZ_RUNS / 8);
 
     // The worker settles all of it: nothing left waiting, nothing failed, no job retried.
     await h.idle(45_000);
