@@ -9,10 +9,10 @@ import { hubspotDifferences, maxInRollingWindow, storageProblems, waitForHubSpot
 import { buildWorkload, type Expected } from './helpers/workload';
 
 /**
- * The real process against a HubSpot in trouble: first 20% 5xx answers with a rate limit tighter than our
- * budget, then contact writes applied but answered 502 (a lost answer), then every call taking 1–2 s. Each stream ends with every event applied once and
- * HubSpot holding exactly one contact per customer with its newest values. One process (and its storage) serves
- * both streams; the second checks the customers of both.
+ * The real process against a HubSpot in trouble, in three streams: 20% 5xx answers (and 423 locks) under a rate
+ * limit tighter than our budget; contact writes HubSpot applied but answered 502 (the answer lost); every call
+ * taking 1–2 s. After each, HubSpot holds exactly one contact per customer with its newest values. One process
+ * and its storage serve the three; the last test also checks the storage (every event once, settled).
  */
 jest.setTimeout(150_000);
 

@@ -22,6 +22,10 @@ export interface FaultStorage {
   drop(): Promise<void>;
 }
 
+/**
+ * Storage that outlives the processes: a PGlite directory, a fresh database on the shared PostgreSQL server, or
+ * (`databaseUrl`) a database the test owns (a private cluster; `drop` leaves it to its owner).
+ */
 export async function faultStorage(kind: DbKind, databaseUrl?: string): Promise<FaultStorage> {
   if (databaseUrl) {
     return { kind: 'postgres', env: { DATABASE_URL: databaseUrl }, open: () => openDb({ databaseUrl, poolSize: 2 }), drop: async () => undefined };
@@ -55,7 +59,7 @@ export function instanceEnv(storage: FaultStorage, hubspot: FakeHubSpot, extra: 
     HUBSPOT_ACCESS_TOKEN: TEST_PRIVATE_APP_TOKEN,
     HUBSPOT_API_BASE_URL: hubspot.url,
     HUBSPOT_PRIVATE_APP_PORTAL_ID: String(TEST_PORTAL_ID),
-    // A job held by a dead worker runs again after ~2 s (default 60 s).
+    // Event jobs and push leases a dead process held are free again after ~2 s (default 60 s).
     QUEUE_EXPIRE_SECONDS: '2',
     SHUTDOWN_TIMEOUT_MS: '5000',
     DATABASE_POOL_SIZE: '5',
