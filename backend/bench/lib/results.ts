@@ -1,3 +1,4 @@
+import { cpus, loadavg } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +15,5 @@ export function writeSection(name: string, data: unknown): void {
 
 /** Facts about the machine a result was measured on. */
 export function machine(): Record<string, unknown> {
-  const os = require('node:os') as typeof import('node:os');
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map((l) => +l.toFixed(2)) };
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadavg: loadavg().map((l) => +l.toFixed(2)) };
 }

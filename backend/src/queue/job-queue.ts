@@ -112,16 +112,18 @@ export class JobQueue {
     options: PgBoss.WorkOptions,
     handler: (jobs: PgBoss.JobWithMetadata<T>[], workerId: () => string | undefined) => Promise<void>,
   ): Promise<string> {
-    let id: string | undefined;
-    id = await this.boss.work<T>(
+    // The handler closure reads the id pg-boss answers once `work` returns.
+    const worker: { id?: string } = {};
+    const id = await this.boss.work<T>(
       name,
       { pollingIntervalSeconds: this.options.pollingIntervalSeconds, ...options, includeMetadata: true },
       (jobs) => {
         // A fetch that was in flight when `stop` began still hands over jobs: leave them to be retried.
         if (this.stopping) return Promise.reject(new Error('queue stopping'));
-        return this.sql.track(handler(jobs, () => id));
+        return this.sql.track(handler(jobs, () => worker.id));
       },
     );
+    worker.id = id;
     this.workers.set(name, id);
     return id;
   }
