@@ -119,7 +119,7 @@ export function startBackfillRunner(opts: BackfillRunnerOptions): BackfillRunner
       await finishBackfill(db, run.id, owner, 'failed', `No Stripe API key is configured for ${run.livemode ? 'live' : 'test'} mode`);
       return;
     }
-    const limiter = new SlidingWindowLimiter(rateOf(run.livemode));
+    const limiter = new SlidingWindowLimiter(rateOf(run.livemode), { marginMs: 300 }); // room for arrival skew on a busy host
     let state: { phase: PhaseOrDone; cursor: string | null; progress: ProgressState } = {
       phase: run.phase,
       cursor: run.cursor,
