@@ -50,6 +50,10 @@ export interface Config {
     expireSeconds: number;
     retryLimit: number;
     workerBatchSize: number;
+    /** Acknowledgements per second above which the worker yields to the webhook route (0: never). */
+    ingestPriorityRate: number;
+    /** Longest one worker batch waits for the webhook route to quieten. */
+    ingestPriorityMaxDeferMs: number;
   };
   shutdownTimeoutMs: number;
   recoveryIntervalMinutes: number;
@@ -137,6 +141,8 @@ const envSchema = z.object({
   QUEUE_EXPIRE_SECONDS: int(60, 1, 3600),
   QUEUE_RETRY_LIMIT: int(10, 0, 100),
   WORKER_BATCH_SIZE: int(100, 1, 1000),
+  INGEST_PRIORITY_RATE: int(200, 0, 1_000_000),
+  INGEST_PRIORITY_MAX_DEFER_MS: int(1000, 0, 60_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
   RECOVERY_INTERVAL_MINUTES: int(60, 1, 10_080),
 });
@@ -217,6 +223,8 @@ function toConfig(e: Env): Config {
       expireSeconds: e.QUEUE_EXPIRE_SECONDS,
       retryLimit: e.QUEUE_RETRY_LIMIT,
       workerBatchSize: e.WORKER_BATCH_SIZE,
+      ingestPriorityRate: e.INGEST_PRIORITY_RATE,
+      ingestPriorityMaxDeferMs: e.INGEST_PRIORITY_MAX_DEFER_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     recoveryIntervalMinutes: e.RECOVERY_INTERVAL_MINUTES,

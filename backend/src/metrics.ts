@@ -13,6 +13,7 @@ export interface Metrics {
   readonly queueDepth: Gauge;
   readonly ingestBatchSize: Histogram;
   readonly ingestFlushSeconds: Histogram;
+  readonly workerDeferredSeconds: Counter;
   /** Sets how `queue_depth` is read at scrape time. */
   setQueueDepthSource(read: () => Promise<number>): void;
 }
@@ -70,6 +71,11 @@ export function createMetrics(): Metrics {
       name: 'ingest_flush_duration_seconds',
       help: 'Duration of one group-commit transaction (insert events, enqueue jobs, commit).',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    workerDeferredSeconds: new Counter({
+      name: 'worker_deferred_seconds_total',
+      help: 'Time the event worker waited before batches while the webhook route was flooded (acknowledgements first).',
       registers: [registry],
     }),
     setQueueDepthSource(read) {

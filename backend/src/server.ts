@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { createApp, finishApp } from './http/app';
 import { Health } from './http/healthz';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/ingestor';
+import { IngestPressure } from './ingest/pressure';
 import { createDefaultProcessor } from './jobs/default-processor';
 import type { EventProcessor } from './jobs/types';
 import { createLogger, type Logger } from './logger';
@@ -26,6 +27,8 @@ export interface ServerContext {
   queue: JobQueue;
   logger: Logger;
   metrics: Metrics;
+  /** How flooded the webhook route is: background work yields to acknowledgements while it is busy. */
+  pressure: IngestPressure;
   /** Runs `fn` at shutdown, after HTTP stops and before the queue and database close (last registered first). */
   onShutdown(fn: () => void | Promise<void>): void;
 }
@@ -93,7 +96,11 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     );
     const q = queue;
     metrics.setQueueDepthSource(() => q.depth());
-    ingestor = createIngestor({ db, queue, metrics, logger }, opts.ingest);
+    const pressure = new IngestPressure({
+      busyRate: config.queue.ingestPriorityRate,
+      maxDeferMs: config.queue.ingestPriorityMaxDeferMs,
+    });
+    ingestor = createIngestor({ db, queue, metrics, logger, pressure }, opts.ingest);
 
     const app = createApp({
       db,
@@ -104,13 +111,13 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       webhookSecrets: config.stripe.webhookSecrets,
       webhookToleranceSeconds: config.stripe.webhookToleranceSeconds,
     });
-    const ctx: ServerContext = { app, config, db, queue, logger, metrics, onShutdown: (fn) => void shutdownHooks.push(fn) };
+    const ctx: ServerContext = { app, config, db, queue, logger, metrics, pressure, onShutdown: (fn) => void shutdownHooks.push(fn) };
     await opts.extend?.(ctx);
     const processor = await resolveProcessor(opts.processor, ctx);
     finishApp(app, logger);
 
     server = await listen(app, config.port, config.host);
-    await startEventWorker({ db, queue, processor, logger, metrics, batchSize: config.queue.workerBatchSize });
+    await startEventWorker({ db, queue, processor, logger, metrics, batchSize: config.queue.workerBatchSize, pressure });
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

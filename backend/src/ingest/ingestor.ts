@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobQueue } from '../queue/job-queue';
 import { GroupCommitter } from './group-commit';
+import type { IngestPressure } from './pressure';
 import type { VerifiedEvent } from './verify';
 
 /** Event types the processor is given: the synced types and the app's install lifecycle. */
@@ -22,7 +23,7 @@ export interface IngestResult {
 }
 
 export interface IngestorOptions {
-  /** Most events one transaction writes (default 200). */
+  /** Most events one statement writes (default 200). */
   maxBatch?: number;
   /** Transactions in flight at once (default 1). */
   maxInFlight?: number;
@@ -37,11 +38,11 @@ export interface Ingestor {
 
 /**
  * The durable side of the webhook: verified events go through a group commit that, per batch, inserts the new
- * ids into the inbox (`ON CONFLICT DO NOTHING`), enqueues one job per new handled event in the same transaction,
+ * ids into the inbox (`ON CONFLICT DO NOTHING`), enqueues one job per new handled event in the same statement,
  * commits, and wakes the local worker.
  */
 export function createIngestor(
-  deps: { db: Db; queue: JobQueue; metrics: Metrics; logger: Logger },
+  deps: { db: Db; queue: JobQueue; metrics: Metrics; logger: Logger; pressure?: IngestPressure },
   options: IngestorOptions = {},
 ): Ingestor {
   const { db, queue, metrics, logger } = deps;
@@ -51,14 +52,9 @@ export function createIngestor(
     for (const e of events) if (!firstOf.has(e.id)) firstOf.set(e.id, e);
     const unique = [...firstOf.values()];
 
-    const inserted = await db.transaction(async (tx) => {
-      const ids = await insertEvents(tx, unique.map(toInboxRow));
-      await queue.enqueueEvents(
-        tx,
-        unique.filter((e) => ids.has(e.id) && isHandledEventType(e.type)).map((e) => e.id),
-      );
-      return ids;
-    });
+    // One statement stores the new events and enqueues a job for each handled one: atomic on its own, and one
+    // round trip (under load every round trip waits behind the requests being parsed).
+    const inserted = await insertEvents(db, unique.map(toInboxRow), (source, first) => queue.eventJobsFrom(source, first));
     if (unique.some((e) => inserted.has(e.id) && isHandledEventType(e.type))) queue.notifyWorker();
 
     return events.map((e) => {
@@ -79,9 +75,10 @@ export function createIngestor(
 
   const committer = new GroupCommitter<VerifiedEvent, IngestResult>(writeBatch, {
     maxBatch: options.maxBatch ?? 200,
-    maxInFlight: options.maxInFlight ?? 1,
+    maxInFlight: options.maxInFlight ?? Number(process.env.X_INFLIGHT ?? 1),
     isolate: isDataError,
     onWrite: (size, seconds) => {
+      deps.pressure?.record(size);
       metrics.ingestBatchSize.observe(size);
       metrics.ingestFlushSeconds.observe(seconds);
     },

@@ -1,20 +1,25 @@
-import type { Db } from '../adapters/store/db';
+import type { Db, Queryable } from '../adapters/store/db';
 import type { EventProcessor, StoredEvent } from './types';
 import { accountKey, settingsCache } from '../adapters/store/settings-store';
 import {
+  customerKeyId,
   customerOfObject,
-  lockCustomer,
-  recordsForCustomer,
-  saveCustomerStatus,
-  upsertRecord,
+  lockCustomers,
+  objectKeyId,
+  recordsForCustomers,
+  saveCustomerStatuses,
+  upsertRecords,
   type CustomerKey,
+  type CustomerRow,
 } from '../adapters/store/sync-store';
-import { markEvent } from '../adapters/store/event-outcomes';
+import { markEvents, type EventOutcomeUpdate } from '../adapters/store/event-outcomes';
 import { mapEvent } from '../domain/events';
 import { deriveCustomerStatus } from '../domain/customer-view';
 import { sameStatus } from '../domain/sync/status';
+import { compareVersions } from '../domain/ordering';
 import type { ObjectRecord } from '../domain/records';
 import type { SyncEventType } from '../contracts/catalog';
+import type { CustomerStatus } from '../contracts/api';
 
 export interface ApplyDeps {
   db: Db;
@@ -22,26 +27,19 @@ export interface ApplyDeps {
   lifecycle?: Partial<Record<string, (event: StoredEvent) => Promise<void>>>;
   /** Called after a batch changed customers, so the pusher starts at once. */
   onCustomersChanged?: () => void;
-  /** Customers folded at once on PostgreSQL (default 6; keep below the pool size). */
-  concurrency?: number;
-}
-
-interface Mapped {
-  event: StoredEvent;
-  key: CustomerKey;
-  records: ObjectRecord[];
 }
 
 /**
  * Folds a batch of stored events into per-customer state. Idempotent and order-independent: each object only
  * moves to a greater version, and a customer's status is re-derived from its objects under the customer's row
- * lock. Events of one customer in one batch share one transaction.
+ * lock. The whole batch is one transaction of a handful of set-based statements (see `applyCustomers`).
  */
 export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
   return {
     async process(events) {
       const settingsOf = settingsCache(deps.db);
-      const groups = new Map<string, Mapped[]>();
+      const groups = new Map<string, CustomerRecords>();
+      const outcomes: EventOutcomeUpdate[] = [];
       // Install lifecycle (an uninstall deletes the account's data) runs after the batch's customer facts, so
       // facts of the same batch cannot bring deleted rows back.
       const lifecycle: (() => Promise<void>)[] = [];
@@ -52,46 +50,33 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
           continue;
         }
         const mapped = await prepare(deps, event, settingsOf);
-        if (!mapped) continue;
-        const id = `${mapped.key.account}|${mapped.key.livemode}|${mapped.key.customerId}`;
-        const group = groups.get(id) ?? [];
-        group.push(mapped);
+        if ('outcome' in mapped) {
+          outcomes.push(mapped.outcome);
+          continue;
+        }
+        const id = customerKeyId(mapped.key);
+        const group = groups.get(id) ?? { key: mapped.key, batches: [] };
+        group.batches.push({ eventId: event.id, records: mapped.records });
         groups.set(id, group);
       }
-      // Customers are independent (each is folded under its own row lock): on PostgreSQL fold several at once.
-      // PGlite has one connection, where concurrency only queues.
-      let changed = false;
-      const pending = [...groups.values()];
-      const lanes = deps.db.kind === 'postgres' ? Math.min(deps.concurrency ?? 6, pending.length) : 1;
-      await Promise.all(
-        Array.from({ length: lanes }, async () => {
-          for (let group = pending.shift(); group; group = pending.shift()) {
-            if (await applyCustomerGroup(deps.db, group)) changed = true;
-          }
-        }),
-      );
+      const results = await applyCustomers(deps.db, [...groups.values()], outcomes);
       for (const run of lifecycle) await run();
-      if (changed) deps.onCustomersChanged?.();
+      if ([...results.values()].some((r) => r.changed)) deps.onCustomersChanged?.();
     },
   };
 }
 
-async function prepare(
-  deps: ApplyDeps,
-  event: StoredEvent,
-  settingsOf: ReturnType<typeof settingsCache>,
-): Promise<Mapped | null> {
+type Prepared = { key: CustomerKey; records: ObjectRecord[] } | { outcome: EventOutcomeUpdate };
+
+async function prepare(deps: ApplyDeps, event: StoredEvent, settingsOf: ReturnType<typeof settingsCache>): Promise<Prepared> {
+  const skip = (status: 'ignored' | 'skipped', reason: string): Prepared => ({ outcome: { eventId: event.id, status, reason } });
   const account = accountKey(event.accountId);
   const { settings } = await settingsOf(account, event.livemode);
   if (!settings.events.includes(event.type as SyncEventType)) {
-    await markEvent(deps.db, event.id, 'ignored', `${event.type} is turned off in the sync settings`);
-    return null;
+    return skip('ignored', `${event.type} is turned off in the sync settings`);
   }
   const mapped = mapEvent(event.payload as unknown as Parameters<typeof mapEvent>[0]);
-  if ('skip' in mapped) {
-    await markEvent(deps.db, event.id, 'skipped', mapped.skip);
-    return null;
-  }
+  if ('skip' in mapped) return skip('skipped', mapped.skip);
   let customerId = mapped.customerId;
   if (!customerId) {
     // A dispute names only its charge: the charge we stored tells whose it is.
@@ -99,17 +84,9 @@ async function prepare(
     const chargeId = dispute ? (dispute.data as { chargeId?: string | null }).chargeId : null;
     if (chargeId) customerId = await customerOfObject(deps.db, account, event.livemode, 'charge', chargeId);
   }
-  if (!customerId) {
-    await markEvent(deps.db, event.id, 'skipped', 'The event names no Stripe customer we know');
-    return null;
-  }
+  if (!customerId) return skip('skipped', 'The event names no Stripe customer we know');
   const records = mapped.records.map((r) => (r.customerId ? r : { ...r, customerId }) as ObjectRecord);
-  return { event, key: { account, livemode: event.livemode, customerId }, records };
-}
-
-async function applyCustomerGroup(db: Db, group: Mapped[]): Promise<boolean> {
-  const outcome = await applyCustomerRecords(db, group[0].key, group.map((m) => ({ eventId: m.event.id, records: m.records })));
-  return outcome.changed;
+  return { key: { account, livemode: event.livemode, customerId }, records };
 }
 
 export interface RecordBatch {
@@ -118,44 +95,139 @@ export interface RecordBatch {
   records: ObjectRecord[];
 }
 
+export interface CustomerRecords {
+  key: CustomerKey;
+  batches: RecordBatch[];
+}
+
+export interface ApplyOutcome {
+  changed: boolean;
+  version: number;
+}
+
+const SUPERSEDED = 'Superseded: a newer event for the same Stripe object was already applied';
+
 /**
  * Folds records into one customer under its row lock: each object moves only to a greater version, then the
  * customer's status is re-derived from all its objects and saved with a new version when it changed. Used by
  * webhooks, the card's refresh and the backfill alike, so all three obey the same order rule.
  */
-export async function applyCustomerRecords(
+export async function applyCustomerRecords(db: Db, key: CustomerKey, batches: RecordBatch[]): Promise<ApplyOutcome> {
+  const results = await applyCustomers(db, [{ key, batches }]);
+  return results.get(customerKeyId(key)) as ApplyOutcome;
+}
+
+/**
+ * `applyCustomerRecords` for many customers in one transaction, with a fixed number of statements whatever
+ * their count: lock every customer (in key byte order), fold the records per object in memory by the order
+ * rule and store the winners in one upsert that again only moves rows forward, re-read the objects of the
+ * customers that changed, derive their statuses, save the changed ones, and record every event's outcome
+ * (`extraOutcomes` too: events the caller settled without records). Answers each customer's outcome by
+ * `customerKeyId`. A deadlock with another instance (PostgreSQL aborts one side) is retried at once.
+ */
+export async function applyCustomers(
   db: Db,
-  key: CustomerKey,
-  batches: RecordBatch[],
-): Promise<{ changed: boolean; version: number }> {
-  return db.transaction(async (tx) => {
-    const before = await lockCustomer(tx, key);
-    const stored: RecordBatch[] = [];
-    for (const b of batches) {
-      let any = false;
-      for (const r of b.records) if (await upsertRecord(tx, key.account, key.livemode, r)) any = true;
-      if (any) stored.push(b);
-      else if (b.eventId) await markEvent(tx, b.eventId, 'skipped', 'Superseded: a newer event for the same Stripe object was already applied');
+  items: readonly CustomerRecords[],
+  extraOutcomes: readonly EventOutcomeUpdate[] = [],
+): Promise<Map<string, ApplyOutcome>> {
+  if (items.length === 0) {
+    await markEvents(db, extraOutcomes);
+    return new Map();
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction((tx) => applyInTransaction(tx, items, extraOutcomes));
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      if ((code === '40P01' || code === '40001') && attempt < 3) continue;
+      throw err;
     }
-    if (stored.length === 0) return { changed: false, version: before.version };
-    const records = await recordsForCustomer(tx, key);
-    const status = deriveCustomerStatus(records, {
+  }
+}
+
+async function applyInTransaction(
+  tx: Queryable,
+  items: readonly CustomerRecords[],
+  extraOutcomes: readonly EventOutcomeUpdate[],
+): Promise<Map<string, ApplyOutcome>> {
+  const before = await lockCustomers(
+    tx,
+    items.map((i) => i.key),
+  );
+
+  // Per object, the batch's newest record (the order rule); only winners go to the store.
+  const winners = new Map<string, { account: string; livemode: boolean; record: ObjectRecord }>();
+  for (const { key, batches } of items) {
+    for (const b of batches) {
+      for (const record of b.records) {
+        const id = objectKeyId(key.account, key.livemode, record);
+        const current = winners.get(id);
+        if (!current || compareVersions(record.version, current.record.version) > 0) {
+          winners.set(id, { account: key.account, livemode: key.livemode, record });
+        }
+      }
+    }
+  }
+  const stored = await upsertRecords(tx, [...winners.values()]);
+  const landed = (key: CustomerKey, r: ObjectRecord) => {
+    const id = objectKeyId(key.account, key.livemode, r);
+    return stored.has(id) && winners.get(id)?.record === r;
+  };
+
+  const outcomes: EventOutcomeUpdate[] = [...extraOutcomes];
+  const touched: { item: CustomerRecords; row: CustomerRow; events: string[] }[] = [];
+  const results = new Map<string, ApplyOutcome>();
+  for (const item of items) {
+    const id = customerKeyId(item.key);
+    const row = before.get(id) as CustomerRow;
+    const events: string[] = [];
+    let any = false;
+    for (const b of item.batches) {
+      if (b.records.some((r) => landed(item.key, r))) {
+        any = true;
+        if (b.eventId) events.push(b.eventId);
+      } else if (b.eventId) outcomes.push({ eventId: b.eventId, status: 'skipped', reason: SUPERSEDED });
+    }
+    if (any) touched.push({ item, row, events });
+    else results.set(id, { changed: false, version: row.version });
+  }
+
+  const recordsOf = await recordsForCustomers(
+    tx,
+    touched.map((t) => t.item.key),
+  );
+  const now = new Date().toISOString();
+  const changes: { key: CustomerKey; status: CustomerStatus }[] = [];
+  const derived = touched.map((t) => {
+    const { key } = t.item;
+    const status = deriveCustomerStatus(recordsOf.get(customerKeyId(key)) ?? [], {
       accountId: key.account || null,
       livemode: key.livemode,
-      lastSyncedAt: before.lastSyncedAt,
-      updatedAt: new Date().toISOString(),
+      lastSyncedAt: t.row.lastSyncedAt,
+      updatedAt: now,
       customerId: key.customerId,
     });
-    const changed = !before.status || !sameStatus(before.status, status);
-    const version = changed ? await saveCustomerStatus(tx, key, status) : before.version;
-    const alreadySynced = !changed && before.syncedVersion >= before.version && before.version > 0;
-    for (const b of stored) {
-      if (!b.eventId) continue;
-      await markEvent(tx, b.eventId, alreadySynced ? 'synced' : 'applied', alreadySynced ? 'No change for HubSpot' : null, {
-        customerId: key.customerId,
-        version,
+    const changed = !t.row.status || !sameStatus(t.row.status, status);
+    if (changed) changes.push({ key, status });
+    return { ...t, changed };
+  });
+  const versions = await saveCustomerStatuses(tx, changes);
+
+  for (const d of derived) {
+    const { key } = d.item;
+    const id = customerKeyId(key);
+    const version = d.changed ? (versions.get(id) as number) : d.row.version;
+    const alreadySynced = !d.changed && d.row.syncedVersion >= d.row.version && d.row.version > 0;
+    for (const eventId of d.events) {
+      outcomes.push({
+        eventId,
+        status: alreadySynced ? 'synced' : 'applied',
+        reason: alreadySynced ? 'No change for HubSpot' : null,
+        customer: { customerId: key.customerId, version },
       });
     }
-    return { changed, version };
-  });
+    results.set(id, { changed: d.changed, version });
+  }
+  await markEvents(tx, outcomes);
+  return results;
 }

@@ -10,17 +10,19 @@ import {
   markPushed,
   markRetry,
   markSettled,
+  markSettledMany,
   renewClaims,
   saveLink,
   type DirtyCustomer,
 } from '../adapters/store/push-store';
-import { settleCustomerEvents } from '../adapters/store/event-outcomes';
+import { settleCustomerEvents, settleManyCustomersEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
 import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
 import { changedProperties, desiredProperties, failedPaymentTask } from '../domain/sync/contact-write';
 import { propertyDefinitions } from '../domain/properties';
 import type { SyncSettings } from '../contracts/settings';
+import type { IngestPressure } from '../ingest/pressure';
 
 export interface PusherDeps {
   db: Db;
@@ -40,6 +42,8 @@ export interface PusherDeps {
   pollMs?: number;
   /** Shortest time from the start of one partial pass to the next (default 500 ms); full batches go at once. */
   minPassIntervalMs?: number;
+  /** While the webhook route is flooded, each pass first waits a bounded moment (acknowledgements first). */
+  pressure?: IngestPressure;
 }
 
 export interface Pusher {
@@ -86,6 +90,8 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
       let handled = 0;
       const started = Date.now();
       try {
+        if (deps.pressure?.busy()) await deps.pressure.yieldToAcknowledgements();
+        if (!running) break;
         const run = shouldPush(await pushReadiness(deps.db), policy) ? runOnce() : Promise.resolve(0);
         current = run;
         handled = await run;
@@ -130,7 +136,7 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   try {
     const lookup = await deps.gatewayFor(account, livemode, { share: customers[0].priority === 'backfill' ? 0.5 : 1 });
     if ('none' in lookup) {
-      for (const c of customers) await settle(db, c, token, 'skipped', lookup.none);
+      await settleMany(db, customers, token, 'skipped', lookup.none);
       return;
     }
     const gw = lookup.gateway;
@@ -149,6 +155,12 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
 async function settle(db: Db, c: DirtyCustomer, token: string, state: 'skipped' | 'failed', reason: string) {
   await markSettled(db, c, token, state, reason);
   await settleCustomerEvents(db, c.key, c.version, state, reason);
+}
+
+/** `settle` for many customers with one reason: two statements in all. */
+async function settleMany(db: Db, cs: DirtyCustomer[], token: string, state: 'skipped' | 'failed', reason: string) {
+  await markSettledMany(db, cs, token, state, reason);
+  await settleManyCustomersEvents(db, cs, state, reason);
 }
 
 /** Creates the "Stripe" group and the mapped properties once per portal and property set. */
@@ -185,9 +197,13 @@ async function writeContacts(
   const idProperty = settings.fields.customerId.property;
   // A contact HubSpot deleted for privacy is never written again for that customer.
   const suppressed = await suppressedCustomers(db, account, livemode, customers.map((c) => c.key.customerId));
-  for (const c of customers.filter((x) => suppressed.has(x.key.customerId))) {
-    await settle(db, c, token, 'skipped', 'The contact was deleted in HubSpot for privacy; this customer is no longer synced');
-  }
+  await settleMany(
+    db,
+    customers.filter((x) => suppressed.has(x.key.customerId)),
+    token,
+    'skipped',
+    'The contact was deleted in HubSpot for privacy; this customer is no longer synced',
+  );
   customers = customers.filter((c) => !suppressed.has(c.key.customerId));
   if (customers.length === 0) return;
   const links = await linksOf(db, account, livemode, gw.portalId, customers.map((c) => c.key.customerId));
@@ -217,13 +233,16 @@ async function writeContacts(
 
   const creates: DirtyCustomer[] = [];
   const updates: DirtyCustomer[] = [];
+  const noEmail: DirtyCustomer[] = [];
+  const noCreate: DirtyCustomer[] = [];
   for (const c of customers) {
     if (links.has(c.key.customerId)) updates.push(c);
-    else if (!c.status.email) await settle(db, c, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
-    else if (!settings.options.createContacts)
-      await settle(db, c, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
+    else if (!c.status.email) noEmail.push(c);
+    else if (!settings.options.createContacts) noCreate.push(c);
     else creates.push(c);
   }
+  await settleMany(db, noEmail, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
+  await settleMany(db, noCreate, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
 
   const desired = new Map(customers.map((c) => [c.key.customerId, desiredProperties(c.status, settings)]));
   if (creates.length > 0) {

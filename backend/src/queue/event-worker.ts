@@ -4,6 +4,7 @@ import { loadEvents, markFailed } from '../adapters/store/inbox';
 import type { EventProcessor } from '../jobs/types';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { IngestPressure } from '../ingest/pressure';
 import { EVENTS_QUEUE, type EventJobData, type JobQueue } from './job-queue';
 
 export interface EventWorkerDeps {
@@ -13,7 +14,15 @@ export interface EventWorkerDeps {
   logger: Logger;
   metrics: Metrics;
   batchSize: number;
+  /**
+   * While the webhook route is flooded, the worker takes its batch in slices of `PRESSURE_SLICE` jobs and waits a
+   * bounded moment before each (acknowledgements first); once the flood passes, the rest of the batch goes at once.
+   */
+  pressure?: IngestPressure;
 }
+
+/** Jobs handled between two waits while the webhook route is flooded. */
+export const PRESSURE_SLICE = 25;
 
 /**
  * Runs the events queue: each batch of jobs is loaded from the inbox and handed to the processor at once.
@@ -21,9 +30,15 @@ export interface EventWorkerDeps {
  * marked `failed` and pg-boss moves the jobs to the dead-letter queue.
  */
 export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
-  const { db, queue, processor, logger, metrics, batchSize } = deps;
+  const { db, queue, processor, logger, metrics, batchSize, pressure } = deps;
   return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (jobs, workerId) => {
-    await handleBatch(jobs);
+    // A failure in a later slice fails the whole batch and pg-boss retries all of it: applying is idempotent.
+    for (let done = 0; done < jobs.length; ) {
+      if (pressure?.busy()) metrics.workerDeferredSeconds.inc((await pressure.yieldToAcknowledgements()) / 1000);
+      const take = pressure?.busy() ? PRESSURE_SLICE : jobs.length - done;
+      await handleBatch(jobs.slice(done, done + take));
+      done += take;
+    }
     // A full batch means more may be waiting: fetch again at once instead of after the polling interval.
     const id = workerId();
     if (jobs.length >= batchSize && id) queue.boss.notifyWorker(id);

@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
-import type { Db, Queryable } from '../adapters/store/db';
+import type { Db } from '../adapters/store/db';
 import type { Logger } from '../logger';
-import { bossDb, txBossDb, type TrackedBossDb } from './sql-adapter';
+import { bossDb, type TrackedBossDb } from './sql-adapter';
 
 /** The queue of stored Stripe events waiting for the processor; job data `{eventId}`. */
 export const EVENTS_QUEUE = 'stripe-events';
@@ -10,6 +10,22 @@ export const EVENTS_DEAD_LETTER_QUEUE = 'stripe-events-dead';
 
 export interface EventJobData {
   eventId: string;
+}
+
+/** A statement fragment and its parameters, numbered from the offset it was built for. */
+export interface SqlFragment {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * pg-boss's own job-insert statement with the default parameters it passes (expiry, retention, retries),
+ * captured from `boss.insert` at start, so the ingest can enqueue inside its single INSERT statement (see
+ * `eventJobsFrom`) exactly as `boss.insert` would.
+ */
+interface InsertPlan {
+  text: string;
+  defaults: unknown[];
 }
 
 export interface JobQueueOptions {
@@ -42,6 +58,7 @@ export class JobQueue {
     private readonly sql: TrackedBossDb,
     private readonly db: Db,
     readonly options: Required<JobQueueOptions>,
+    private readonly insertPlan: InsertPlan,
   ) {}
 
   static async start(db: Db, opts: JobQueueOptions, logger: Logger): Promise<JobQueue> {
@@ -61,7 +78,7 @@ export class JobQueue {
     });
     boss.on('error', (err: Error) => logger.error({ err }, 'queue error'));
     await boss.start();
-    const queue = new JobQueue(boss, sql, db, options);
+    const queue = new JobQueue(boss, sql, db, options, await captureInsertPlan(boss));
     await queue.ensureQueues();
     if (db.kind === 'pglite') await queue.failOrphanedJobs(logger);
     return queue;
@@ -99,11 +116,21 @@ export class JobQueue {
     logger.warn({ jobs: rows.length }, 'retrying jobs left active by a previous process');
   }
 
-  /** Enqueues one job per event id inside the caller's transaction (committed or rolled back with it). */
-  async enqueueEvents(tx: Queryable, eventIds: readonly string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    const jobs = eventIds.map((eventId) => ({ name: EVENTS_QUEUE, data: { eventId } satisfies EventJobData }));
-    await this.boss.insert(jobs, { db: txBossDb(tx) });
+  /**
+   * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`
+   * and `status`) whose status is `received` (a handled event): pg-boss's insert statement, fed from `source`
+   * instead of a JSON parameter, with its parameters numbered from `$firstParam`. Lets the ingest store events
+   * and enqueue their jobs in one statement (one round trip, atomic without BEGIN/COMMIT).
+   */
+  eventJobsFrom(source: string, firstParam: number): SqlFragment {
+    if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
+    const jobs =
+      `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id))), '[]'::json)` +
+      ` FROM ${source} s WHERE s.status = 'received')`;
+    const sql = this.insertPlan.text
+      .replace(JOBS_PARAM, `json_to_recordset(${jobs})`)
+      .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 2 + firstParam}`);
+    return { sql, params: this.insertPlan.defaults };
   }
 
   /** Starts a worker on `name`; answers its id (for `notifyWorker`). */
@@ -159,4 +186,29 @@ export class JobQueue {
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }
+}
+
+/** Where pg-boss's insert statement reads its jobs (its parameter $1, a JSON array). */
+const JOBS_PARAM = 'json_to_recordset($1)';
+
+/**
+ * Runs `boss.insert([])` against a database stand-in that records the statement and parameters instead of
+ * executing them. Refuses to start when the statement no longer has the shape `eventJobsFrom` rewrites (a
+ * pg-boss upgrade changed it): jobs as `json_to_recordset($1)`, used once, and defaults as $2….
+ */
+async function captureInsertPlan(boss: PgBoss): Promise<InsertPlan> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  const recorder: PgBoss.Db = {
+    executeSql: (text: string, values: unknown[]) => {
+      captured = { text, values };
+      return Promise.resolve({ rows: [] } as never);
+    },
+  };
+  await boss.insert([], { db: recorder });
+  const uses = captured ? captured.text.split(JOBS_PARAM).length - 1 : 0;
+  const dollarOnes = captured ? (captured.text.match(/\$1(?!\d)/g) ?? []).length : 0;
+  if (!captured || uses !== 1 || dollarOnes !== 1 || !Array.isArray(captured.values) || captured.values.length < 1) {
+    throw new Error("pg-boss's job insert statement has an unexpected shape: the ingest cannot enqueue in its statement");
+  }
+  return { text: captured.text, defaults: captured.values.slice(1) };
 }

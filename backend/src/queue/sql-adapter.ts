@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type PgBoss from 'pg-boss';
-import type { Db, Queryable } from '../adapters/store/db';
+import type { Db } from '../adapters/store/db';
 
 /**
  * The statements pg-boss 10 runs without awaiting them when a worker's handler is done: completing or failing
@@ -72,7 +72,3 @@ async function execScript(db: Db, text: string): Promise<{ rows: unknown[] }> {
   }
 }
 
-/** pg-boss's `db` option over one open transaction: `boss.insert(jobs, { db: txBossDb(tx) })` enqueues inside it. */
-export function txBossDb(tx: Queryable): PgBoss.Db {
-  return { executeSql: (text, values) => tx.query(text, values) };
-}

@@ -107,7 +107,14 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
   };
 
   // Customers a crashed pusher held are written again after QUEUE_EXPIRE_SECONDS, like its event jobs.
-  const pusher = startPusher({ db, logger, gatewayFor, leaseSeconds: config.queue.expireSeconds, ...options.pusher });
+  const pusher = startPusher({
+    db,
+    logger,
+    gatewayFor,
+    leaseSeconds: config.queue.expireSeconds,
+    pressure: ctx.pressure,
+    ...options.pusher,
+  });
   const processor = createApplyProcessor({
     db,
     onCustomersChanged: () => pusher.wake(),

@@ -119,8 +119,9 @@ describe.each(dbKinds())('durability on %s', (kind) => {
     try {
       const queue = await JobQueue.start(db, { expireSeconds: 2, retryLimit: 3 }, createLogger({ level: 'silent' }));
       const event = stripeEvent('customer.updated', stripeObject('customer', { id: randomId('cus') }), { id: eventId });
-      await db.transaction(async (tx) => {
-        await insertEvents(tx, [
+      await insertEvents(
+        db,
+        [
           {
             id: eventId,
             type: 'customer.updated',
@@ -131,9 +132,9 @@ describe.each(dbKinds())('durability on %s', (kind) => {
             status: 'received',
             statusReason: null,
           },
-        ]);
-        await queue.enqueueEvents(tx, [eventId]);
-      });
+        ],
+        (source, first) => queue.eventJobsFrom(source, first),
+      );
       const held = await queue.boss.fetch<{ eventId: string }>(EVENTS_QUEUE);
       expect(held.map((j) => j.data.eventId)).toEqual([eventId]);
       await queue.stop(1_000); // a fetched job is not the worker's: it stays active, like a dead worker's

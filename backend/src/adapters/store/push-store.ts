@@ -103,6 +103,33 @@ export async function markSettled(
   );
 }
 
+/** `markSettled` for many customers of one pass at once (one statement). */
+export async function markSettledMany(
+  db: Queryable,
+  customers: readonly DirtyCustomer[],
+  token: string,
+  state: 'skipped' | 'failed',
+  reason: string,
+): Promise<void> {
+  if (customers.length === 0) return;
+  await db.query(
+    `UPDATE customers c SET synced_version = GREATEST(c.synced_version, v.version), sync_state = $5, sync_reason = $6,
+            claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL
+       FROM unnest($1::text[], $2::boolean[], $3::text[], $4::bigint[]) AS v(account_key, livemode, customer_id, version)
+      WHERE c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id
+        AND c.claim_token = $7`,
+    [
+      customers.map((c) => c.key.account),
+      customers.map((c) => c.key.livemode),
+      customers.map((c) => c.key.customerId),
+      customers.map((c) => c.version),
+      state,
+      reason,
+      token,
+    ],
+  );
+}
+
 /** A retryable failure: release the lease and try again after an exponential, jittered delay. */
 export async function markRetry(db: Queryable, c: DirtyCustomer, token: string, reason: string): Promise<void> {
   const base = Math.min(300_000, 1000 * 2 ** Math.min(c.attempts, 8));

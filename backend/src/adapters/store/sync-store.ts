@@ -8,29 +8,6 @@ export interface CustomerKey {
   customerId: string;
 }
 
-/**
- * Stores a record unless a record with a greater-or-equal version is already there: the row only moves forward
- * in (created, rank, event id) order, atomically, whatever the arrival order and however many instances write.
- */
-export async function upsertRecord(tx: Queryable, account: string, livemode: boolean, r: ObjectRecord): Promise<boolean> {
-  const { rows } = await tx.query(
-    `INSERT INTO stripe_objects AS o
-       (account_key, livemode, kind, object_id, customer_id, version_created, version_rank, version_event, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (account_key, livemode, kind, object_id) DO UPDATE SET
-       customer_id = COALESCE(EXCLUDED.customer_id, o.customer_id),
-       version_created = EXCLUDED.version_created,
-       version_rank = EXCLUDED.version_rank,
-       version_event = EXCLUDED.version_event,
-       data = EXCLUDED.data,
-       updated_at = now()
-     WHERE (o.version_created, o.version_rank, o.version_event) < (EXCLUDED.version_created, EXCLUDED.version_rank, EXCLUDED.version_event)
-     RETURNING 1`,
-    [account, livemode, r.kind, r.objectId, r.customerId, r.version.created, r.version.rank, r.version.eventId, JSON.stringify(r.data)],
-  );
-  return rows.length > 0;
-}
-
 interface RecordRow {
   kind: RecordKind;
   object_id: string;
@@ -39,24 +16,6 @@ interface RecordRow {
   version_rank: number;
   version_event: string;
   data: unknown;
-}
-
-export async function recordsForCustomer(tx: Queryable, key: CustomerKey): Promise<ObjectRecord[]> {
-  const { rows } = await tx.query<RecordRow>(
-    `SELECT kind, object_id, customer_id, version_created, version_rank, version_event, data
-       FROM stripe_objects WHERE account_key = $1 AND livemode = $2 AND customer_id = $3`,
-    [key.account, key.livemode, key.customerId],
-  );
-  return rows.map(
-    (r) =>
-      ({
-        kind: r.kind,
-        objectId: r.object_id,
-        customerId: r.customer_id,
-        version: { created: Number(r.version_created), rank: r.version_rank, eventId: r.version_event },
-        data: r.data,
-      }) as ObjectRecord,
-  );
 }
 
 /** The customer that owns a stored object (e.g. the charge a dispute is about). */
@@ -73,38 +32,6 @@ export interface CustomerRow {
   syncedVersion: number;
   status: CustomerStatus | null;
   lastSyncedAt: string | null;
-}
-
-/** Creates the customer row when missing and locks it for the rest of the transaction (per-customer order). */
-export async function lockCustomer(tx: Queryable, key: CustomerKey): Promise<CustomerRow> {
-  await tx.query(
-    `INSERT INTO customers (account_key, livemode, customer_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-    [key.account, key.livemode, key.customerId],
-  );
-  const { rows } = await tx.query<{ version: string; synced_version: string; status: CustomerStatus | null; last_synced_at: Date | null }>(
-    `SELECT version, synced_version, status, last_synced_at FROM customers
-      WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 FOR UPDATE`,
-    [key.account, key.livemode, key.customerId],
-  );
-  const r = rows[0];
-  return {
-    version: Number(r.version),
-    syncedVersion: Number(r.synced_version),
-    status: r.status,
-    lastSyncedAt: r.last_synced_at ? new Date(r.last_synced_at).toISOString() : null,
-  };
-}
-
-/** Saves a new status and bumps the version; the pusher then writes it to the CRM. */
-export async function saveCustomerStatus(tx: Queryable, key: CustomerKey, status: CustomerStatus): Promise<number> {
-  const { rows } = await tx.query<{ version: string }>(
-    `UPDATE customers SET status = $4, email = $5, version = version + 1, sync_state = 'pending', push_priority = 'live',
-            dirty_since = CASE WHEN version > synced_version THEN COALESCE(dirty_since, now()) ELSE now() END,
-            sync_reason = NULL, attempts = 0, next_attempt_at = NULL, updated_at = now()
-      WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 RETURNING version`,
-    [key.account, key.livemode, key.customerId, JSON.stringify(status), status.email],
-  );
-  return Number(rows[0].version);
 }
 
 /** The read model of one customer (null when we know nothing of it). */
@@ -138,4 +65,152 @@ export async function markForPush(db: Queryable, key: CustomerKey): Promise<bool
     [key.account, key.livemode, key.customerId],
   );
   return r.rowCount > 0;
+}
+
+// Set-based: one statement for all the customers of a worker batch, whatever their count.
+
+/** A stable string for a customer key (map keys). */
+export function customerKeyId(k: CustomerKey): string {
+  return `${k.account}\u0000${k.livemode ? 1 : 0}\u0000${k.customerId}`;
+}
+
+/** Byte order of customer keys: the order rows are locked in, so two transactions never wait on each other in a cycle. */
+export function compareCustomerKeys(a: CustomerKey, b: CustomerKey): number {
+  const x = customerKeyId(a);
+  const y = customerKeyId(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const keyArrays = (keys: readonly CustomerKey[]) => [keys.map((k) => k.account), keys.map((k) => k.livemode), keys.map((k) => k.customerId)];
+
+/**
+ * Per-customer order: creates the missing customer rows and locks all of them (in key byte order) for the
+ * rest of the transaction. Answers each customer's row by `customerKeyId`.
+ */
+export async function lockCustomers(tx: Queryable, keys: readonly CustomerKey[]): Promise<Map<string, CustomerRow>> {
+  const sorted = [...keys].sort(compareCustomerKeys);
+  await tx.query(
+    `INSERT INTO customers (account_key, livemode, customer_id)
+     SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[]) ON CONFLICT DO NOTHING`,
+    keyArrays(sorted),
+  );
+  const { rows } = await tx.query<{
+    account_key: string;
+    livemode: boolean;
+    customer_id: string;
+    version: string;
+    synced_version: string;
+    status: CustomerStatus | null;
+    last_synced_at: Date | null;
+  }>(
+    `SELECT c.account_key, c.livemode, c.customer_id, c.version, c.synced_version, c.status, c.last_synced_at
+       FROM customers c
+       JOIN unnest($1::text[], $2::boolean[], $3::text[]) AS v(account_key, livemode, customer_id)
+         ON c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id
+      ORDER BY c.account_key COLLATE "C", c.livemode, c.customer_id COLLATE "C"
+      FOR UPDATE OF c`,
+    keyArrays(sorted),
+  );
+  return new Map(
+    rows.map((r) => [
+      customerKeyId({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id }),
+      {
+        version: Number(r.version),
+        syncedVersion: Number(r.synced_version),
+        status: r.status,
+        lastSyncedAt: r.last_synced_at ? new Date(r.last_synced_at).toISOString() : null,
+      },
+    ]),
+  );
+}
+
+/** A stable string for a stored object (map keys). */
+export function objectKeyId(account: string, livemode: boolean, r: Pick<ObjectRecord, 'kind' | 'objectId'>): string {
+  return `${account}\u0000${livemode ? 1 : 0}\u0000${r.kind}\u0000${r.objectId}`;
+}
+
+/**
+ * Stores records unless a record with a greater version is already there: a row only moves forward in
+ * (created, rank, event id) order, atomically, whatever the arrival order and however many instances write.
+ * The same version again (a retried job) is rewritten as it was, so it counts as stored. At most one record per
+ * object: fold the batch first. Answers the `objectKeyId`s that were stored.
+ */
+export async function upsertRecords(
+  tx: Queryable,
+  records: readonly { account: string; livemode: boolean; record: ObjectRecord }[],
+): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const { rows } = await tx.query<{ account_key: string; livemode: boolean; kind: RecordKind; object_id: string }>(
+    `INSERT INTO stripe_objects AS o
+       (account_key, livemode, kind, object_id, customer_id, version_created, version_rank, version_event, data)
+     SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::integer[], $8::text[], $9::jsonb[])
+     ON CONFLICT (account_key, livemode, kind, object_id) DO UPDATE SET
+       customer_id = COALESCE(EXCLUDED.customer_id, o.customer_id),
+       version_created = EXCLUDED.version_created,
+       version_rank = EXCLUDED.version_rank,
+       version_event = EXCLUDED.version_event,
+       data = EXCLUDED.data,
+       updated_at = now()
+     WHERE (o.version_created, o.version_rank, o.version_event) <= (EXCLUDED.version_created, EXCLUDED.version_rank, EXCLUDED.version_event)
+     RETURNING o.account_key, o.livemode, o.kind, o.object_id`,
+    [
+      records.map((x) => x.account),
+      records.map((x) => x.livemode),
+      records.map((x) => x.record.kind),
+      records.map((x) => x.record.objectId),
+      records.map((x) => x.record.customerId ?? null),
+      records.map((x) => x.record.version.created),
+      records.map((x) => x.record.version.rank),
+      records.map((x) => x.record.version.eventId),
+      records.map((x) => JSON.stringify(x.record.data)),
+    ],
+  );
+  return new Set(rows.map((r) => objectKeyId(r.account_key, r.livemode, { kind: r.kind, objectId: r.object_id })));
+}
+
+/** The stored records of each customer; answers each customer's records by `customerKeyId`. */
+export async function recordsForCustomers(tx: Queryable, keys: readonly CustomerKey[]): Promise<Map<string, ObjectRecord[]>> {
+  const out = new Map<string, ObjectRecord[]>(keys.map((k) => [customerKeyId(k), []]));
+  if (keys.length === 0) return out;
+  const { rows } = await tx.query<RecordRow & { account_key: string; livemode: boolean }>(
+    `SELECT o.account_key, o.livemode, o.kind, o.object_id, o.customer_id, o.version_created, o.version_rank, o.version_event, o.data
+       FROM stripe_objects o
+       JOIN unnest($1::text[], $2::boolean[], $3::text[]) AS v(account_key, livemode, customer_id)
+         ON o.account_key = v.account_key AND o.livemode = v.livemode AND o.customer_id = v.customer_id`,
+    keyArrays(keys),
+  );
+  for (const r of rows) {
+    out.get(customerKeyId({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id as string }))?.push({
+      kind: r.kind,
+      objectId: r.object_id,
+      customerId: r.customer_id,
+      version: { created: Number(r.version_created), rank: r.version_rank, eventId: r.version_event },
+      data: r.data,
+    } as ObjectRecord);
+  }
+  return out;
+}
+
+/**
+ * Saves new statuses and bumps the versions (rows locked by `lockCustomers`); the pusher then writes them to the CRM.
+ * Answers each new version by `customerKeyId`.
+ */
+export async function saveCustomerStatuses(
+  tx: Queryable,
+  items: readonly { key: CustomerKey; status: CustomerStatus }[],
+): Promise<Map<string, number>> {
+  if (items.length === 0) return new Map();
+  const keys = items.map((i) => i.key);
+  const { rows } = await tx.query<{ account_key: string; livemode: boolean; customer_id: string; version: string }>(
+    `UPDATE customers c SET status = v.status, email = v.email, version = c.version + 1, sync_state = 'pending', push_priority = 'live',
+            dirty_since = CASE WHEN c.version > c.synced_version THEN COALESCE(c.dirty_since, now()) ELSE now() END,
+            sync_reason = NULL, attempts = 0, next_attempt_at = NULL, updated_at = now()
+       FROM unnest($1::text[], $2::boolean[], $3::text[], $4::jsonb[], $5::text[]) AS v(account_key, livemode, customer_id, status, email)
+      WHERE c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id
+      RETURNING c.account_key, c.livemode, c.customer_id, c.version`,
+    [...keyArrays(keys), items.map((i) => JSON.stringify(i.status)), items.map((i) => i.status.email)],
+  );
+  return new Map(
+    rows.map((r) => [customerKeyId({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id }), Number(r.version)]),
+  );
 }
