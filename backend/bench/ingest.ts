@@ -60,6 +60,7 @@ export async function runIngestBench(opts: IngestBenchOptions = DEFAULTS): Promi
     console.log(
       `ingest/${kind}: ${result.ackPerSecond} acks/s, p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms ` +
         `(${result.ok}/${result.count} ok, errors ${JSON.stringify(result.errors)}; server CPU ${result.serverCpuMsPerRequest ?? '?'} ms/request; ` +
+        `${result.jobsDoneAtLastAck} jobs run during the flood, all done ${result.drainSeconds} s after it; ` +
         `load average ${result.loadavg.join('→')}) — target ≥ ${t.minAckPerSecond}/s` +
         `${t.maxP99Ms ? `, p99 < ${t.maxP99Ms} ms` : ''}: ${met ? 'met' : 'NOT met'}`,
     );
@@ -80,6 +81,13 @@ function cpuMs(pid: number | undefined): number | undefined {
 export interface IngestRun extends LoadResult {
   /** Server process CPU per acknowledged request (includes its worker draining the queue meanwhile). */
   serverCpuMsPerRequest?: number;
+  /**
+   * Acknowledgements come first: during the flood the worker applies events in small slices. Seconds from the
+   * last acknowledgement until every event job has run (queue empty, no job finishing for a second), and how many
+   * jobs had run by the last acknowledgement.
+   */
+  drainSeconds?: number;
+  jobsDoneAtLastAck?: number;
   /** 1-minute load average before and after: other work on the machine skews the figures. */
   loadavg: [number, number];
 }
@@ -100,9 +108,15 @@ async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestR
     // The warmup is part of the load process's run: measure CPU over the whole run, per request sent.
     const cpu0 = cpuMs(server.child.pid);
     const result = await runLoadProcess({ url: server.url, secret: SECRET, ...opts });
+    const loadEnded = performance.now();
     const cpu1 = cpuMs(server.child.pid);
+    const jobsDoneAtLastAck = (await queueFigures(server.url)).completed;
+    await waitForDrain(server.url);
+    const drainSeconds = Math.round((performance.now() - loadEnded - 1000) / 100) / 10;
     return {
       ...result,
+      drainSeconds,
+      jobsDoneAtLastAck,
       ...(cpu0 !== undefined && cpu1 !== undefined
         ? { serverCpuMsPerRequest: Math.round(((cpu1 - cpu0) / (opts.count + opts.warmup)) * 1000) / 1000 }
         : {}),
@@ -112,6 +126,26 @@ async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestR
     await server.stop('SIGTERM');
     await database.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The server's queue depth and completed event jobs, from /metrics. */
+async function queueFigures(url: string): Promise<{ depth: number; completed: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return { depth: value(/^queue_depth (\S+)$/m), completed: value(/^jobs_total\{outcome="completed"\} (\S+)$/m) };
+}
+
+/** Until the queue is empty and no job has finished for a second (at most 5 minutes). */
+async function waitForDrain(url: string): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  let last = -1;
+  for (;;) {
+    const f = await queueFigures(url);
+    if (f.depth === 0 && f.completed === last) return;
+    last = f.completed;
+    if (Date.now() > deadline) throw new Error(`the queue did not drain within 5 minutes (depth ${f.depth})`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../adapters/store/db';
-import { insertEvents, type NewInboxEvent } from '../adapters/store/inbox';
+import { insertEvents, jsonbSafe, type NewInboxEvent } from '../adapters/store/inbox';
 import { isSyncEventType } from '../contracts/catalog';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -98,7 +98,7 @@ function toInboxRow(e: VerifiedEvent): NewInboxEvent {
     accountId: e.accountId,
     livemode: e.livemode,
     created: e.created,
-    rawPayload: e.raw,
+    rawPayload: jsonbSafe(e.raw),
     status: handled ? 'received' : 'ignored',
     statusReason: handled ? null : UNHANDLED_REASON,
   };

@@ -45,6 +45,13 @@ describe.each(dbKinds())('OAuth installs and modes on %s', (kind) => {
     );
   });
 
+  it('answers 400 for a code HubSpot refuses (unknown or already used), and connects nothing', async () => {
+    const r = await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'test', code: 'code-never-issued' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^HubSpot refused the authorization code/) });
+    expect((await appRequest(h.server.url, 'GET', '/settings?mode=test', caller)).body.connection).toBeNull();
+  });
+
   it('connects live mode by code; test events never reach the live portal', async () => {
     h.hubspot.issueAuthorizationCode('code-live', PORTAL, { hubDomain: 'acme.hubspot.com' });
     const r = await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'live', code: 'code-live', state: 'st' });

@@ -73,7 +73,7 @@ function isKnownOAuthAnswer(method: string, p: string, a: RawAnswer): boolean {
     }
   })();
   return (
-    (method === 'POST' && route === '/hubspot/connect' && a.status === 502 && code === 'hubspot_error') ||
+    (method === 'POST' && route === '/hubspot/connect' && a.status === 503 && code === 'not_connected') ||
     (method === 'GET' && route === '/hubspot/authorize-url' && a.status === 503 && code === 'not_connected')
   );
 }

@@ -104,14 +104,14 @@ export const KNOWN_5XX = {
   appApiSettingsWithoutJsonBody: false,
   /**
    * Signed OAuth calls on a backend without HubSpot OAuth (src/http/app-api/hubspot-connection.ts): POST
-   * /hubspot/connect answers 502 hubspot_error (also for a code HubSpot refuses, which is the caller's error: 4xx),
-   * GET /hubspot/authorize-url answers 503 not_connected. Tolerated (exactly these) while the flag is on.
+   * /hubspot/connect and GET /hubspot/authorize-url answer 503 not_connected. Tolerated (exactly these) while the
+   * flag is on: "this backend has no OAuth app" is a configuration state, not a fault.
    */
   appApiOAuthUpstreamAnswers: true,
   /** An integer `created` beyond bigint (e.g. 1e21) passes src/ingest/verify.ts and fails the inbox insert: 503. */
   webhookHugeCreated: false,
   /** A NUL character or a lone surrogate anywhere in a signed event cannot be stored as jsonb: the webhook answers 503. */
-  webhookNulOrLoneSurrogate: true,
+  webhookNulOrLoneSurrogate: false,
 };
 
 const SUPPORTED_TYPES = [

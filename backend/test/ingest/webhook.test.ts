@@ -74,6 +74,19 @@ describe.each(dbKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(Date.parse(given?.receivedAt ?? '')).not.toBeNaN();
   });
 
+  it('stores an event carrying a NUL or a lone surrogate (jsonb refuses them) with U+FFFD in their place', async () => {
+    const event = stripeEvent(
+      'customer.updated',
+      stripeObject('customer', { id: randomId('cus'), name: 'Ada\u0000Lovelace', metadata: { note: 'half \ud83d pair', ok: '😀' } }),
+    );
+    const res = await postWebhook(server.url, event);
+    expect(res).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    await waitFor(async () => (await eventRow(server.db, event.id as string))?.status === 'processed', { what: 'processed' });
+    const given = seen.find((e) => e.id === event.id)?.payload as unknown as { data: { object: Record<string, unknown> } };
+    expect(given.data.object.name).toBe('Ada\ufffdLovelace');
+    expect(given.data.object.metadata).toEqual({ note: 'half \ufffd pair', ok: '😀' });
+  });
+
   it('accepts the second secret of a roll list', async () => {
     const event = customerEvent();
     const res = await postWebhook(server.url, event, { secret: TEST_WEBHOOK_SECRETS[1] });

@@ -53,6 +53,20 @@ export async function insertEvents(
   return new Set(inserted.map((r) => r.id));
 }
 
+/**
+ * A JSON text PostgreSQL's jsonb accepts: the escapes it refuses — `\u0000` (NUL) and a surrogate escape that is
+ * not half of a pair — become `\ufffd` (the replacement character). Everything else is left as it is. A signed
+ * Stripe event can carry them (customer-entered metadata); refusing it would make Stripe retry it for days.
+ */
+export function jsonbSafe(json: string): string {
+  if (!json.includes('\\u')) return json;
+  return json.replace(
+    /\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|\\u([0-9a-fA-F]{4})|\\[^u]/g,
+    (escape, single: string | undefined) =>
+      single !== undefined && (single === '0000' || /^[dD][89a-fA-F]/.test(single)) ? '\\ufffd' : escape,
+  );
+}
+
 interface EventRow {
   id: string;
   type: string;

@@ -4,6 +4,7 @@ import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
 import { markAllForPush } from '../../adapters/store/sync-store';
 import { sendError } from '../respond';
+import { PermanentHubSpotError } from '../../adapters/hubspot/errors';
 
 /** GET /hubspot/authorize-url?mode=&state= */
 export function getAuthorizeUrl(deps: AppApiDeps) {
@@ -32,6 +33,9 @@ export function postConnect(deps: AppApiDeps) {
     if (!body.success) return sendError(res, 400, 'bad_request', 'mode and code are required');
     const account = tenantOf(res).accountKey;
     const livemode = body.data.mode === 'live';
+    if (deps.installs.authorizeUrl(body.data.state ?? '', livemode) === null) {
+      return sendError(res, 503, 'not_connected', 'HubSpot OAuth is not configured on this backend');
+    }
     try {
       const connection = await deps.installs.connect(account, livemode, body.data.code);
       await markAllForPush(deps.db, account, livemode);
@@ -40,7 +44,11 @@ export function postConnect(deps: AppApiDeps) {
       await deps.backfill?.start(account, livemode).catch(() => undefined);
       res.json({ connection });
     } catch (err) {
-      sendError(res, 502, 'hubspot_error', `HubSpot did not accept the authorization: ${err instanceof Error ? err.message : String(err)}`);
+      // A code HubSpot refuses (expired, used, for another app) is the caller's to fix: connect again.
+      if (err instanceof PermanentHubSpotError && err.status >= 400 && err.status < 500) {
+        return sendError(res, 400, 'bad_request', `HubSpot refused the authorization code: ${err.message}`);
+      }
+      sendError(res, 502, 'hubspot_error', `HubSpot did not answer the authorization: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
 }
