@@ -3,6 +3,8 @@ import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/s
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
 import { CARD_ENV, CARD_SECRET, cardCall } from './card-client';
 import { customerStory, T0 } from './card-seed';
+import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
+import { waitFor } from '../helpers/server';
 
 /**
  * POST /api/card/v1/status through HTTP against the running product: the read model is built from signed Stripe
@@ -75,6 +77,18 @@ describe.each(dbKinds())('card status on %s', (kind) => {
     // HubSpot received this state: the card says when.
     expect(typeof c.lastSyncedAt).toBe('string');
     expect(Number.isNaN(Date.parse(c.lastSyncedAt))).toBe(false);
+  });
+
+  it('shows a change the moment it is applied, however often the contact was viewed before', async () => {
+    const contactId = contactIdOf('cus_cardlinked');
+    for (let i = 0; i < 3; i++) expect((await status(TEST_PORTAL_ID, contactId)).body.customers[0].name).toBe('Name of cus_cardlinked');
+    const renamed = stripeObject('customer', { id: 'cus_cardlinked', email: 'linked@example.com', name: 'Renamed Ltd', created: T0, currency: 'usd', delinquent: false });
+    await h.send(stripeEvent('customer.updated', renamed, { created: T0 + 40 * 86_400 }));
+    await waitFor(async () => (await status(TEST_PORTAL_ID, contactId)).body.customers[0].name === 'Renamed Ltd', {
+      what: 'the card to show the new name',
+      timeoutMs: 10_000,
+    });
+    await h.idle();
   });
 
   it('answers every Stripe customer linked to one contact', async () => {

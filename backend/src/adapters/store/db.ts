@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool, escapeLiteral, type PoolClient } from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 
@@ -17,7 +17,33 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters; answers the rows of the last one. */
   exec<T = Record<string, unknown>>(sql: string): Promise<{ rows: T[] }>;
+  /**
+   * `query` for a hot read path: the statement is prepared once under `name` and its plan reused, so it is not
+   * parsed and planned on every call (the bulk of a small query's cost, above all in PGlite's WASM). Parameters
+   * are numbers, booleans, strings or null; one `name` always has the same `sql`.
+   */
+  queryPrepared<T = Record<string, unknown>>(name: string, sql: string, params: readonly PreparedParam[]): Promise<{ rows: T[] }>;
+  /**
+   * Only when this process is the database's only writer (the embedded PGlite, which one process opens): a counter
+   * that moves whenever a statement has written to the read-model tables (`READ_MODEL_TABLES`), so a reader can
+   * keep what it read as long as the counter has not moved. Undefined on PostgreSQL (other instances write too).
+   */
+  readModelGeneration?(): number;
   close(): Promise<void>;
+}
+
+export type PreparedParam = string | number | boolean | null;
+
+/** The tables the HubSpot card reads: customers (status), contact links, and HubSpot installs. */
+export const READ_MODEL_TABLES = ['customers', 'contact_links', 'hubspot_installs'] as const;
+const WRITES_READ_MODEL = new RegExp(
+  `\\b(?:insert\\s+into|update|delete\\s+from|truncate(?:\\s+table)?)\\s+(?:only\\s+)?(?:public\\.)?"?(?:${READ_MODEL_TABLES.join('|')})\\b`,
+  'i',
+);
+
+/** Whether a statement (or script) may write to the read-model tables. */
+export function writesReadModel(sql: string): boolean {
+  return WRITES_READ_MODEL.test(sql);
 }
 
 export interface DbOptions {
@@ -45,6 +71,8 @@ async function openPostgres(url: string, max: number): Promise<Db> {
   const db: Db = {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
+    // node-postgres prepares a named statement once per pooled connection.
+    queryPrepared: async (name, sql, params) => ({ rows: (await pool.query({ name, text: sql, values: [...params] })).rows }),
     async transaction(fn) {
       const client = await pool.connect();
       // The server can end the connection while it is checked out (a restart, a failover): the pool does not
@@ -82,24 +110,70 @@ async function openPglite(dataDir: string): Promise<Db> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const pg = await PGlite.create(dataDir);
   let closed = false;
+  // Moved after every statement that may have written the read model (also inside a transaction that then rolls
+  // back: an extra move only costs a reader a fresh read). PGlite runs one statement at a time.
+  let generation = 0;
+  const noteWrites = (sql: string) => {
+    if (writesReadModel(sql)) generation += 1;
+  };
+  // PGlite takes no bind parameters for EXECUTE: the values go in as literals, quoted by node-postgres's
+  // escapeLiteral (strings) or checked to be finite numbers. PREPARE lives as long as the one session does.
+  const prepared = new Map<string, Promise<unknown>>();
+  const literal = (v: PreparedParam): string => {
+    if (v === null) return 'NULL';
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new Error('queryPrepared: a number parameter must be finite');
+      return String(v);
+    }
+    return escapeLiteral(v);
+  };
   const db: Db = {
     kind: 'pglite',
     async query(sql, params) {
-      const r = await pg.query(sql, params as unknown[]);
-      return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
+      try {
+        const r = await pg.query(sql, params as unknown[]);
+        return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
+      } finally {
+        noteWrites(sql);
+      }
     },
     transaction(fn) {
-      return pg.transaction((tx) =>
-        fn({
-          async query(sql, params) {
-            const r = await tx.query(sql, params as unknown[]);
-            return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
-          },
-        }),
-      );
+      let wrote = false;
+      return pg
+        .transaction((tx) =>
+          fn({
+            async query(sql, params) {
+              try {
+                const r = await tx.query(sql, params as unknown[]);
+                return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
+              } finally {
+                if (writesReadModel(sql)) wrote = true;
+                noteWrites(sql);
+              }
+            },
+          }),
+        )
+        .finally(() => {
+          // Once more after the commit: whatever was read while the transaction was open is not kept.
+          if (wrote) generation += 1;
+        });
+    },
+    readModelGeneration: () => generation,
+    async queryPrepared(name, sql, params) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`queryPrepared: not a statement name: ${name}`);
+      let ready = prepared.get(name);
+      if (!ready) {
+        ready = pg.exec(`PREPARE ${name} AS ${sql}`);
+        prepared.set(name, ready);
+        ready.catch(() => prepared.delete(name));
+      }
+      await ready;
+      const r = await pg.query(params.length > 0 ? `EXECUTE ${name}(${params.map(literal).join(', ')})` : `EXECUTE ${name}`);
+      return { rows: r.rows as never[] };
     },
     async exec(sql) {
-      const results = await pg.exec(sql);
+      const results = await pg.exec(sql).finally(() => noteWrites(sql));
       return { rows: (results[results.length - 1]?.rows ?? []) as never[] };
     },
     async close() {

@@ -4,7 +4,7 @@ import type { Db } from '../../adapters/store/db';
 import type { CardResponse, CustomerStatus } from '../../contracts/api';
 import { sendError } from '../respond';
 import { verifyV3 } from './hubspot-signature';
-import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess } from './portal-accounts';
+import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess, type ReadableCustomers } from './portal-accounts';
 
 export interface CardApiDeps {
   db: Db;
@@ -59,9 +59,11 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   });
 
   const access = deps.portalAccounts ?? oauthOnlyAccess;
+  const read = readThrough(deps.db, (portalId, contactId) => readableCustomers(deps.db, access, portalId, contactId));
   const handle = (refresh: boolean) => async (req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
-    const readable = await readableCustomers(deps.db, access, portalId, contactId);
+    // A refresh reads what is stored now; the status path may answer what it read before if nothing changed since.
+    const readable = refresh ? await readableCustomers(deps.db, access, portalId, contactId) : await read(portalId, contactId);
     let { links } = readable;
     if (links.length === 0) {
       if (!readable.connected) {
@@ -94,6 +96,37 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     sendError(res, 500, 'internal', 'Something went wrong on our side');
   });
   return r;
+}
+
+/** Most contacts whose answer the status path keeps (the oldest read goes first). */
+const READ_CACHE_ENTRIES = 10_000;
+
+/**
+ * When this process is the database's only writer (the embedded database), the card's read of a contact is kept
+ * until anything writes the read model again (`Db.readModelGeneration`), so repeated views of a contact cost no
+ * query. Elsewhere (PostgreSQL, where other instances write) every call reads.
+ */
+function readThrough(
+  db: Db,
+  load: (portalId: number, contactId: string) => Promise<ReadableCustomers>,
+): (portalId: number, contactId: string) => Promise<ReadableCustomers> {
+  const generation = db.readModelGeneration?.bind(db);
+  if (!generation) return load;
+  const kept = new Map<string, { generation: number; value: ReadableCustomers }>();
+  return async (portalId, contactId) => {
+    const key = `${portalId}:${contactId}`;
+    const now = generation();
+    const hit = kept.get(key);
+    if (hit && hit.generation === now) return hit.value;
+    // Marked with the generation from before the read: a write that lands meanwhile makes it stale at once.
+    const value = await load(portalId, contactId);
+    kept.delete(key);
+    // Only linked answers are kept: "not linked" may hang on something outside the database (HubSpot telling the
+    // private-app token's portal), so it is asked again each time.
+    if (value.links.length > 0) kept.set(key, { generation: now, value });
+    if (kept.size > READ_CACHE_ENTRIES) kept.delete(kept.keys().next().value as string);
+    return value;
+  };
 }
 
 /** Refreshes every linked customer from Stripe within our own deadline (HubSpot gives up after 15 s). */

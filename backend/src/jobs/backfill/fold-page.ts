@@ -44,6 +44,7 @@ export function transactionBoundDb(tx: Queryable, kind: Db['kind']): Db {
     query: (sql, params) => tx.query(sql, params),
     transaction: (fn) => fn(tx),
     exec: unavailable,
+    queryPrepared: (_name, sql, params) => tx.query(sql, [...params]),
     close: unavailable,
   };
 }
