@@ -131,7 +131,9 @@ async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestR
 
 /** The server's queue depth and completed event jobs, from /metrics. */
 async function queueFigures(url: string): Promise<{ depth: number; completed: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  // A new connection each time (no keep-alive socket the server may be closing as it is reused); one retry.
+  const get = () => fetch(`${url}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(30_000) });
+  const text = await (await get().catch(() => new Promise((r) => setTimeout(r, 500)).then(get))).text();
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
   return { depth: value(/^queue_depth (\S+)$/m), completed: value(/^jobs_total\{outcome="completed"\} (\S+)$/m) };
 }
