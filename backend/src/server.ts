@@ -117,7 +117,16 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     finishApp(app, logger);
 
     server = await listen(app, config.port, config.host);
-    await startEventWorker({ db, queue, processor, logger, metrics, batchSize: config.queue.workerBatchSize, pressure });
+    await startEventWorker({
+      db,
+      queue,
+      processor,
+      logger,
+      metrics,
+      batchSize: config.queue.workerBatchSize,
+      expireSeconds: config.queue.expireSeconds,
+      pressure,
+    });
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

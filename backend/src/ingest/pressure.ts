@@ -54,11 +54,12 @@ export class IngestPressure {
   }
 
   /**
-   * Resolves once the webhook route is not busy, or after `maxDeferMs`. Answers how long it waited (ms).
+   * Resolves once the webhook route is not busy, or after `maxDeferMs` (or `limitMs`, when smaller). Answers how
+   * long it waited (ms).
    */
-  async yieldToAcknowledgements(): Promise<number> {
+  async yieldToAcknowledgements(limitMs = Infinity): Promise<number> {
     const started = this.now();
-    const deadline = started + this.options.maxDeferMs;
+    const deadline = started + Math.max(0, Math.min(this.options.maxDeferMs, limitMs));
     while (this.busy() && this.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(IngestPressure.SLOT_MS, Math.max(1, deadline - this.now()))));
     }

@@ -15,6 +15,11 @@ export interface EventWorkerDeps {
   metrics: Metrics;
   batchSize: number;
   /**
+   * The queue's job expiry: a batch never spends more than a quarter of it waiting for floods to pass, so its jobs
+   * are not taken for a dead worker's while it waits.
+   */
+  expireSeconds?: number;
+  /**
    * While the webhook route is flooded, the worker takes its batch in slices of `PRESSURE_SLICE` jobs and waits a
    * bounded moment before each (acknowledgements first); once the flood passes, the rest of the batch goes at once.
    */
@@ -33,8 +38,13 @@ export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
   const { db, queue, processor, logger, metrics, batchSize, pressure } = deps;
   return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (jobs, workerId) => {
     // A failure in a later slice fails the whole batch and pg-boss retries all of it: applying is idempotent.
+    let waitBudgetMs = ((deps.expireSeconds ?? 60) * 1000) / 4;
     for (let done = 0; done < jobs.length; ) {
-      if (pressure?.busy()) metrics.workerDeferredSeconds.inc((await pressure.yieldToAcknowledgements()) / 1000);
+      if (pressure?.busy() && waitBudgetMs > 0) {
+        const waited = await pressure.yieldToAcknowledgements(waitBudgetMs);
+        waitBudgetMs -= waited;
+        metrics.workerDeferredSeconds.inc(waited / 1000);
+      }
       const take = pressure?.busy() ? PRESSURE_SLICE : jobs.length - done;
       await handleBatch(jobs.slice(done, done + take));
       done += take;

@@ -41,6 +41,10 @@ describe('IngestPressure (acknowledgements first)', () => {
       expect(waited).toBeGreaterThanOrEqual(140);
       expect(waited).toBeLessThan(1_000);
       expect(flooded.busy()).toBe(true);
+      // A caller's own limit (the worker's share of the job expiry) cuts the wait shorter.
+      const capped = await flooded.yieldToAcknowledgements(30);
+      expect(capped).toBeGreaterThanOrEqual(25);
+      expect(capped).toBeLessThan(140);
     } finally {
       clearInterval(keepBusy);
     }
