@@ -4,7 +4,7 @@ import type { Db } from '../adapters/store/db';
 import { forgetContact, type ContactDeletionKind } from '../adapters/store/data-deletion';
 import type { BackfillMetrics } from '../jobs/backfill/metrics';
 import type { Logger } from '../logger';
-import { verifyV3 } from './card-api/hubspot-signature';
+import { signatureErrorCode, verifyHubSpotRequest } from './card-api/hubspot-signature';
 import { bodyParserError, sendError } from './errors';
 
 export const HUBSPOT_WEBHOOK_PATH = '/webhooks/hubspot';
@@ -64,19 +64,10 @@ export function hubspotWebhookRouter(deps: HubSpotWebhookDeps): Router {
     express.raw({ type: () => true, limit: '1mb' }),
     async (req: Request, res: Response) => {
       const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      const base = deps.publicUrl ? deps.publicUrl.replace(/\/$/, '') : `${req.protocol}://${req.get('host')}`;
-      const check = verifyV3({
-        secret: deps.clientSecret!,
-        method: req.method,
-        url: `${base}${req.originalUrl}`,
-        rawBody,
-        signature: req.get('x-hubspot-signature-v3'),
-        timestamp: req.get('x-hubspot-request-timestamp'),
-      });
+      const check = verifyHubSpotRequest(req, rawBody, deps.clientSecret!, deps.publicUrl);
       if (check !== 'ok') {
         logger.warn({ reason: check, ip: req.ip }, 'hubspot webhook rejected');
-        const code = check === 'missing' ? 'missing_signature' : check === 'stale' ? 'stale_signature' : 'invalid_signature';
-        return sendError(res, 401, code, `HubSpot request signature: ${check}`);
+        return sendError(res, 401, signatureErrorCode(check), `HubSpot request signature: ${check}`);
       }
       let parsed: unknown;
       try {

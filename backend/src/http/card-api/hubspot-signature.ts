@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import type { ErrorCode } from '../errors';
 
 /**
  * HubSpot request signature v3: base64(HMAC-SHA256(client secret, method + URI + raw body + timestamp)), with
@@ -53,4 +55,25 @@ export function verifyV3(input: {
   // Equal lengths first (timingSafeEqual needs them); the length of a base64 SHA-256 is public anyway.
   if (given.length !== expected.length) return 'invalid';
   return timingSafeEqual(given, expected) ? 'ok' : 'invalid';
+}
+
+/**
+ * Checks an Express request HubSpot signed (v3): the URL as HubSpot called it — rebuilt from `publicUrl` behind a
+ * proxy, else from the request's own scheme and host — with the raw body and the signature headers.
+ */
+export function verifyHubSpotRequest(req: Request, rawBody: string, secret: string, publicUrl: string | undefined): SignatureCheck {
+  const base = publicUrl ? publicUrl.replace(/\/$/, '') : `${req.protocol}://${req.get('host')}`;
+  return verifyV3({
+    secret,
+    method: req.method,
+    url: `${base}${req.originalUrl}`,
+    rawBody,
+    signature: req.get('x-hubspot-signature-v3'),
+    timestamp: req.get('x-hubspot-request-timestamp'),
+  });
+}
+
+/** The error code of a refused signature check. */
+export function signatureErrorCode(check: Exclude<SignatureCheck, 'ok'>): ErrorCode {
+  return check === 'missing' ? 'missing_signature' : check === 'stale' ? 'stale_signature' : 'invalid_signature';
 }

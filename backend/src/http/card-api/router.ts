@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../adapters/store/db';
 import type { CardResponse, CustomerStatus } from '../../contracts/api';
 import { sendError } from '../respond';
-import { verifyV3 } from './hubspot-signature';
+import { signatureErrorCode, verifyHubSpotRequest } from './hubspot-signature';
 import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess, type ReadableCustomers } from './portal-accounts';
 
 export interface CardApiDeps {
@@ -28,19 +28,8 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   r.use((req: Request, res: Response, next: NextFunction) => {
     if (!deps.clientSecret) return sendError(res, 503, 'internal', 'The HubSpot card API is not configured (HUBSPOT_CLIENT_SECRET)');
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const base = deps.publicUrl ? deps.publicUrl.replace(/\/$/, '') : `${req.protocol}://${req.get('host')}`;
-    const check = verifyV3({
-      secret: deps.clientSecret,
-      method: req.method,
-      url: `${base}${req.originalUrl}`,
-      rawBody,
-      signature: req.header('x-hubspot-signature-v3'),
-      timestamp: req.header('x-hubspot-request-timestamp'),
-    });
-    if (check !== 'ok') {
-      const code = check === 'missing' ? 'missing_signature' : check === 'stale' ? 'stale_signature' : 'invalid_signature';
-      return sendError(res, 401, code, `HubSpot request signature: ${check}`);
-    }
+    const check = verifyHubSpotRequest(req, rawBody, deps.clientSecret, deps.publicUrl);
+    if (check !== 'ok') return sendError(res, 401, signatureErrorCode(check), `HubSpot request signature: ${check}`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(rawBody);
