@@ -4,6 +4,7 @@
  * Objects are Stripe's example shapes (fixtures) with our ids, emails and amounts.
  */
 import { stripeEvent, stripeObject } from '../../test/helpers/stripe-fixtures';
+import { seededRandom } from '../../test/helpers/seeded-random';
 
 type Json = Record<string, unknown>;
 
@@ -15,17 +16,8 @@ export interface PlannedEvent {
   expect?: { property: string; value: string };
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG in [0, 1) (mulberry32). */
+export const rng = seededRandom;
 
 const DAY = 86_400;
 

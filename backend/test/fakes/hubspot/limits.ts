@@ -1,4 +1,5 @@
 /** Per-portal rolling-window rate limits and the failure injections of the fake. */
+import { seededRandom } from '../../helpers/seeded-random';
 
 export class RollingLimiter {
   private hits = new Map<number, number[]>();
@@ -29,16 +30,7 @@ export class RollingLimiter {
 }
 
 /** Deterministic PRNG (mulberry32) so a failRate run is repeatable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export interface Injected {
   status: number;

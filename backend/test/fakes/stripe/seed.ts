@@ -1,6 +1,7 @@
 import { FakeAccount } from './account';
 import { addInterval, buildSubscriptionItem, type Interval } from './builders';
 import type { FakeStripeAccount, StripeJson } from './types';
+import { seededRandom } from '../../helpers/seeded-random';
 
 /**
  * Deterministic, realistic merchant data for backfill and load tests. The same (account id, mode,
@@ -31,17 +32,7 @@ const PRICES: Record<string, number[]> = { usd: [900, 1900, 4900, 9900], eur: [9
 
 type Rng = () => number;
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function rngFrom(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+const rngFrom = (seed: number): Rng => seededRandom(seed);
 
 function pick<T>(rng: Rng, weighted: readonly (readonly [T, number])[]): T {
   const total = weighted.reduce((s, [, w]) => s + w, 0);

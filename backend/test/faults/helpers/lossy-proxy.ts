@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from '../../helpers/seeded-random';
 
 /**
  * An HTTP proxy in front of the fake HubSpot that can lose answers: a contact batch write is passed on (HubSpot
@@ -23,15 +24,7 @@ export async function startLossyProxy(upstream: string, seed = 1): Promise<Lossy
   let fraction = 0;
   let nextCreates = 0;
   const lost = { writes: 0, creates: 0 };
-  let state = seed >>> 0;
-  const random = () => {
-    // mulberry32: repeatable runs
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededRandom(seed); // repeatable runs
 
   const server = createServer((req, res) => {
     void (async () => {

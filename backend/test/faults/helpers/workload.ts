@@ -1,4 +1,5 @@
 import { randomId, stripeEvent, stripeObject } from '../../helpers/stripe-fixtures';
+import { seededRandom } from '../../helpers/seeded-random';
 
 /**
  * A stream of Stripe events over many customers in which each customer's facts change several times (email,
@@ -80,13 +81,4 @@ export function buildWorkload(customers: number, eventsPerCustomer: number, opts
   return { events, expected };
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = seededRandom;
