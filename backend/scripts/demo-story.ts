@@ -2,7 +2,7 @@
  * The story `npm run demo` tells: signed Stripe events of a few customers' lives, in chapters, with one
  * narration line per delivery. Objects are Stripe's own example shapes (fixtures) with our ids and amounts.
  */
-import { stripeEvent, stripeObject } from '../test/helpers/stripe-fixtures';
+import { stripeEvent, stripeObject, succeededCharge } from '../test/helpers/stripe-fixtures';
 
 type Json = Record<string, unknown>;
 
@@ -81,25 +81,6 @@ function paidInvoice(id: string, customerId: string, sub: string, amount: number
   });
 }
 
-function charge(id: string, customerId: string, amount: number, at: number, extra: Json = {}): Json {
-  return stripeObject('charge', {
-    id,
-    customer: customerId,
-    amount,
-    amount_captured: amount,
-    amount_refunded: 0,
-    refunded: false,
-    currency: 'usd',
-    status: 'succeeded',
-    paid: true,
-    captured: true,
-    created: at,
-    invoice: null,
-    payment_intent: null,
-    ...extra,
-  });
-}
-
 /** The whole story, with event times relative to `nowSeconds` (it starts about two months ago). */
 export function buildStory(nowSeconds: number): Chapter[] {
   const t0 = nowSeconds - 62 * DAY;
@@ -141,7 +122,7 @@ export function buildStory(nowSeconds: number): Chapter[] {
         },
         { say: 'customer.subscription.created — Pro, $49 a month', event: ev('customer.subscription.created', adaSub('active', t0 + 30 * DAY), t0 + 60) },
         { say: 'invoice.paid — the first invoice', event: ev('invoice.paid', paidInvoice('in_demo_ada_1', ada.id, 'sub_demo_ada', 4900, t0 + 61), t0 + 61) },
-        { say: 'charge.succeeded — $49.00', event: ev('charge.succeeded', charge('ch_demo_ada_1', ada.id, 4900, t0 + 61), t0 + 61) },
+        { say: 'charge.succeeded — $49.00', event: ev('charge.succeeded', succeededCharge('ch_demo_ada_1', ada.id, 4900, t0 + 61), t0 + 61) },
       ],
     },
     {
@@ -154,7 +135,7 @@ export function buildStory(nowSeconds: number): Chapter[] {
         },
         { say: 'invoice.paid — $1,200.00', event: graceInvoicePaid },
         { say: 'invoice.paid again, same event id (Stripe delivers at least once)', event: graceInvoicePaid },
-        { say: 'charge.succeeded — $1,200.00', event: ev('charge.succeeded', charge('ch_demo_grace_1', grace.id, 120_000, t0 + DAY + 30), t0 + DAY + 30) },
+        { say: 'charge.succeeded — $1,200.00', event: ev('charge.succeeded', succeededCharge('ch_demo_grace_1', grace.id, 120_000, t0 + DAY + 30), t0 + DAY + 30) },
       ],
     },
     {
@@ -180,7 +161,7 @@ export function buildStory(nowSeconds: number): Chapter[] {
             t0 + 2 * DAY + 20,
           ),
         },
-        { say: 'charge.succeeded — $250.00', event: ev('charge.succeeded', charge('ch_demo_alan_1', alan.id, 25_000, t0 + 2 * DAY + 21), t0 + 2 * DAY + 21) },
+        { say: 'charge.succeeded — $250.00', event: ev('charge.succeeded', succeededCharge('ch_demo_alan_1', alan.id, 25_000, t0 + 2 * DAY + 21), t0 + 2 * DAY + 21) },
       ],
     },
     {
@@ -213,7 +194,7 @@ export function buildStory(nowSeconds: number): Chapter[] {
       title: 'Ada updates her card; the retry succeeds',
       deliveries: [
         { say: 'invoice.paid — second attempt', event: ev('invoice.paid', paidInvoice('in_demo_ada_2', ada.id, 'sub_demo_ada', 4900, renewal + 2 * DAY, 2), renewal + 2 * DAY) },
-        { say: 'charge.succeeded — $49.00', event: ev('charge.succeeded', charge('ch_demo_ada_2', ada.id, 4900, renewal + 2 * DAY), renewal + 2 * DAY) },
+        { say: 'charge.succeeded — $49.00', event: ev('charge.succeeded', succeededCharge('ch_demo_ada_2', ada.id, 4900, renewal + 2 * DAY), renewal + 2 * DAY) },
         {
           say: 'customer.subscription.updated — back to active',
           event: ev('customer.subscription.updated', adaSub('active', renewal + 30 * DAY), renewal + 2 * DAY + 1, { previous: { status: 'past_due' } }),
@@ -229,7 +210,7 @@ export function buildStory(nowSeconds: number): Chapter[] {
       deliveries: [
         {
           say: 'charge.refunded — $100.00 of $250.00',
-          event: ev('charge.refunded', charge('ch_demo_alan_1', alan.id, 25_000, t0 + 2 * DAY + 21, { amount_refunded: 10_000 }), t0 + 40 * DAY),
+          event: ev('charge.refunded', succeededCharge('ch_demo_alan_1', alan.id, 25_000, t0 + 2 * DAY + 21, 10_000), t0 + 40 * DAY),
         },
         {
           say: `customer.updated — ${grace.email} → ${grace.newEmail}`,

@@ -3,7 +3,7 @@
  * events (ids included) in the load-generator process and in the bench process that checks the results.
  * Objects are Stripe's example shapes (fixtures) with our ids, emails and amounts.
  */
-import { stripeEvent, stripeObject } from '../../test/helpers/stripe-fixtures';
+import { stripeEvent, stripeObject, succeededCharge } from '../../test/helpers/stripe-fixtures';
 import { seededRandom } from '../../test/helpers/seeded-random';
 
 type Json = Record<string, unknown>;
@@ -60,24 +60,6 @@ function invoiceObject(id: string, customer: string, sub: string | null, amount:
   });
 }
 
-function chargeObject(id: string, customer: string, amount: number, at: number, refunded = 0): Json {
-  return stripeObject('charge', {
-    id,
-    customer,
-    amount,
-    amount_captured: amount,
-    amount_refunded: refunded,
-    refunded: refunded >= amount,
-    currency: 'usd',
-    status: 'succeeded',
-    paid: true,
-    captured: true,
-    created: at,
-    invoice: null,
-    payment_intent: null,
-  });
-}
-
 export interface BurstPlanOptions {
   customers: number;
   events: number;
@@ -128,7 +110,7 @@ function customerStory(c: number, n: number, t: number, seed: number, random: ()
     out.push(
       ev('customer.subscription.created', subscriptionObject(sub, cus, 'active', unit, 1, t + 10), t + 10, 1),
       ev('invoice.paid', invoiceObject(`in_b${seed}x${c}x1`, cus, sub, unit, t + 11, true), t + 11, 2),
-      ev('charge.succeeded', chargeObject(`ch_b${seed}x${c}x1`, cus, unit, t + 11), t + 11, 3),
+      ev('charge.succeeded', succeededCharge(`ch_b${seed}x${c}x1`, cus, unit, t + 11), t + 11, 3),
       // Most customer updates change nothing HubSpot holds (a name here); one in ten changes the email.
       c % 10 === 0
         ? ev('customer.updated', customerObject(cus, `renamed-${email}`, t), t + 20, 4, { email })
@@ -161,8 +143,8 @@ function customerStory(c: number, n: number, t: number, seed: number, random: ()
         t + 5,
         1,
       ),
-      ev('charge.succeeded', chargeObject(`ch_b${seed}x${c}x1`, cus, amount, t + 6), t + 6, 2),
-      ev('charge.refunded', chargeObject(`ch_b${seed}x${c}x1`, cus, amount, t + 6, unit), t + 30, 3),
+      ev('charge.succeeded', succeededCharge(`ch_b${seed}x${c}x1`, cus, amount, t + 6), t + 6, 2),
+      ev('charge.refunded', succeededCharge(`ch_b${seed}x${c}x1`, cus, amount, t + 6, unit), t + 30, 3),
       ev('customer.updated', customerObject(cus, email, t, { name: `Renamed ${c}` }), t + 31, 4, { name: `Customer ${cus.slice(-6)}` }),
     );
   }

@@ -6,9 +6,10 @@
  * HubSpot's request log on the same machine.
  */
 import { fork } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { signatureHeader } from '../../test/helpers/stripe-fixtures';
 import { summarize, type LatencySummary } from '../lib/latency';
+import { postSignedWebhook, type Prepared } from '../load/webhook-load';
 import { burstPlan, steadyPlan, type BurstPlanOptions, type PlannedEvent, type SteadyPlanOptions } from './events';
 
 export type PlanSpec = { kind: 'burst'; opts: BurstPlanOptions } | { kind: 'steady'; opts: SteadyPlanOptions };
@@ -41,35 +42,6 @@ export interface LoadResult {
   ackMs: LatencySummary;
 }
 
-interface Prepared {
-  body: Buffer;
-  signature: string;
-}
-
-function post(agent: Agent, url: URL, p: Prepared): Promise<{ status: number; duplicate: boolean }> {
-  return new Promise((resolve, reject) => {
-    const r = request(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: '/webhooks/stripe',
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'stripe-signature': p.signature },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, duplicate: Buffer.concat(chunks).toString().includes('"duplicate":true') }));
-        res.on('error', reject);
-      },
-    );
-    r.setTimeout(30_000, () => r.destroy(new Error('timeout')));
-    r.on('error', reject);
-    r.end(p.body);
-  });
-}
-
 export async function runLoad(req: LoadRequest): Promise<LoadResult> {
   const url = new URL(req.url);
   const prepared: Prepared[] = buildPlan(req.plan).map((p) => {
@@ -88,7 +60,7 @@ export async function runLoad(req: LoadRequest): Promise<LoadResult> {
     sentAt[i] = Date.now();
     const t0 = performance.now();
     try {
-      const res = await post(agent, url, prepared[i]);
+      const res = await postSignedWebhook(agent, url, prepared[i]);
       if (res.status === 200) {
         ok += 1;
         if (res.duplicate) duplicates += 1;

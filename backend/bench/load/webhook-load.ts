@@ -32,7 +32,8 @@ export interface LoadResult {
   meanBodyBytes: number;
 }
 
-interface Prepared {
+/** A signed webhook ready to send. */
+export interface Prepared {
   body: Buffer;
   signature: string;
 }
@@ -62,7 +63,8 @@ function prepare(n: number, req: LoadRequest): Prepared[] {
   return out;
 }
 
-function send(agent: Agent, url: URL, p: Prepared): Promise<{ status: number; duplicate: boolean }> {
+/** POSTs one signed event to `/webhooks/stripe` (30 s timeout); answers the status and whether it was a duplicate. */
+export function postSignedWebhook(agent: Agent, url: URL, p: Prepared): Promise<{ status: number; duplicate: boolean }> {
   return new Promise((resolve, reject) => {
     const r = request(
       {
@@ -83,6 +85,7 @@ function send(agent: Agent, url: URL, p: Prepared): Promise<{ status: number; du
         res.on('error', reject);
       },
     );
+    r.setTimeout(30_000, () => r.destroy(new Error('timeout')));
     r.on('error', reject);
     r.end(p.body);
   });
@@ -99,7 +102,7 @@ async function runPhase(agent: Agent, url: URL, items: Prepared[], concurrency: 
       const i = next++;
       const t0 = process.hrtime.bigint();
       try {
-        const res = await send(agent, url, items[i]);
+        const res = await postSignedWebhook(agent, url, items[i]);
         latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
         if (res.status >= 200 && res.status < 300) {
           ok += 1;

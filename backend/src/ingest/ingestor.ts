@@ -54,7 +54,7 @@ export function createIngestor(
 
     // One statement stores the new events and enqueues a job for each handled one: atomic on its own, and one
     // round trip (under load every round trip waits behind the requests being parsed).
-    const inserted = await insertEvents(db, unique.map(toInboxRow), (source, first) => queue.eventJobsFrom(source, first));
+    const inserted = await insertEvents(db, unique.map(toInboxRow), (source) => queue.eventJobsFrom(source));
     if (unique.some((e) => inserted.has(e.id) && isHandledEventType(e.type))) queue.notifyWorker();
 
     return events.map((e) => {

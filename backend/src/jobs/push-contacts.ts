@@ -10,12 +10,11 @@ import {
   markPushed,
   markRetry,
   markSettled,
-  markSettledMany,
   renewClaims,
   saveLink,
   type DirtyCustomer,
 } from '../adapters/store/push-store';
-import { settleCustomerEvents, settleManyCustomersEvents } from '../adapters/store/event-outcomes';
+import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
 import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
@@ -136,7 +135,7 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   try {
     const lookup = await deps.gatewayFor(account, livemode, { share: customers[0].priority === 'backfill' ? 0.5 : 1 });
     if ('none' in lookup) {
-      await settleMany(db, customers, token, 'skipped', lookup.none);
+      await settle(db, customers, token, 'skipped', lookup.none);
       return;
     }
     const gw = lookup.gateway;
@@ -152,15 +151,10 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   }
 }
 
-async function settle(db: Db, c: DirtyCustomer, token: string, state: 'skipped' | 'failed', reason: string) {
-  await markSettled(db, c, token, state, reason);
-  await settleCustomerEvents(db, c.key, c.version, state, reason);
-}
-
-/** `settle` for many customers with one reason: two statements in all. */
-async function settleMany(db: Db, cs: DirtyCustomer[], token: string, state: 'skipped' | 'failed', reason: string) {
-  await markSettledMany(db, cs, token, state, reason);
-  await settleManyCustomersEvents(db, cs, state, reason);
+/** Customers nothing can be written for, with one reason, and their events: two statements in all. */
+async function settle(db: Db, cs: DirtyCustomer[], token: string, state: 'skipped' | 'failed', reason: string) {
+  await markSettled(db, cs, token, state, reason);
+  await settleCustomerEvents(db, cs, state, reason);
 }
 
 /** Creates the "Stripe" group and the mapped properties once per portal and property set. */
@@ -197,7 +191,7 @@ async function writeContacts(
   const idProperty = settings.fields.customerId.property;
   // A contact HubSpot deleted for privacy is never written again for that customer.
   const suppressed = await suppressedCustomers(db, account, livemode, customers.map((c) => c.key.customerId));
-  await settleMany(
+  await settle(
     db,
     customers.filter((x) => suppressed.has(x.key.customerId)),
     token,
@@ -241,8 +235,8 @@ async function writeContacts(
     else if (!settings.options.createContacts) noCreate.push(c);
     else creates.push(c);
   }
-  await settleMany(db, noEmail, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
-  await settleMany(db, noCreate, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
+  await settle(db, noEmail, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
+  await settle(db, noCreate, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
 
   const desired = new Map(customers.map((c) => [c.key.customerId, desiredProperties(c.status, settings)]));
   if (creates.length > 0) {
@@ -300,7 +294,7 @@ async function done(
     }
   }
   await markPushed(deps.db, c, token, properties);
-  await settleCustomerEvents(deps.db, c.key, c.version, 'synced', null);
+  await settleCustomerEvents(deps.db, [c], 'synced', null);
 }
 
 async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {
@@ -311,6 +305,6 @@ async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token:
   }
   const category = r && !r.ok ? r.category : null;
   await addDeadLetter(deps.db, c, gw.portalId, message, category);
-  await settle(deps.db, c, token, 'failed', message);
+  await settle(deps.db, [c], token, 'failed', message);
   deps.logger.warn({ customerId: c.key.customerId, portalId: gw.portalId, category }, 'HubSpot refused the contact write');
 }

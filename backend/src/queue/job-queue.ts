@@ -52,6 +52,7 @@ export class JobQueue {
   private readonly workers = new Map<string, string>();
   private stopping = false;
   private wakeTimers = new Map<string, NodeJS.Timeout>();
+  private readonly jobFragments = new Map<string, SqlFragment>();
 
   private constructor(
     readonly boss: PgBoss,
@@ -119,18 +120,23 @@ export class JobQueue {
   /**
    * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`
    * and `status`) whose status is `received` (a handled event): pg-boss's insert statement, fed from `source`
-   * instead of a JSON parameter, with its parameters numbered from `$firstParam`. Lets the ingest store events
-   * and enqueue their jobs in one statement (one round trip, atomic without BEGIN/COMMIT).
+   * instead of a JSON parameter, its own parameters numbered from $1 (the statement's first ones). Lets the ingest
+   * store events and enqueue their jobs in one statement (one round trip, atomic without BEGIN/COMMIT). Built once
+   * per source.
    */
-  eventJobsFrom(source: string, firstParam: number): SqlFragment {
+  eventJobsFrom(source: string): SqlFragment {
+    let fragment = this.jobFragments.get(source);
+    if (fragment) return fragment;
     if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
     const jobs =
       `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id))), '[]'::json)` +
       ` FROM ${source} s WHERE s.status = 'received')`;
     const sql = this.insertPlan.text
       .replace(JOBS_PARAM, `json_to_recordset(${jobs})`)
-      .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 2 + firstParam}`);
-    return { sql, params: this.insertPlan.defaults };
+      .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`);
+    fragment = { sql, params: this.insertPlan.defaults };
+    this.jobFragments.set(source, fragment);
+    return fragment;
   }
 
   /** Starts a worker on `name`; answers its id (for `notifyWorker`). */

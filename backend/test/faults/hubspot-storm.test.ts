@@ -2,10 +2,10 @@ import type { FakeHubSpot } from '../fakes/hubspot/server';
 import { dbKinds } from '../helpers/db';
 import type { ServerProcess } from '../helpers/server';
 import { TEST_PORTAL_ID } from '../helpers/sync-harness';
-import { faultHubSpot, faultStorage, Fleet, instanceEnv, tail, waitUntilIdle, type FaultStorage } from './helpers/instances';
+import { expectSettledEndState, faultHubSpot, faultStorage, Fleet, instanceEnv, tail, type FaultStorage } from './helpers/instances';
 import { startLossyProxy, type LossyProxy } from './helpers/lossy-proxy';
 import { debug, deliverAll, type SendResult } from './helpers/sender';
-import { hubspotDifferences, maxInRollingWindow, storageProblems, waitForHubSpot } from './helpers/verify';
+import { maxInRollingWindow, waitForHubSpot } from './helpers/verify';
 import { buildWorkload, type Expected } from './helpers/workload';
 
 /**
@@ -106,15 +106,7 @@ describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', 
       hubspot.inject.latency(0);
     }
 
-    await waitUntilIdle(storage, proc);
-    expect(await proc.stop('SIGTERM')).toBe(0);
-    const db = await storage.open();
-    try {
-      expect(await storageProblems(db, acked, expected)).toEqual([]);
-    } finally {
-      await db.close();
-    }
-    expect(hubspotDifferences(hubspot, TEST_PORTAL_ID, expected)).toEqual([]);
+    await expectSettledEndState(storage, proc, hubspot, acked, expected);
     debug(`${kind}: verified`);
   });
 });

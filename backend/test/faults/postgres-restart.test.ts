@@ -1,10 +1,10 @@
 import type { FakeHubSpot } from '../fakes/hubspot/server';
 import type { ServerProcess } from '../helpers/server';
 import { TEST_PORTAL_ID } from '../helpers/sync-harness';
-import { failOnExit, faultHubSpot, faultStorage, Fleet, instanceEnv, tail, waitUntilIdle, type FaultStorage } from './helpers/instances';
+import { expectSettledEndState, failOnExit, faultHubSpot, faultStorage, Fleet, instanceEnv, tail, type FaultStorage } from './helpers/instances';
 import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from './helpers/private-postgres';
 import { debug, deliverAll, pause } from './helpers/sender';
-import { hubspotDifferences, storageProblems, waitForHubSpot } from './helpers/verify';
+import { waitForHubSpot } from './helpers/verify';
 import { buildWorkload } from './helpers/workload';
 
 /**
@@ -87,17 +87,7 @@ if (!bin && !process.env.DATABASE_URL) {
 
       await failOnExit(proc, waitForHubSpot(hubspot, TEST_PORTAL_ID, expected, { timeoutMs: 90_000, describe: () => tail(proc) }));
       debug('postgres-restart: HubSpot converged');
-      await waitUntilIdle(storage, proc);
-      expect(await proc.stop('SIGTERM')).toBe(0);
-
-      const db = await storage.open();
-      try {
-        // Acknowledged means committed: every 2xx event is stored, and applied.
-        expect(await storageProblems(db, sent.acked, expected)).toEqual([]);
-      } finally {
-        await db.close();
-      }
-      expect(hubspotDifferences(hubspot, TEST_PORTAL_ID, expected)).toEqual([]);
+      await expectSettledEndState(storage, proc, hubspot, sent.acked, expected);
     });
   });
 }

@@ -31,6 +31,25 @@ export function stripeObject(resource: string, overrides: Json = {}): Json {
   return deepMerge(fixture(resource), overrides);
 }
 
+/** A captured, paid card charge in USD (`refunded` minor units refunded so far), shaped like the fixture's. */
+export function succeededCharge(id: string, customer: string, amount: number, created: number, refunded = 0): Json {
+  return stripeObject('charge', {
+    id,
+    customer,
+    amount,
+    amount_captured: amount,
+    amount_refunded: refunded,
+    refunded: refunded >= amount,
+    currency: 'usd',
+    status: 'succeeded',
+    paid: true,
+    captured: true,
+    created,
+    invoice: null,
+    payment_intent: null,
+  });
+}
+
 export function deepMerge(base: Json, overrides: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(overrides)) {

@@ -133,7 +133,7 @@ describe.each(dbKinds())('durability on %s', (kind) => {
             statusReason: null,
           },
         ],
-        (source, first) => queue.eventJobsFrom(source, first),
+        (source) => queue.eventJobsFrom(source),
       );
       const held = await queue.boss.fetch<{ eventId: string }>(EVENTS_QUEUE);
       expect(held.map((j) => j.data.eventId)).toEqual([eventId]);

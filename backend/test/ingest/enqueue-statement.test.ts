@@ -35,7 +35,7 @@ describe.each(dbKinds())('storing events and enqueueing their jobs in one statem
     await target?.drop();
   });
 
-  const store = (events: NewInboxEvent[]) => insertEvents(db, events, (source, first) => queue.eventJobsFrom(source, first));
+  const store = (events: NewInboxEvent[]) => insertEvents(db, events, (source) => queue.eventJobsFrom(source));
   const jobsFor = async (ids: string[]) =>
     (await db.query<{ event_id: string }>(`SELECT data->>'eventId' AS event_id FROM pgboss.job WHERE data->>'eventId' = ANY($1::text[])`, [ids]))
       .rows.map((r) => r.event_id)

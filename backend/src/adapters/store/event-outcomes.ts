@@ -15,33 +15,14 @@ export async function markEvent(
   reason: string | null,
   customer?: { customerId: string; version: number },
 ): Promise<void> {
-  await db.query(
-    `UPDATE stripe_events SET status = $2, status_reason = $3, customer_id = COALESCE($4, customer_id),
-            customer_version = COALESCE($5, customer_version), processed_at = now()
-      WHERE id = $1`,
-    [eventId, status, reason, customer?.customerId ?? null, customer?.version ?? null],
-  );
+  await markEvents(db, [{ eventId, status, reason, customer }]);
 }
 
-/** Settles the applied events of a customer that the CRM write of `version` carried. */
+/**
+ * Settles the applied events of customers that the CRM write of their versions carried (one statement; each customer
+ * up to its own version).
+ */
 export async function settleCustomerEvents(
-  db: Queryable,
-  key: CustomerKey,
-  version: number,
-  status: 'synced' | 'failed' | 'skipped',
-  reason: string | null,
-): Promise<number> {
-  const r = await db.query(
-    `UPDATE stripe_events SET status = $5, status_reason = $6, processed_at = now()
-      WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND customer_id = $3
-        AND status IN ('applied', 'failed') AND customer_version <= $4`,
-    [key.account, key.livemode, key.customerId, version, status, reason],
-  );
-  return r.rowCount;
-}
-
-/** `settleCustomerEvents` for many customers at once (one statement); each settles up to its own version. */
-export async function settleManyCustomersEvents(
   db: Queryable,
   customers: readonly { key: CustomerKey; version: number }[],
   status: 'synced' | 'failed' | 'skipped',

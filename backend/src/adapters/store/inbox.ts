@@ -24,31 +24,33 @@ export interface NewInboxEvent {
  * (the others already existed). Ids must be unique within `events`; at most 8,000 events per call.
  *
  * `enqueue`, when given, builds the body of a data-modifying CTE that reads the inserted rows from `new_events`
- * (columns `id`, `status`) with its parameters numbered from the offset it is passed: the inserts and the jobs
- * then commit together in this one statement.
+ * (columns `id`, `status`), its parameters the statement's first ones: the inserts and the jobs then commit
+ * together in this one statement.
  */
 export async function insertEvents(
   q: Queryable,
   events: readonly NewInboxEvent[],
-  enqueue?: (source: string, firstParam: number) => { sql: string; params: unknown[] },
+  enqueue?: (source: string) => { sql: string; params: unknown[] },
 ): Promise<Set<string>> {
   if (events.length === 0) return new Set();
+  const jobs = enqueue?.('new_events');
+  const offset = jobs?.params.length ?? 0;
   // One multi-row VALUES with a parameter per field: cheaper to parse than arrays of large JSON strings.
   const COLUMNS = 8;
   const rows = events.map((_, i) => {
-    const p = (k: number) => `$${i * COLUMNS + k}`;
+    const p = (k: number) => `$${offset + i * COLUMNS + k}`;
     return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::boolean, ${p(5)}::bigint, ${p(6)}::jsonb, ${p(7)}, ${p(8)})`;
   });
-  const params: unknown[] = events.flatMap((e) => [e.id, e.type, e.accountId, e.livemode, e.created, e.rawPayload, e.status, e.statusReason]);
+  const params: unknown[] = [
+    ...(jobs?.params ?? []),
+    ...events.flatMap((e) => [e.id, e.type, e.accountId, e.livemode, e.created, e.rawPayload, e.status, e.statusReason]),
+  ];
   const insert = `INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
      VALUES ${rows.join(', ')}
      ON CONFLICT (id) DO NOTHING`;
-  let sql = `${insert} RETURNING id`;
-  if (enqueue) {
-    const jobs = enqueue('new_events', params.length + 1);
-    sql = `WITH new_events AS (${insert} RETURNING id, status), new_jobs AS (${jobs.sql}) SELECT id FROM new_events`;
-    params.push(...jobs.params);
-  }
+  const sql = jobs
+    ? `WITH new_events AS (${insert} RETURNING id, status), new_jobs AS (${jobs.sql}) SELECT id FROM new_events`
+    : `${insert} RETURNING id`;
   const { rows: inserted } = await q.query<{ id: string }>(sql, params);
   return new Set(inserted.map((r) => r.id));
 }

@@ -87,24 +87,11 @@ export async function markPushed(
   );
 }
 
-/** Nothing can be written for `version` (no email, no contact, no portal): stop retrying until the next change. */
+/**
+ * Nothing can be written for these customers' versions (no email, no contact, no portal): stop retrying until the
+ * next change. One statement for all of them.
+ */
 export async function markSettled(
-  db: Queryable,
-  c: DirtyCustomer,
-  token: string,
-  state: 'skipped' | 'failed',
-  reason: string,
-): Promise<void> {
-  await db.query(
-    `UPDATE customers SET synced_version = GREATEST(synced_version, $4), sync_state = $5, sync_reason = $6,
-            claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL
-      WHERE ${KEY} AND claim_token = $7`,
-    [...keyParams(c.key), c.version, state, reason, token],
-  );
-}
-
-/** `markSettled` for many customers of one pass at once (one statement). */
-export async function markSettledMany(
   db: Queryable,
   customers: readonly DirtyCustomer[],
   token: string,

@@ -6,7 +6,8 @@ import { startFakeHubSpot, type FakeHubSpot, type FakeHubSpotOptions } from '../
 import { freshDatabase, type DbKind, type TestDatabase } from '../../helpers/db';
 import { spawnServerProcess, TEST_WEBHOOK_SECRETS, waitFor, type ServerProcess } from '../../helpers/server';
 import { TEST_PORTAL_ID, TEST_PRIVATE_APP_TOKEN } from '../../helpers/sync-harness';
-import { pendingWork } from './verify';
+import { hubspotDifferences, pendingWork, storageProblems } from './verify';
+import type { Expected } from './workload';
 
 /**
  * The real backend (`src/main.ts`, as `npm start` runs it) in child processes, on storage that outlives them
@@ -119,6 +120,29 @@ export async function waitUntilIdle(storage: FaultStorage, proc: ServerProcess, 
     },
     { timeoutMs, intervalMs: 200, what: 'an empty queue' },
   );
+}
+
+/**
+ * The end state every fault test asserts once HubSpot has converged: `proc` runs out of work and stops cleanly,
+ * every acknowledged event is stored once and settled, and the portal holds exactly the expected contacts.
+ */
+export async function expectSettledEndState(
+  storage: FaultStorage,
+  proc: ServerProcess,
+  hubspot: FakeHubSpot,
+  acked: Set<string>,
+  expected: Map<string, Expected>,
+): Promise<void> {
+  await waitUntilIdle(storage, proc);
+  expect(await proc.stop('SIGTERM')).toBe(0);
+  const db = await storage.open();
+  try {
+    // Acknowledged means committed: every 2xx event is stored, and applied.
+    expect(await storageProblems(db, acked, expected)).toEqual([]);
+  } finally {
+    await db.close();
+  }
+  expect(hubspotDifferences(hubspot, TEST_PORTAL_ID, expected)).toEqual([]);
 }
 
 /** `work`, failing at once (with the process's output) if `proc` exits before it is done. */
