@@ -22,7 +22,7 @@ import { signatureHeader } from '../test/helpers/stripe-fixtures';
 import { startFakeHubSpot, type FakeHubSpot } from '../test/fakes/hubspot/server';
 import { hubspotSignatureV3 } from '../test/card/card-client';
 import { customerStory } from '../test/card/card-seed';
-import { CARD_API_PREFIX } from '../src/contracts/api';
+import { CARD_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 
 const WEBHOOK_SECRET = 'whsec_card_bench';
 const CLIENT_SECRET = 'card-bench-client-secret';

@@ -1,4 +1,4 @@
-import { SUBSCRIPTION_STATUSES } from '../../backend/src/contracts/catalog';
+import { SUBSCRIPTION_STATUSES } from '@stripe-hubspot-sync/contracts';
 import {
   customerCurrency,
   customerLabel,

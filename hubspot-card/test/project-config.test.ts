@@ -5,10 +5,11 @@ import { BACKEND_URL, cardEndpointUrl } from '../src/app/cards/config';
 /**
  * The HubSpot developer project (platform 2025.2) in the shape `hs project upload` takes: hsproject.json, then one
  * *-hsmeta.json per component under src/app/<feature>/, following HubSpot's published examples
- * (shared/specs/hubspot-project-2025.2).
+ * (specs/hubspot-project-2025.2 at the repository root).
  */
 
 const PROJECT = join(__dirname, '..');
+const CONTRACTS = '@stripe-hubspot-sync/contracts';
 const STRIPE_APP_ID = 'com.stripe-hubspot-sync.app';
 const LEAST_PRIVILEGE_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'];
 
@@ -122,14 +123,21 @@ describe('StripePaymentCard-hsmeta.json', () => {
   it("has its own package.json with the workspace's dependencies, pinned to the installed versions", () => {
     const cardPackage = readJson(join(srcDir, 'app', 'cards', 'package.json'));
     const workspacePackage = readJson(join(PROJECT, 'package.json'));
-    expect(cardPackage.dependencies).toEqual(workspacePackage.dependencies);
-    for (const [name, version] of Object.entries({ ...cardPackage.dependencies, ...cardPackage.devDependencies })) {
+    const { [CONTRACTS]: cardContracts, ...cardDeps } = cardPackage.dependencies as Record<string, string>;
+    const { [CONTRACTS]: workspaceContracts, ...workspaceDeps } = workspacePackage.dependencies as Record<string, string>;
+    expect(cardDeps).toEqual(workspaceDeps);
+    for (const [name, version] of Object.entries({ ...cardDeps, ...cardPackage.devDependencies })) {
       expect([name, isPinned(version)]).toEqual([name, true]);
     }
-    for (const name of Object.keys(cardPackage.dependencies)) {
+    for (const name of Object.keys(cardDeps)) {
       const installed = readJson(join(PROJECT, '..', 'node_modules', name, 'package.json')).version;
-      expect([name, cardPackage.dependencies[name]]).toEqual([name, installed]);
+      expect([name, cardDeps[name]]).toEqual([name, installed]);
     }
+    // The shared contracts: a workspace package here, a `file:` dependency in the card (HubSpot's upload copies it).
+    expect(workspaceContracts).toBe(readJson(join(PROJECT, '..', 'packages', 'contracts', 'package.json')).version);
+    expect(cardContracts).toMatch(/^file:/);
+    const target = join(srcDir, 'app', 'cards', cardContracts.slice('file:'.length));
+    expect(readJson(join(target, 'package.json')).name).toBe(CONTRACTS);
   });
 });
 

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_API_PREFIX, type ActivityResponse, type EventOutcome } from '../../src/contracts/api';
+import { APP_API_PREFIX, type ActivityResponse, type EventOutcome } from '@stripe-hubspot-sync/contracts';
 import { startFakeHubSpot, type FakeHubSpot } from '../../test/fakes/hubspot/server';
 import { freshDatabase, type DbKind, type TestDatabase } from '../../test/helpers/db';
 import { spawnServerProcess, type ServerProcess } from '../../test/helpers/server';

@@ -1,4 +1,4 @@
-import type { CustomerStatus, PaymentSummary, SubscriptionSummary } from '../contracts/api';
+import type { CustomerStatus, PaymentSummary, SubscriptionSummary } from '@stripe-hubspot-sync/contracts';
 import type { ObjectRecord, RecordKind, RecordOf } from './records';
 import { foldRecords } from './ordering';
 import { latest, paymentHistory } from './payment-history';

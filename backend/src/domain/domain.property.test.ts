@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { stripeEvent, stripeObject } from '../../test/helpers/stripe-fixtures';
-import { FIELD_CATALOG, SUBSCRIPTION_STATUSES } from '../contracts/catalog';
-import { defaultSettings } from '../contracts/settings';
+import { FIELD_CATALOG, SUBSCRIPTION_STATUSES } from '@stripe-hubspot-sync/contracts';
+import { defaultSettings } from '@stripe-hubspot-sync/contracts';
 import { deriveCustomerStatus } from './customer-view';
 import { mapEvent } from './events';
 import { isNewer } from './ordering';

@@ -1,4 +1,4 @@
-import { EVENT_CATALOG } from '../contracts/catalog';
+import { EVENT_CATALOG } from '@stripe-hubspot-sync/contracts';
 import { stripeEvent, stripeObject } from '../../test/helpers/stripe-fixtures';
 import { EVENT_MAPPERS, mapEvent, mapStripeObject } from './events';
 

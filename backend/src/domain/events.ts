@@ -1,4 +1,4 @@
-import type { SyncEventType } from '../contracts/catalog';
+import type { SyncEventType } from '@stripe-hubspot-sync/contracts';
 import type { EventMeta, MapOutcome, Mapper } from './records';
 import { mapCharge } from './mappings/charge';
 import { mapCheckoutSession } from './mappings/checkout-session';

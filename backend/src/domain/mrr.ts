@@ -1,4 +1,4 @@
-import type { SubscriptionStatusValue } from '../contracts/catalog';
+import type { SubscriptionStatusValue } from '@stripe-hubspot-sync/contracts';
 import { subscriptionItems, type Item, type ItemPrice } from './prices';
 
 /**

@@ -1,4 +1,4 @@
-import type { PaymentStatusValue } from '../contracts/catalog';
+import type { PaymentStatusValue } from '@stripe-hubspot-sync/contracts';
 import type { ChargeData, InvoiceData, RecordOf } from './records';
 
 /**

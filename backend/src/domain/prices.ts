@@ -1,4 +1,4 @@
-import { minorToDecimalString } from '../contracts/money';
+import { minorToDecimalString } from '@stripe-hubspot-sync/contracts';
 import { amount, count, currency, field, idOf, isObject, list, str } from './mappings/read';
 
 /**

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
-import type { CustomerStatus } from '../contracts/api';
-import { FIELD_CATALOG } from '../contracts/catalog';
-import { defaultSettings, type SyncSettings } from '../contracts/settings';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import { FIELD_CATALOG } from '@stripe-hubspot-sync/contracts';
+import { defaultSettings, type SyncSettings } from '@stripe-hubspot-sync/contracts';
 import { lifecycleStageUpdate, propertyDefinitions, propertyGroupDefinition, toHubSpotProperties } from './properties';
 
 const base: CustomerStatus = {
@@ -124,7 +124,7 @@ describe('lifecycleStageUpdate', () => {
 
 describe('propertyDefinitions', () => {
   const spec = JSON.parse(
-    readFileSync(join(__dirname, '..', '..', '..', '..', 'shared', 'specs', 'hubspot', 'crm-properties-v3.json'), 'utf8'),
+    readFileSync(join(__dirname, '..', '..', '..', 'specs', 'hubspot', 'crm-properties-v3.json'), 'utf8'),
   ) as { components: { schemas: Record<string, unknown> } };
   const ajv = new Ajv({ strict: false, allErrors: true });
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** 31 });

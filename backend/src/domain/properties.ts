@@ -1,4 +1,4 @@
-import type { CustomerStatus } from '../contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import {
   FIELD_CATALOG,
   PAYMENT_STATUSES,
@@ -8,9 +8,9 @@ import {
   type FieldKey,
   type HubSpotFieldType,
   type HubSpotPropertyType,
-} from '../contracts/catalog';
-import type { SyncSettings } from '../contracts/settings';
-import { minorToDecimalString } from '../contracts/money';
+} from '@stripe-hubspot-sync/contracts';
+import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
+import { minorToDecimalString } from '@stripe-hubspot-sync/contracts';
 import { toHubSpotBool, toHubSpotDate, toHubSpotDateTime } from './conversions';
 
 /**

@@ -1,4 +1,4 @@
-import type { SubscriptionStatusValue } from '../contracts/catalog';
+import type { SubscriptionStatusValue } from '@stripe-hubspot-sync/contracts';
 
 /**
  * The normalised facts of Stripe objects that the sync engine stores, one record per (account, mode, kind,

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import type { ApiErrorCode } from '../contracts/api';
+import type { ApiErrorCode } from '@stripe-hubspot-sync/contracts';
 import type { Logger } from '../logger';
 
 /**

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { ApiError, ApiErrorCode } from '../contracts/api';
+import type { ApiError, ApiErrorCode } from '@stripe-hubspot-sync/contracts';
 
 /** Every error answer of our HTTP API: `{error:{code,message,details?}}`. */
 export function sendError(

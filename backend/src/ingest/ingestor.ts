@@ -1,6 +1,6 @@
 import type { Db } from '../adapters/store/db';
 import { insertEvents, jsonbSafe, type NewInboxEvent } from '../adapters/store/inbox';
-import { isSyncEventType } from '../contracts/catalog';
+import { isSyncEventType } from '@stripe-hubspot-sync/contracts';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobQueue } from '../queue/job-queue';

@@ -18,8 +18,8 @@ import { deriveCustomerStatus } from '../domain/customer-view';
 import { sameStatus } from '../domain/sync/status';
 import { compareVersions } from '../domain/ordering';
 import type { ObjectRecord } from '../domain/records';
-import type { SyncEventType } from '../contracts/catalog';
-import type { CustomerStatus } from '../contracts/api';
+import type { SyncEventType } from '@stripe-hubspot-sync/contracts';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 export interface ApplyDeps {
   db: Db;

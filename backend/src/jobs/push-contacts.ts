@@ -20,7 +20,7 @@ import { suppressedCustomers } from '../adapters/store/data-deletion';
 import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
 import { changedProperties, desiredProperties, failedPaymentTask } from '../domain/sync/contact-write';
 import { propertyDefinitions } from '../domain/properties';
-import type { SyncSettings } from '../contracts/settings';
+import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
 import type { IngestPressure } from '../ingest/pressure';
 
 export interface PusherDeps {

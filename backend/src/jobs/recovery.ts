@@ -3,7 +3,7 @@ import type Stripe from 'stripe';
 import type { Db, Queryable } from '../adapters/store/db';
 import { claimScheduledRun, finishScheduledRun } from '../adapters/store/backfill-store';
 import { purgeDeletedContactLinks } from '../adapters/store/data-deletion';
-import { SYNC_EVENT_TYPES } from '../contracts/catalog';
+import { SYNC_EVENT_TYPES } from '@stripe-hubspot-sync/contracts';
 import { LIFECYCLE_EVENT_TYPES, type Ingestor } from '../ingest/ingestor';
 import type { VerifiedEvent } from '../ingest/verify';
 import type { Logger } from '../logger';

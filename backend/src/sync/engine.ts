@@ -13,7 +13,7 @@ import { appApiRouter } from '../http/app-api/router';
 import type { BackfillService, InstallService } from '../http/app-api/services';
 import { cardApiRouter } from '../http/card-api/router';
 import { registryPortalAccounts } from '../http/card-api/portal-accounts';
-import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '../contracts/api';
+import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '@stripe-hubspot-sync/contracts';
 import { createCustomerRefresher } from './refresh';
 import { createLifecycleHandlers } from '../jobs/lifecycle';
 

@@ -1,7 +1,7 @@
 import type { Db } from '../../src/adapters/store/db';
 import { insertEvents, loadEvents } from '../../src/adapters/store/inbox';
 import { createApplyProcessor } from '../../src/jobs/apply-events';
-import type { CustomerStatus } from '../../src/contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
 import { randomId, stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 

@@ -1,7 +1,7 @@
 import { completenessPlugin, type CompletenessHandle } from '../../src/jobs/backfill/plugin';
 import { startBackfillRunner, type BackfillRunner } from '../../src/jobs/backfill/runner';
 import { desiredProperties } from '../../src/domain/sync/contact-write';
-import { defaultSettings } from '../../src/contracts/settings';
+import { defaultSettings } from '@stripe-hubspot-sync/contracts';
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';

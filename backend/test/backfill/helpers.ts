@@ -1,5 +1,5 @@
 import type { Queryable } from '../../src/adapters/store/db';
-import type { CustomerStatus } from '../../src/contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import { deriveCustomerStatus } from '../../src/domain/customer-view';
 import { mapStripeObject } from '../../src/domain/events';
 import type { ObjectRecord } from '../../src/domain/records';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { CARD_API_PREFIX } from '../../src/contracts/api';
+import { CARD_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 
 /**
  * Calls the card API the way HubSpot's `hubspot.fetch` does, signed with HubSpot's v3 recipe written out here on

@@ -2,7 +2,7 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
-import { defaultSettings } from '../../src/contracts/settings';
+import { defaultSettings } from '@stripe-hubspot-sync/contracts';
 
 const OWN_ACCOUNT = 'acct_selfhosted2';
 const caller = { accountId: OWN_ACCOUNT };

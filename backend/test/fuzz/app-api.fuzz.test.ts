@@ -3,7 +3,7 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { TEST_APP_SECRET } from '../helpers/app-api';
 import { signatureHeader } from '../helpers/stripe-fixtures';
-import { APP_API_PREFIX } from '../../src/contracts/api';
+import { APP_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 import {
   anyBody,
   appApiContentEncoding as contentEncoding,

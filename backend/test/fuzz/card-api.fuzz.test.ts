@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/sync-harness';
-import { CARD_API_PREFIX } from '../../src/contracts/api';
+import { CARD_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 import { CARD_ENV, CARD_SECRET, hubspotSignatureV3 } from '../card/card-client';
 import { customerStory } from '../card/card-seed';
 import { anyBody, contentEncoding, contentType, expectNoServerError, extraHeaders, FUZZ_RUNS, headerValue, rawRequest, rowCounts } from './fuzz-support';

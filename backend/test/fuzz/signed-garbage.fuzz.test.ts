@@ -3,7 +3,7 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { postWebhook } from '../helpers/server';
 import { fixture, stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
-import { SYNC_EVENT_TYPES } from '../../src/contracts/catalog';
+import { SYNC_EVENT_TYPES } from '@stripe-hubspot-sync/contracts';
 import { FUZZ_RUNS, KNOWN_5XX } from './fuzz-support';
 
 /**

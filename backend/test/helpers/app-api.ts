@@ -1,5 +1,5 @@
 import { signatureHeader } from './stripe-fixtures';
-import { APP_API_PREFIX } from '../../src/contracts/api';
+import { APP_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 
 export const TEST_APP_SECRET = 'absec_test_app_secret';
 

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 
 /**
- * Stripe objects and events built from Stripe's own example objects (`shared/specs/stripe/fixtures3.json`),
+ * Stripe objects and events built from Stripe's own example objects (`specs/stripe/fixtures3.json` at the repository root),
  * with ids, emails, amounts and statuses overridden per test, and signed with Stripe's real algorithm.
  */
 
-const FIXTURES_PATH = join(__dirname, '..', '..', '..', '..', 'shared', 'specs', 'stripe', 'fixtures3.json');
+const FIXTURES_PATH = join(__dirname, '..', '..', '..', 'specs', 'stripe', 'fixtures3.json');
 let resources: Record<string, Record<string, unknown>> | undefined;
 
 function load(): Record<string, Record<string, unknown>> {

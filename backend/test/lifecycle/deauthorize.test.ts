@@ -4,7 +4,7 @@ import { createTokenCipher } from '../../src/adapters/hubspot/crypto';
 import { startBackfill } from '../../src/adapters/store/backfill-store';
 import { saveSettings } from '../../src/adapters/store/settings-store';
 import { saveLink } from '../../src/adapters/store/push-store';
-import { defaultSettings } from '../../src/contracts/settings';
+import { defaultSettings } from '@stripe-hubspot-sync/contracts';
 import { createApplyProcessor } from '../../src/jobs/apply-events';
 import { createLifecycleHandlers } from '../../src/jobs/lifecycle';
 import { dbKinds } from '../helpers/db';

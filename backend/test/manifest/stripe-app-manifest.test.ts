@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { APP_API_PREFIX } from '../../src/contracts/api';
+import { APP_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 
 /**
  * The Stripe App manifest (repo root) against Stripe's published schema, plus the rules the schema
@@ -10,8 +10,8 @@ import { APP_API_PREFIX } from '../../src/contracts/api';
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
-// Stripe's published schema, kept with the other API contracts beside the repository (shared/specs).
-const SCHEMA_PATH = join(ROOT, '..', 'shared', 'specs', 'stripe', 'stripe-app.schema.json');
+// Stripe's published schema, kept with the other API contracts in the repository (specs/).
+const SCHEMA_PATH = join(ROOT, 'specs', 'stripe', 'stripe-app.schema.json');
 
 interface Manifest {
   id: string;

@@ -125,7 +125,7 @@ export interface ActivityQuery {
 
 export type ReplaySelection = { ids: string[] } | { all: true };
 
-/** Typed calls of the app API (`backend/src/contracts/api.ts`), bound to one user, account and mode. */
+/** Typed calls of the app API (`@stripe-hubspot-sync/contracts`, `packages/contracts/src/api.ts`), bound to one user, account and mode. */
 export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}) {
   const call = <T>(spec: RequestSpec) => request<T>(ctx, spec, options);
   const customerPath = (id: string) => `/customers/${encodeURIComponent(id)}`;

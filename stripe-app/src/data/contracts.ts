@@ -1,5 +1,5 @@
 /**
- * The one door to the backend's shared contracts (request/response types, settings schema, catalogs).
- * The Stripe CLI bundles this relative import like any other source file; nothing is duplicated here.
+ * The one door to the shared contracts (request/response types, settings schema, catalogs): the workspace package
+ * `@stripe-hubspot-sync/contracts`, a declared dependency of this app. The Stripe CLI bundles it like any package.
  */
-export * from '../../../backend/src/contracts';
+export * from '@stripe-hubspot-sync/contracts';

@@ -1,5 +1,5 @@
 import type { CrmGateway, WriteResult } from '../../domain/sync/ports';
-import { PROPERTY_GROUP } from '../../contracts/catalog';
+import { PROPERTY_GROUP } from '@stripe-hubspot-sync/contracts';
 import { batchCreate, batchUpdate, readByEmail, readByProperty, type BatchResult } from './contacts';
 import { ensurePropertyGroupAndProperties, type PropertyDefinition } from './properties';
 import { createTask } from './tasks';

@@ -1,5 +1,5 @@
 import type { Queryable } from './db';
-import type { ActivityEvent, DeadLetter, EventOutcome } from '../../contracts/api';
+import type { ActivityEvent, DeadLetter, EventOutcome } from '@stripe-hubspot-sync/contracts';
 
 /** Inbox status → what the merchant sees. */
 const OUTCOME_OF: Record<string, EventOutcome> = {

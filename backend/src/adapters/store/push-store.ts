@@ -1,6 +1,6 @@
 import type { Queryable } from './db';
 import type { CustomerKey } from './sync-store';
-import type { CustomerStatus } from '../../contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 /** A customer whose HubSpot contact is out of date, leased to one pusher. */
 export interface DirtyCustomer {

@@ -1,5 +1,5 @@
 import type { Queryable } from './db';
-import { defaultSettings, validateSettings, type SyncSettings } from '../../contracts/settings';
+import { defaultSettings, validateSettings, type SyncSettings } from '@stripe-hubspot-sync/contracts';
 
 /** `event.account`, or '' for events of the self-hosted merchant's own account. */
 export function accountKey(accountId: string | null | undefined): string {

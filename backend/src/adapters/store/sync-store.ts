@@ -1,6 +1,6 @@
 import type { Queryable } from './db';
 import type { ObjectRecord, RecordKind } from '../../domain/records';
-import type { CustomerStatus } from '../../contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 export interface CustomerKey {
   account: string;

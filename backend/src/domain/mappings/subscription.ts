@@ -1,4 +1,4 @@
-import { SUBSCRIPTION_STATUSES } from '../../contracts/catalog';
+import { SUBSCRIPTION_STATUSES } from '@stripe-hubspot-sync/contracts';
 import type { EventMeta, MapOutcome, SubscriptionData, SubscriptionStatus } from '../records';
 import { versionOf } from '../ordering';
 import { countsTowardMrr, monthlyAmountOfItems } from '../mrr';

@@ -1,5 +1,5 @@
-import type { CustomerStatus } from '../../contracts/api';
-import type { SyncSettings } from '../../contracts/settings';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
 import { lifecycleStageUpdate, toHubSpotProperties } from '../properties';
 
 /**

@@ -1,4 +1,4 @@
-import type { CustomerStatus } from '../../contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 /** Two statuses carry the same facts (bookkeeping timestamps aside), whatever the key order (jsonb reorders keys). */
 export function sameStatus(a: CustomerStatus, b: CustomerStatus): boolean {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
 import { EVENT_OUTCOMES, openDeadLetters, outcomeCounts24h, recentEvents, replayDeadLetters } from '../../adapters/store/activity-store';
-import type { ActivityResponse, EventOutcome } from '../../contracts/api';
+import type { ActivityResponse, EventOutcome } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
 
 /** GET /activity?mode=&outcome=&limit= */

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from '../respond';
-import type { Mode } from '../../contracts/api';
+import type { Mode } from '@stripe-hubspot-sync/contracts';
 
 /** Who is calling the app API: verified from the Stripe App signature. */
 export interface AppTenant {

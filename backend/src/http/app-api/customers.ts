@@ -3,8 +3,8 @@ import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
 import { loadSettings } from '../../adapters/store/settings-store';
 import { markForPush } from '../../adapters/store/sync-store';
-import { FIELD_KEYS } from '../../contracts/catalog';
-import type { CustomerStatus, CustomerSyncResponse, CustomerSyncState } from '../../contracts/api';
+import { FIELD_KEYS } from '@stripe-hubspot-sync/contracts';
+import type { CustomerStatus, CustomerSyncResponse, CustomerSyncState } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
 
 const CUSTOMER_ID = /^cus_[A-Za-z0-9]{1,64}$/;

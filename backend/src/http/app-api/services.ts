@@ -1,5 +1,5 @@
 import type { Db } from '../../adapters/store/db';
-import type { BackfillProgress, HubSpotConnection } from '../../contracts/api';
+import type { BackfillProgress, HubSpotConnection } from '@stripe-hubspot-sync/contracts';
 
 /** What the app API needs besides the database: the HubSpot installs and a nudge for the pusher. */
 export interface InstallService {

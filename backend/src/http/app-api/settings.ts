@@ -3,9 +3,9 @@ import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
 import { loadSettings, saveSettings } from '../../adapters/store/settings-store';
 import { markAllForPush } from '../../adapters/store/sync-store';
-import { validateSettings } from '../../contracts/settings';
+import { validateSettings } from '@stripe-hubspot-sync/contracts';
 import { canonical } from '../../domain/sync/status';
-import type { GetSettingsResponse, Mode } from '../../contracts/api';
+import type { GetSettingsResponse, Mode } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
 
 async function settingsResponse(deps: AppApiDeps, account: string, mode: Mode): Promise<GetSettingsResponse> {

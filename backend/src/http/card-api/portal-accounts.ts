@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../../adapters/store/db';
 import type { InstallRegistry } from '../../adapters/hubspot/installs';
-import type { CustomerStatus } from '../../contracts/api';
+import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 /**
  * Which customers a HubSpot portal may read on a contact: those linked to the contact whose Stripe account (and

@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../adapters/store/db';
-import type { CardResponse, CustomerStatus } from '../../contracts/api';
+import type { CardResponse, CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
 import { signatureErrorCode, verifyHubSpotRequest } from './hubspot-signature';
 import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess, type ReadableCustomers } from './portal-accounts';

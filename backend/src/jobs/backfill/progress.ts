@@ -1,4 +1,4 @@
-import type { BackfillProgress } from '../../contracts/api';
+import type { BackfillProgress } from '@stripe-hubspot-sync/contracts';
 
 /**
  * Backfill phases, checkpoint state and the progress estimate. Pure: no I/O.

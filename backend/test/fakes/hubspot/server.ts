@@ -37,7 +37,7 @@ export type {
 
 /**
  * A fake HubSpot API on 127.0.0.1 for tests, reached through the real `@hubspot/api-client` with
- * `basePath: fake.url`. It follows HubSpot's published OpenAPI contracts (`shared/specs/hubspot`): request
+ * `basePath: fake.url`. It follows HubSpot's published OpenAPI contracts (`specs/hubspot`): request
  * bodies are validated against each operation's schema and answers use HubSpot's shapes and error bodies.
  * Each portal (HubSpot account) has its own contacts, properties, groups and tasks; the bearer token decides
  * the portal. See README.md in this folder for the behaviours it models.

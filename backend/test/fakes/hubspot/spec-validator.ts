@@ -5,12 +5,12 @@ import addFormats from 'ajv-formats';
 import { validationError } from './errors';
 
 /**
- * Request-body validation against HubSpot's published OpenAPI specs (`shared/specs/hubspot/*.json`): each
+ * Request-body validation against HubSpot's published OpenAPI specs (`specs/hubspot/*.json` at the repository root): each
  * operation's `requestBody` schema, with its `$ref`s resolved into the spec's components. An invalid body
  * gets HubSpot's 400 VALIDATION_ERROR ("Invalid input JSON … Some required fields were not set: [x]").
  */
 
-export const SPECS_DIR = join(__dirname, '..', '..', '..', '..', '..', 'shared', 'specs', 'hubspot');
+export const SPECS_DIR = join(__dirname, '..', '..', '..', '..', 'specs', 'hubspot');
 
 export type SpecFile =
   | 'crm-contacts-v3'

@@ -1,6 +1,7 @@
 /**
- * The one place the card reaches the shared API contract (backend/src/contracts). Everything the card needs from
- * it is re-exported here, so the rest of the card imports `./contracts` and never a backend path.
+ * The one place the card reaches the shared API contract, the workspace package `@stripe-hubspot-sync/contracts`
+ * (a declared dependency of the card). Everything the card needs from it is re-exported here, so the rest of the
+ * card imports `./contracts`.
  *
  * Only `formatMoney` and `CARD_API_PREFIX` are runtime imports; the rest are types and vanish at build time.
  */
@@ -10,9 +11,9 @@ export type {
   CardRequest,
   CardResponse,
   CustomerStatus,
+  PaymentStatusValue,
   PaymentSummary,
+  SubscriptionStatusValue,
   SubscriptionSummary,
-} from '../../../../../backend/src/contracts/api';
-export { CARD_API_PREFIX } from '../../../../../backend/src/contracts/api';
-export type { PaymentStatusValue, SubscriptionStatusValue } from '../../../../../backend/src/contracts/catalog';
-export { formatMoney } from '../../../../../backend/src/contracts/money';
+} from '@stripe-hubspot-sync/contracts';
+export { CARD_API_PREFIX, formatMoney } from '@stripe-hubspot-sync/contracts';

@@ -6,7 +6,7 @@ import {
   isZeroDecimalCurrency,
   minorToDecimal,
   minorToDecimalString,
-} from './money';
+} from '../src/money';
 
 describe('currencyExponent', () => {
   it('knows zero-, two- and three-decimal currencies, case-insensitively', () => {

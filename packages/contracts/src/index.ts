@@ -1,3 +1,4 @@
 export * from './catalog';
 export * from './settings';
 export * from './api';
+export * from './money';
