@@ -1,4 +1,4 @@
-import manifest from '../../stripe-app.json';
+import manifest from '../stripe-app.json';
 
 /** The manifest's views resolve to real components the Stripe CLI can bundle from src/views/. */
 describe('stripe-app.json views', () => {
