@@ -40,6 +40,8 @@ export interface Config {
     privateAppModes: Mode[];
     clientId?: string;
     clientSecret?: string;
+    /** Client secret of the self-hosted (private, static-auth) HubSpot app: verifies its card requests and webhooks. */
+    cardClientSecret?: string;
     apiBaseUrl: string;
     rateLimitPer10s: number;
   };
@@ -124,6 +126,7 @@ const envSchema = z.object({
     .pipe(z.array(z.enum(['test', 'live'])).min(1, 'list test, live or both')),
   HUBSPOT_CLIENT_ID: optionalString,
   HUBSPOT_CLIENT_SECRET: optionalString,
+  HUBSPOT_CARD_CLIENT_SECRET: z.string().trim().regex(/^\S{8,}$/, "must be the HubSpot app's client secret (8 or more characters, no spaces)").optional(),
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
   HUBSPOT_RATE_LIMIT_PER_10S: int(100, 1, 10_000),
   TOKEN_ENCRYPTION_KEY: z
@@ -159,6 +162,9 @@ function crossChecks(input: Record<string, string>): [string, string][] {
   if (has('HUBSPOT_CLIENT_ID') !== has('HUBSPOT_CLIENT_SECRET')) {
     const missing = has('HUBSPOT_CLIENT_ID') ? 'HUBSPOT_CLIENT_SECRET' : 'HUBSPOT_CLIENT_ID';
     problems.push([missing, 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET go together']);
+  }
+  if (has('HUBSPOT_CARD_CLIENT_SECRET') && !has('HUBSPOT_ACCESS_TOKEN')) {
+    problems.push(['HUBSPOT_CARD_CLIENT_SECRET', 'needs HUBSPOT_ACCESS_TOKEN (the self-hosted card reads the private-app token’s portal)']);
   }
   if (has('HUBSPOT_CLIENT_ID') && has('HUBSPOT_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
     problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when HubSpot OAuth is configured']);
@@ -215,6 +221,7 @@ function toConfig(e: Env): Config {
       privateAppModes: e.HUBSPOT_PRIVATE_APP_MODES,
       clientId: e.HUBSPOT_CLIENT_ID,
       clientSecret: e.HUBSPOT_CLIENT_SECRET,
+      cardClientSecret: e.HUBSPOT_CARD_CLIENT_SECRET,
       apiBaseUrl: e.HUBSPOT_API_BASE_URL,
       rateLimitPer10s: e.HUBSPOT_RATE_LIMIT_PER_10S,
     },
@@ -258,6 +265,7 @@ export function redactedConfig(config: Config): Record<string, unknown> {
       ...config.hubspot,
       accessToken: mark(config.hubspot.accessToken),
       clientSecret: mark(config.hubspot.clientSecret),
+      cardClientSecret: mark(config.hubspot.cardClientSecret),
     },
     tokenEncryptionKey: mark(config.tokenEncryptionKey),
   });
