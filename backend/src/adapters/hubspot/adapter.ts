@@ -21,6 +21,8 @@ export interface HubSpotAdapterOptions {
   retry?: Partial<RetryPolicy>;
   /** Metrics go here when given. */
   registry?: Registry;
+  /** Told after each call a portal answered with success. */
+  onCallSucceeded?: (portalId: number) => void;
 }
 
 export interface HubSpotAdapter {
@@ -39,7 +41,7 @@ export function createHubSpotAdapter(options: HubSpotAdapterOptions): HubSpotAda
     searchPerSecond: options.searchPerSecond,
   });
   const metrics = options.registry ? createHubSpotMetrics(options.registry) : undefined;
-  const callHubSpot = createCaller({ budget, clients, metrics, retry: options.retry });
+  const callHubSpot = createCaller({ budget, clients, metrics, retry: options.retry, onSuccess: options.onCallSucceeded });
   return {
     clients,
     budget,

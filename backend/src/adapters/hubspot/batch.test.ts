@@ -1,5 +1,5 @@
 import { chunk100, runBatch, toItems, type RawBatchAnswer, type BatchItem } from './batch';
-import { PermanentHubSpotError } from './errors';
+import { ConnectionHubSpotError, PermanentHubSpotError } from './errors';
 
 /** Chunking and answer matching, with HubSpot's side played by plain functions. */
 
@@ -84,14 +84,38 @@ describe('runBatch', () => {
     expect(results.filter((r) => r.ok)).toHaveLength(3);
   });
 
-  it('does not split errors that are about the request, not a record', async () => {
-    const items = toItems(['a', 'b', 'c'], () => []);
+  it('throws a refused connection (401/403) once instead of failing every record', async () => {
+    for (const refusal of [
+      new PermanentHubSpotError({ status: 403, category: 'MISSING_SCOPES', message: 'scope missing', operation: 'test' }),
+      new ConnectionHubSpotError({ status: 401, category: 'INVALID_AUTHENTICATION', message: 'no', operation: 'test', severity: 'paused' }),
+    ]) {
+      const items = toItems(['a', 'b', 'c'], () => []);
+      let calls = 0;
+      const err = await runBatch(items, async () => {
+        calls++;
+        throw refusal;
+      }).catch((e: unknown) => e);
+      expect(calls).toBe(1);
+      expect(err).toBeInstanceOf(ConnectionHubSpotError);
+      expect(err).toMatchObject({ status: refusal instanceof ConnectionHubSpotError ? 401 : 403, category: refusal.category, severity: 'paused' });
+    }
+  });
+
+  it('does not split a refusal naming a property that does not exist: every input gets PROPERTY_DOESNT_EXIST', async () => {
+    const items = toItems(['a', 'b', 'c', 'd'], (v) => [v]);
     let calls = 0;
+    const message = `Property values were not valid: ${JSON.stringify([{ isValid: false, message: 'Property "stripe_mrr" does not exist', error: 'PROPERTY_DOESNT_EXIST', name: 'stripe_mrr' }])}`;
     const results = await runBatch(items, async () => {
       calls++;
-      throw new PermanentHubSpotError({ status: 403, category: 'MISSING_SCOPES', message: 'scope missing', operation: 'test' });
+      throw new PermanentHubSpotError({
+        status: 400,
+        category: 'VALIDATION_ERROR',
+        message,
+        operation: 'test',
+        body: { errors: [{ message: 'Property "stripe_mrr" does not exist', code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: ['stripe_mrr'] } }] },
+      });
     });
     expect(calls).toBe(1);
-    expect(results.every((r) => !r.ok && r.permanent && r.category === 'MISSING_SCOPES')).toBe(true);
+    expect(results.every((r) => !r.ok && r.category === 'PROPERTY_DOESNT_EXIST')).toBe(true);
   });
 });

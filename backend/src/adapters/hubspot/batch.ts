@@ -1,10 +1,20 @@
-import { PermanentHubSpotError, RetryableHubSpotError } from './errors';
+import {
+  MISSING_PROPERTY,
+  PermanentHubSpotError,
+  RetryableHubSpotError,
+  asConnectionFailure,
+  missingProperties,
+  retryCategory,
+} from './errors';
 
 /**
  * Batch writes record by record: chunks of at most 100 inputs (never two inputs with the same identity in one
  * chunk), each answer matched back to its input (by `objectWriteTraceId`, else by identity values), a 207 handled
  * per record, and a whole-batch 4xx split so that one bad record does not fail the others: inputs the error names
- * are set aside and the rest is sent again; when it names none, the chunk is sent again in halves.
+ * are set aside and the rest is sent again; when it names none, the chunk is sent again in halves. A refusal that
+ * names a property that does not exist is the same for every record: not split, every input gets
+ * PROPERTY_DOESNT_EXIST (the caller re-creates the property and sends again). A refused connection (401/403,
+ * `ConnectionHubSpotError`) is thrown: it is about the connection, never about one record.
  */
 
 export type BatchResult =
@@ -91,9 +101,11 @@ async function sendResilient<I>(chunk: BatchItem<I>[], send: SendChunk<I>, sameS
     answer = await send(chunk);
   } catch (err) {
     if (err instanceof RetryableHubSpotError) {
-      return chunk.map((item) => [item, { ok: false, permanent: false, message: err.message, category: err.reason.toUpperCase(), status: err.status }]);
+      return chunk.map((item) => [item, { ok: false, permanent: false, message: err.message, category: retryCategory(err.reason), status: err.status }]);
     }
     if (!(err instanceof PermanentHubSpotError)) throw err;
+    const refused = asConnectionFailure(err);
+    if (refused) throw refused;
     return splitOnFailure(chunk, send, err, sameStreak);
   }
   return matchAnswer(chunk, answer);
@@ -108,7 +120,7 @@ async function splitOnFailure<I>(
   sameStreak: number,
 ): Promise<Pairs<I>> {
   const failed = (item: BatchItem<I>): [BatchItem<I>, BatchResult] => [item, failure(err)];
-  if (chunk.length === 1 || !SPLITTABLE.has(err.status)) return chunk.map(failed);
+  if (chunk.length === 1 || !SPLITTABLE.has(err.status) || missingProperties(err).missing) return chunk.map(failed);
 
   // The error names some inputs: set them aside, send the rest again.
   const named = namedByError(chunk, err);
@@ -139,9 +151,13 @@ async function trySend<I>(
   try {
     return { pairs: matchAnswer(chunk, await send(chunk)) };
   } catch (err) {
-    if (err instanceof PermanentHubSpotError) return { error: err };
+    if (err instanceof PermanentHubSpotError) {
+      const refused = asConnectionFailure(err);
+      if (refused) throw refused;
+      return { error: err };
+    }
     if (err instanceof RetryableHubSpotError) {
-      return { pairs: chunk.map((item) => [item, { ok: false, permanent: false, message: err.message, category: err.reason.toUpperCase(), status: err.status }]) };
+      return { pairs: chunk.map((item) => [item, { ok: false, permanent: false, message: err.message, category: retryCategory(err.reason), status: err.status }]) };
     }
     throw err;
   }
@@ -197,11 +213,13 @@ function fromStandardError(e: RawBatchAnswer['errors'][number]): BatchResult {
   const category = e.category ?? 'UNKNOWN';
   const retryable = (status !== undefined && (status >= 500 || status === 429 || status === 423)) || category === 'RATE_LIMITS';
   const message = e.message ?? 'HubSpot rejected this input';
-  return { ok: false, permanent: !retryable, message, category, ...(status ? { status } : {}), ...existing(message) };
+  const missing = missingProperties({ message }).missing;
+  return { ok: false, permanent: !retryable, message, category: missing ? MISSING_PROPERTY : category, ...(status ? { status } : {}), ...existing(message) };
 }
 
 function failure(err: PermanentHubSpotError): BatchResult {
-  return { ok: false, permanent: true, message: err.message, category: err.category, status: err.status, ...existing(err.message) };
+  const category = missingProperties(err).missing ? MISSING_PROPERTY : err.category;
+  return { ok: false, permanent: true, message: err.message, category, status: err.status, ...existing(err.message) };
 }
 
 function existing(message: string): { existingId?: string } {

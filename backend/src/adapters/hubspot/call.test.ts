@@ -6,7 +6,7 @@ import { startFakeHubSpot, type FakeHubSpot } from '../../../test/fakes/hubspot/
 import { createHubSpotAdapter, staticTokenAuth } from './adapter';
 import { createCaller, type PortalAuth } from './call';
 import { createHubSpotClients } from './client';
-import { PermanentHubSpotError, RetryableHubSpotError } from './errors';
+import { ConnectionHubSpotError, PermanentHubSpotError, RetryableHubSpotError } from './errors';
 import { createRateBudget } from './rate-budget';
 import { bindPortal } from './portal';
 
@@ -171,9 +171,43 @@ describe('callHubSpot against the fake HubSpot', () => {
 
     const stubborn: PortalAuth = { ...auth, refreshAfterUnauthorized: async (r) => (refreshed.push(r), 'still-bad') };
     const err = await readContact(adapter.portal(stubborn)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PermanentHubSpotError);
-    expect(err).toMatchObject({ status: 401 });
+    // A 401 that stays after a refresh refuses the connection, not the record.
+    expect(err).toBeInstanceOf(ConnectionHubSpotError);
+    expect(err).toMatchObject({ status: 401, category: 'INVALID_AUTHENTICATION', severity: 'paused' });
     expect(refreshed).toEqual(['revoked-token', 'revoked-token']);
+    adapter.close();
+  });
+
+  it('answers a refused token (401) or missing scopes (403) with a connection refusal, without retrying', async () => {
+    const adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: fastRetry });
+    const { portalId, auth } = newPortal();
+    const revoked = await readContact(adapter.portal({ ...auth, accessToken: async () => 'revoked-private-token' })).catch((e: unknown) => e);
+    expect(revoked).toBeInstanceOf(ConnectionHubSpotError);
+    expect(revoked).toMatchObject({ status: 401, category: 'INVALID_AUTHENTICATION', severity: 'paused' });
+
+    fake.inject.failNext(1, 403, { status: 'error', message: 'This app hasn\'t been granted all required scopes to make this call.', category: 'MISSING_SCOPES', correlationId: 'c-1' });
+    const before = fake.requestCount({ portalId });
+    const scopes = await readContact(adapter.portal(auth)).catch((e: unknown) => e);
+    expect(scopes).toBeInstanceOf(ConnectionHubSpotError);
+    expect(scopes).toMatchObject({ status: 403, category: 'MISSING_SCOPES' });
+    expect(fake.requestCount({ portalId }) - before).toBe(1);
+    adapter.close();
+  });
+
+  it('tells who listens which portal answered, and makes only the attempts a call asks for', async () => {
+    const succeeded: number[] = [];
+    const adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: fastRetry, onCallSucceeded: (p) => succeeded.push(p) });
+    const { portalId, auth } = newPortal();
+    fake.inject.failNext(1, 503);
+    const err = await adapter.callHubSpot(auth, 'crm', (c, sdk) => c.crm.contacts.basicApi.getPage(1, undefined, undefined, undefined, undefined, false, sdk), {
+      operation: 'probe',
+      maxAttempts: 1,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableHubSpotError);
+    expect(fake.requestCount({ portalId })).toBe(1);
+    expect(succeeded).toEqual([]);
+    await readContact(adapter.portal(auth));
+    expect(succeeded).toEqual([portalId]);
     adapter.close();
   });
 

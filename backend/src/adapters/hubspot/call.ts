@@ -1,6 +1,7 @@
 import type { Client } from '@hubspot/api-client';
 import type { HubSpotClients, ResponseCapture, SdkOptions } from './client';
 import {
+  ConnectionHubSpotError,
   PermanentHubSpotError,
   RateBudgetTimeoutError,
   RetryableHubSpotError,
@@ -15,7 +16,8 @@ import type { CallKind, RateBudget } from './rate-budget';
  * One HubSpot call made safe: take a slot of the portal's rate budget, run the SDK call, and classify what came
  * back. 429 (ten-secondly), 5xx, 423 and network errors are retried with exponential backoff and full jitter,
  * within a bounded number of attempts and a deadline; a 429 pauses every instance (a budget penalty); a 429 of
- * the DAILY policy is not retried now. 401 refreshes the token once. Other 4xx are permanent.
+ * the DAILY policy is not retried now. 401 refreshes the token once; a 401 that stays, and any 403, refuse the
+ * connection (`ConnectionHubSpotError`: pause it, never dead-letter its records). Other 4xx are permanent.
  */
 
 /** Who we call as: the portal and its access token. */
@@ -60,6 +62,8 @@ export interface CallerDeps {
   retry?: Partial<RetryPolicy>;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Told after every call a portal answered with success (a portal that answers again wakes its waiting work). */
+  onSuccess?: (portalId: number) => void;
 }
 
 export interface CallOptions {
@@ -69,6 +73,8 @@ export interface CallOptions {
   share?: number;
   /** Longest wait for the rate budget per attempt. Default: as long as it takes. */
   maxBudgetWaitMs?: number;
+  /** HTTP attempts of this call, when fewer than the policy's (a health probe makes one). */
+  maxAttempts?: number;
 }
 
 export type CallHubSpot = <T>(auth: PortalAuth, kind: CallKind, fn: SdkCall<T>, options: CallOptions) => Promise<T>;
@@ -90,6 +96,7 @@ export function createCaller(deps: CallerDeps): CallHubSpot {
     let refreshed = false;
     let token: string | null = null;
     const outcome = (o: string) => m?.outcomes.inc({ operation, outcome: o });
+    const maxAttempts = Math.min(policy.maxAttempts, options.maxAttempts ?? policy.maxAttempts);
 
     for (;;) {
       attempt += 1;
@@ -112,6 +119,7 @@ export function createCaller(deps: CallerDeps): CallHubSpot {
         m?.requests.inc({ operation, status: String(capture.status ?? 'unknown') });
         await deps.budget.observe(auth.portalId, capture.headers);
         outcome('ok');
+        deps.onSuccess?.(auth.portalId);
         return result;
       } catch (err) {
         const f = classify(err, capture);
@@ -136,8 +144,11 @@ export function createCaller(deps: CallerDeps): CallHubSpot {
           m?.retries.inc({ operation, reason: 'unauthorized' });
           continue;
         }
-        outcome('permanent');
-        throw permanent(failure, operation);
+        outcome('connection');
+        throw connectionRefused(failure, operation);
+      } else if (failure.status === 403) {
+        outcome('connection');
+        throw connectionRefused(failure, operation);
       } else if (failure.status === 429) {
         if (failure.body.policyName === 'DAILY') {
           outcome('daily_limit');
@@ -166,7 +177,7 @@ export function createCaller(deps: CallerDeps): CallHubSpot {
       }
 
       const status = failure.type === 'http' ? failure.status : undefined;
-      if (attempt >= policy.maxAttempts || Date.now() + delay - started > policy.deadlineMs) {
+      if (attempt >= maxAttempts || Date.now() + delay - started > policy.deadlineMs) {
         outcome('retry_exhausted');
         throw new RetryableHubSpotError({
           reason,
@@ -224,6 +235,16 @@ function permanent(f: Extract<Failure, { type: 'http' }>, operation: string): Pe
     message: f.body.message ?? `HubSpot answered ${f.status}`,
     operation,
     body: f.body,
+  });
+}
+
+function connectionRefused(f: Extract<Failure, { type: 'http' }>, operation: string): ConnectionHubSpotError {
+  return new ConnectionHubSpotError({
+    status: f.status,
+    category: f.body.category ?? `HTTP_${f.status}`,
+    message: f.body.message ?? `HubSpot answered ${f.status}`,
+    operation,
+    severity: 'paused',
   });
 }
 

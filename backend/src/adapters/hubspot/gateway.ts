@@ -35,7 +35,8 @@ export function hubspotGateway(portal: HubSpotPortal): CrmGateway {
       await createTask(portal, contactId, task);
     },
     async ensureProperties(definitions) {
-      await ensurePropertyGroupAndProperties(portal, PROPERTY_GROUP, definitions as PropertyDefinition[]);
+      const { created, failed } = await ensurePropertyGroupAndProperties(portal, PROPERTY_GROUP, definitions as PropertyDefinition[]);
+      return { created, failed };
     },
   };
 }

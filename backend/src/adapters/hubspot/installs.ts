@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Db, Queryable } from '../store/db';
 import type { PortalAuth } from './call';
 import type { TokenCipher } from './crypto';
-import { PermanentHubSpotError, RetryableHubSpotError } from './errors';
+import { ConnectionHubSpotError, PermanentHubSpotError, RetryableHubSpotError } from './errors';
 import {
   HubSpotOAuthError,
   exchangeCode,
@@ -17,7 +18,8 @@ import {
 /**
  * HubSpot connections (table `hubspot_installs`), one per Stripe account *and mode*: an event only ever goes to
  * the connection of its own `livemode`. OAuth installs keep their tokens encrypted; `getAccessToken` refreshes
- * an access token with less than 5 minutes left, under a row lock so that concurrent instances refresh once.
+ * an access token with less than 5 minutes left, under a lease on the row so that concurrent instances refresh
+ * once (see refreshLeased).
  * A private-app token (HUBSPOT_ACCESS_TOKEN) is a synthetic install serving events without `account`, in the
  * modes of HUBSPOT_PRIVATE_APP_MODES.
  */
@@ -133,6 +135,104 @@ export function createInstallRegistry(options: InstallRegistryOptions): InstallR
     return options.oauth;
   };
 
+  /** Refreshes under way in this process, per install. */
+  const refreshing = new Map<string, Promise<string>>();
+
+  /**
+   * The refresh itself. The row is leased (refresh_lease_until, committed at once), HubSpot is called outside any
+   * transaction (up to 15 s: a row lock held that long would stall every other statement of the embedded
+   * database's one connection, webhook ingest included), then the new token is stored and the lease ended. An
+   * instance that finds the row leased waits for the lease to end and uses the token stored by its holder, so
+   * concurrent instances still refresh once; a lease whose holder died expires.
+   */
+  async function refreshLeased(db: Db, install: Install, opts: { forceRefresh?: boolean; rejected?: string }, known: SealedAccess | undefined): Promise<string> {
+    const accountId = install.accountId!;
+    const key = [accountId, install.livemode] as const;
+    const giveUpAt = Date.now() + REFRESH_LEASE_MS + 5_000;
+    for (;;) {
+      const r = await db.query<Row & { leased: boolean }>(
+        `SELECT ${COLUMNS}, COALESCE(refresh_lease_until > now(), false) AS leased
+           FROM hubspot_installs WHERE stripe_account_id = $1 AND livemode = $2`,
+        [...key],
+      );
+      const row = r.rows[0];
+      if (!row || row.disconnected_at !== null) {
+        throw new PermanentHubSpotError({
+          status: 401,
+          category: 'INSTALL_DISCONNECTED',
+          message: 'The HubSpot connection of this account was disconnected',
+          operation: 'oauth.refresh',
+        });
+      }
+      const current = cipher.decrypt(row.access_token_enc, ctx(accountId, install.livemode, 'access'));
+      const stored = sealedAccess(row);
+      // Another instance may have refreshed meanwhile.
+      const fresh = opts.forceRefresh
+        ? opts.rejected !== undefined && current !== opts.rejected
+        : row.access_token_enc !== known?.sealed || !due(stored);
+      if (fresh) {
+        latest.set(cacheKey(install), stored);
+        return current;
+      }
+      if (!row.refresh_token_enc) throw new Error('OAuth install without a refresh token');
+      if (Date.now() > giveUpAt) {
+        throw new RetryableHubSpotError({
+          reason: 'server',
+          message: 'Another instance is still refreshing the HubSpot token',
+          operation: 'oauth.refresh',
+          attempts: 0,
+        });
+      }
+      if (row.leased) {
+        await new Promise((resolve) => setTimeout(resolve, LEASE_POLL_MS));
+        continue;
+      }
+      // Take the lease only while the row still holds the token judged above (else read again).
+      const lease = randomUUID();
+      const took = await db.query(
+        `UPDATE hubspot_installs SET refresh_lease_until = now() + make_interval(secs => $5::double precision / 1000),
+                refresh_lease_token = $3
+          WHERE stripe_account_id = $1 AND livemode = $2 AND disconnected_at IS NULL AND access_token_enc = $4
+            AND (refresh_lease_until IS NULL OR refresh_lease_until <= now())`,
+        [...key, lease, row.access_token_enc, REFRESH_LEASE_MS],
+      );
+      if (took.rowCount === 0) continue;
+
+      const refreshToken = cipher.decrypt(row.refresh_token_enc, ctx(accountId, install.livemode, 'refresh'));
+      let tokens: TokenSet;
+      try {
+        tokens = await refreshAccessToken(oauthConfig(), refreshToken);
+      } catch (err) {
+        await db
+          .query(
+            `UPDATE hubspot_installs SET refresh_lease_until = NULL, refresh_lease_token = NULL
+              WHERE stripe_account_id = $1 AND livemode = $2 AND refresh_lease_token = $3`,
+            [...key, lease],
+          )
+          .catch(() => undefined); // it expires anyway
+        throw refreshFailure(err);
+      }
+      const sealed = cipher.encrypt(tokens.accessToken, ctx(accountId, install.livemode, 'access'));
+      const refreshSealed =
+        tokens.refreshToken === refreshToken
+          ? row.refresh_token_enc
+          : cipher.encrypt(tokens.refreshToken, ctx(accountId, install.livemode, 'refresh'));
+      const saved = await db.query(
+        `UPDATE hubspot_installs SET access_token_enc = $4, refresh_token_enc = $5, expires_at = $6, updated_at = now(),
+                refresh_lease_until = NULL, refresh_lease_token = NULL
+          WHERE stripe_account_id = $1 AND livemode = $2 AND refresh_lease_token = $3 AND disconnected_at IS NULL
+            AND refresh_token_enc = $7`,
+        [...key, lease, sealed, refreshSealed, tokens.expiresAt, row.refresh_token_enc],
+      );
+      // The lease was lost (it expired and another instance refreshed, or the connection was replaced or
+      // disconnected): what the row holds now decides.
+      if (saved.rowCount === 0) continue;
+      const expiresAtMs = tokens.expiresAt.getTime();
+      latest.set(cacheKey(install), { sealed, expiresAtMs, lifetimeMs: expiresAtMs - Date.now() });
+      return tokens.accessToken;
+    }
+  }
+
   const registry: InstallRegistry = {
     async resolveInstall(db, key) {
       if (key.accountId === null) {
@@ -228,49 +328,14 @@ export function createInstallRegistry(options: InstallRegistryOptions): InstallR
       if (!opts.forceRefresh && known && !due(known)) {
         return cipher.decrypt(known.sealed, ctx(accountId, install.livemode, 'access'));
       }
-      return db.transaction(async (tx) => {
-        const r = await tx.query<Row>(
-          `SELECT ${COLUMNS} FROM hubspot_installs WHERE stripe_account_id = $1 AND livemode = $2 FOR UPDATE`,
-          [accountId, install.livemode],
-        );
-        const row = r.rows[0];
-        if (!row || row.disconnected_at !== null) {
-          throw new PermanentHubSpotError({
-            status: 401,
-            category: 'INSTALL_DISCONNECTED',
-            message: 'The HubSpot connection of this account was disconnected',
-            operation: 'oauth.refresh',
-          });
-        }
-        const current = cipher.decrypt(row.access_token_enc, ctx(accountId, install.livemode, 'access'));
-        const stored = sealedAccess(row);
-        // Another instance may have refreshed while we waited for the lock.
-        const fresh = opts.forceRefresh
-          ? opts.rejected !== undefined && current !== opts.rejected
-          : row.access_token_enc !== known?.sealed || !due(stored);
-        if (fresh) {
-          latest.set(cacheKey(install), stored);
-          return current;
-        }
-        if (!row.refresh_token_enc) throw new Error('OAuth install without a refresh token');
-        const refreshToken = cipher.decrypt(row.refresh_token_enc, ctx(accountId, install.livemode, 'refresh'));
-        const tokens = await refreshAccessToken(oauthConfig(), refreshToken).catch((e: unknown) => {
-          throw asHubSpotError(e, 'oauth.refresh');
-        });
-        const sealed = cipher.encrypt(tokens.accessToken, ctx(accountId, install.livemode, 'access'));
-        const refreshSealed =
-          tokens.refreshToken === refreshToken
-            ? row.refresh_token_enc
-            : cipher.encrypt(tokens.refreshToken, ctx(accountId, install.livemode, 'refresh'));
-        await tx.query(
-          `UPDATE hubspot_installs SET access_token_enc = $3, refresh_token_enc = $4, expires_at = $5, updated_at = now()
-            WHERE stripe_account_id = $1 AND livemode = $2`,
-          [accountId, install.livemode, sealed, refreshSealed, tokens.expiresAt],
-        );
-        const expiresAtMs = tokens.expiresAt.getTime();
-        latest.set(cacheKey(install), { sealed, expiresAtMs, lifetimeMs: expiresAtMs - Date.now() });
-        return tokens.accessToken;
-      });
+      // One refresh per install in this process; across instances the row's lease decides (refreshLeased).
+      const flightKey = cacheKey(install);
+      let flight = refreshing.get(flightKey);
+      if (!flight) {
+        flight = refreshLeased(db, install, opts, known).finally(() => refreshing.delete(flightKey));
+        refreshing.set(flightKey, flight);
+      }
+      return flight;
     },
 
     portalAuth(db, install) {
@@ -324,6 +389,27 @@ function toInstall(row: Row): Install {
   };
   sealedOf.set(install, sealedAccess(row));
   return install;
+}
+
+/** Longer than the OAuth call's own timeout (15 s): a live holder always finishes within its lease. */
+const REFRESH_LEASE_MS = 30_000;
+const LEASE_POLL_MS = 100;
+
+/**
+ * A refresh HubSpot refuses (BAD_REFRESH_TOKEN: the app was uninstalled or the grant revoked; bad client
+ * credentials) breaks the connection until the merchant reconnects; one HubSpot did not answer is retried.
+ */
+function refreshFailure(err: unknown): Error {
+  if (err instanceof HubSpotOAuthError && !err.retryable) {
+    return new ConnectionHubSpotError({
+      status: err.status,
+      category: err.code,
+      message: `HubSpot refused to refresh the access token: ${err.message}`,
+      operation: 'oauth.refresh',
+      severity: 'broken',
+    });
+  }
+  return asHubSpotError(err, 'oauth.refresh');
 }
 
 function asHubSpotError(err: unknown, operation: string): Error {

@@ -33,7 +33,10 @@ export interface CrmGateway {
   create(inputs: ContactWrite[]): Promise<Map<string, WriteResult>>;
   update(inputs: (ContactWrite & { contactId: string })[]): Promise<Map<string, WriteResult>>;
   createTask(contactId: string, task: { subject: string; body: string; dueAt: Date }): Promise<void>;
-  ensureProperties(definitions: PropertyDefinitionInput[]): Promise<void>;
+  /** Creates the missing ones; answers those it created and those the CRM refused to create. */
+  ensureProperties(
+    definitions: PropertyDefinitionInput[],
+  ): Promise<{ created: string[]; failed: { name: string; category: string | null; message: string }[] }>;
 }
 
 /** The CRM connection of one Stripe account in one mode, or why there is none. */
