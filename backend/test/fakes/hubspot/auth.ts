@@ -64,6 +64,17 @@ export class TokenStore {
     return refresh;
   }
 
+  /** A revoked private-app token: unknown from now on (401). */
+  removePrivateAppToken(t: string): void {
+    this.privateApp.delete(t);
+  }
+
+  /** The app is uninstalled from the portal: its access and refresh tokens are gone (401, BAD_REFRESH_TOKEN). */
+  revokePortalGrants(portalId: number): void {
+    for (const [t, a] of this.access) if (a.portalId === portalId) this.access.delete(t);
+    for (const [t, r] of this.refresh) if (r.portalId === portalId) this.refresh.delete(t);
+  }
+
   expireAll(now = Date.now()): void {
     for (const a of this.access.values()) a.expiresAt = Math.min(a.expiresAt, now - 1);
   }

@@ -21,6 +21,8 @@ export class Portal implements FakePortal {
   properties: Map<string, Json> = builtinProperties();
   groups: Map<string, Json> = builtinGroups();
   tasks: FakeTask[] = [];
+  /** Property names whose creation is refused, with the message HubSpot answers. */
+  refusedProperties = new Map<string, string>();
   /** Search sees, per contact, the newest version whose visibleAt has passed (eventual consistency). */
   private index = new Map<string, IndexVersion[]>();
 
@@ -67,6 +69,10 @@ export class Portal implements FakePortal {
       return c && !c.archived ? c : undefined;
     }
     return this.contactByProperty(idProperty, id);
+  }
+
+  refusePropertyCreation(name: string, message = `You have reached the maximum number of custom properties; property "${name}" cannot be created.`): void {
+    this.refusedProperties.set(name, message);
   }
 
   addContact(properties: Record<string, string>): FakeContact {

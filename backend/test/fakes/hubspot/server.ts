@@ -174,6 +174,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     addPrivateAppToken: (token, portalId) => tokens.addPrivateAppToken(token, portalId),
     issueAuthorizationCode: (code, portalId, issueOpts) => tokens.issueCode(code, portalId, issueOpts),
     expireAccessTokens: () => tokens.expireAll(),
+    revokePrivateAppToken: (token) => tokens.removePrivateAppToken(token),
+    uninstallApp: (portalId) => tokens.revokePortalGrants(portalId),
     requests,
     requestCount: (filter: RequestFilter = {}) => requests.filter((r) => matchesFilter(r, filter)).length,
     inject: {

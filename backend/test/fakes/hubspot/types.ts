@@ -69,6 +69,8 @@ export interface FakePortal {
   contactByProperty(name: string, value: string): FakeContact | undefined;
   /** Seed a contact directly: no request counted, visible to search at once. Throws on a duplicate email. */
   addContact(properties: Record<string, string>): FakeContact;
+  /** Creating a property of that name answers 400 VALIDATION_ERROR with `message` (e.g. a portal at its limit). */
+  refusePropertyCreation(name: string, message?: string): void;
 }
 
 export interface RequestFilter {
@@ -111,6 +113,10 @@ export interface FakeHubSpot {
   issueAuthorizationCode(code: string, portalId: number, opts?: IssueCodeOptions): void;
   /** Every OAuth access token issued so far becomes expired (401); refresh tokens keep working. */
   expireAccessTokens(): void;
+  /** The private-app token is revoked: every call with it answers 401 (add it again to restore it). */
+  revokePrivateAppToken(token: string): void;
+  /** The app is uninstalled from the portal: its OAuth tokens answer 401 and refreshing answers BAD_REFRESH_TOKEN. */
+  uninstallApp(portalId: number): void;
   /** Every request, in arrival order. */
   requests: RecordedRequest[];
   requestCount(filter?: RequestFilter): number;

@@ -20,7 +20,7 @@ export function listParam(query: Record<string, string>, name: string): string[]
 /** idProperty must be a property whose values are unique (email or hasUniqueValue), or hs_object_id. */
 export function checkIdProperty(ctx: Context, idProperty: string | undefined, verb = 'read'): void {
   if (idProperty === undefined || idProperty === 'hs_object_id') return;
-  if (!ctx.portal.properties.has(idProperty)) {
+  if (!ctx.portal.shape(idProperty)) {
     throw validationError(`Property "${idProperty}" does not exist`, { errors: [{ message: `Property "${idProperty}" does not exist`, code: 'PROPERTY_DOESNT_EXIST' }] });
   }
   if (!ctx.portal.isUnique(idProperty)) {

@@ -64,6 +64,8 @@ export function createProperty(portal: Portal, input: Json, now: Date): Json {
   if (existing && existing.archived !== true) {
     throw fail(409, 'OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`);
   }
+  const refused = portal.refusedProperties.get(name);
+  if (refused !== undefined) throw validationError(refused);
   checkTypes(type, fieldType);
   const group = portal.groups.get(String(input.groupName));
   if (!group || group.archived === true) throw validationError(`Property group "${String(input.groupName)}" does not exist`);
@@ -91,6 +93,8 @@ export function createProperty(portal: Portal, input: Json, now: Date): Json {
     modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
   };
   for (const k of COPIED) if (input[k] !== undefined) def[k] = input[k];
+  // A property created again after it was deleted starts empty: the deleted one's values are gone.
+  if (existing) for (const c of portal.contacts.values()) delete c.properties[name];
   portal.properties.set(name, def);
   return def;
 }
