@@ -20,6 +20,8 @@ export interface Config {
   /** postgres://… → a PostgreSQL server; unset → embedded PGlite in `dataDir`. */
   databaseUrl?: string;
   dataDir: string;
+  /** NODE_ENV=production on the embedded database (not power-loss safe) only when the operator says so. */
+  allowEmbeddedDatabaseInProduction: boolean;
   databasePoolSize: number;
   stripe: {
     /** Webhook signing secrets (several during a secret roll); empty → the webhook route answers 503. */
@@ -177,6 +179,12 @@ export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 
 /** Parses the environment. Empty values count as unset. Throws a `ConfigError` naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (input.NODE_ENV?.trim() === 'production' && !has('DATABASE_URL') && input.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION?.trim() !== 'true') {
+    problems.push([
+      'DATABASE_URL',
+      'is required when NODE_ENV=production: the embedded database (PGlite) cannot fsync, so an acknowledged webhook can be lost on a power loss or kernel crash; set ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true to run on it anyway',
+    ]);
+  }
   const input: Record<string, string> = {};
   for (const name of CONFIG_VARIABLES) {
     const v = env[name];
@@ -223,6 +231,7 @@ function toConfig(e: Env): Config {
       clientSecret: e.HUBSPOT_CLIENT_SECRET,
       cardClientSecret: e.HUBSPOT_CARD_CLIENT_SECRET,
       apiBaseUrl: e.HUBSPOT_API_BASE_URL,
+    allowEmbeddedDatabaseInProduction: e.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION,
       rateLimitPer10s: e.HUBSPOT_RATE_LIMIT_PER_10S,
     },
     tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,

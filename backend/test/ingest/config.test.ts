@@ -65,13 +65,35 @@ describe('loadConfig', () => {
   });
 
   it('requires the webhook secret in production, and OAuth settings together with an encryption key', () => {
-    expect(configError({ NODE_ENV: 'production' }).variables).toEqual(['STRIPE_WEBHOOK_SECRET']);
-    expect(loadConfig({ NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_x' }).stripe.webhookSecrets).toEqual(['whsec_x']);
+    expect(configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x' }).variables).toEqual(['STRIPE_WEBHOOK_SECRET']);
+    expect(loadConfig({ NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_x', DATABASE_URL: 'postgres://db/x' }).stripe.webhookSecrets).toEqual(['whsec_x']);
     expect(configError({ HUBSPOT_CLIENT_ID: 'id' }).variables).toEqual(['HUBSPOT_CLIENT_SECRET']);
     expect(configError({ HUBSPOT_CLIENT_ID: 'id', HUBSPOT_CLIENT_SECRET: 's' }).variables).toEqual(['TOKEN_ENCRYPTION_KEY']);
     expect(configError({ TOKEN_ENCRYPTION_KEY: 'short' }).variables).toEqual(['TOKEN_ENCRYPTION_KEY']);
     expect(configError({ STRIPE_WEBHOOK_SECRET: 'sk_test_123' }).variables).toEqual(['STRIPE_WEBHOOK_SECRET']);
     expect(configError({ HUBSPOT_PRIVATE_APP_MODES: 'test,staging' }).variables).toEqual(['HUBSPOT_PRIVATE_APP_MODES']);
+  });
+
+  it('refuses production on the embedded database unless the operator opts in, naming the variable', () => {
+    const prod = { NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_x' };
+    const err = configError(prod);
+    expect(err.variables).toEqual(['DATABASE_URL']);
+    expect(err.message).toContain('ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true');
+    expect(err.message).toMatch(/power loss/);
+    expect(configError({ ...prod, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'false' }).variables).toEqual(['DATABASE_URL']);
+    // Both problems of a bare production start are named at once.
+    expect(configError({ NODE_ENV: 'production' }).variables.sort()).toEqual(['DATABASE_URL', 'STRIPE_WEBHOOK_SECRET']);
+    const optedIn = loadConfig({ ...prod, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'true' });
+    expect(optedIn).toMatchObject({ nodeEnv: 'production', dataDir: './data', allowEmbeddedDatabaseInProduction: true });
+    expect(optedIn.databaseUrl).toBeUndefined();
+    expect(loadConfig({ ...prod, DATABASE_URL: 'postgres://db/x' }).allowEmbeddedDatabaseInProduction).toBe(false);
+    // Anything but true/false is refused rather than read as "no".
+    expect(configError({ ...prod, ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: 'yes' }).variables.sort()).toEqual([
+      'ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION',
+      'DATABASE_URL',
+    ]);
+    // Development and tests run on the embedded database without it.
+    expect(loadConfig({}).allowEmbeddedDatabaseInProduction).toBe(false);
   });
 
   it('never shows a secret value in the redacted config or in an error message', () => {
