@@ -99,6 +99,10 @@ const envSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), 'must be a postgres:// URL')
     .optional(),
   DATA_DIR: z.string().trim().min(1).default('./data'),
+  ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   STRIPE_WEBHOOK_SECRET: z
     .string()
@@ -161,6 +165,12 @@ function crossChecks(input: Record<string, string>): [string, string][] {
   if (input.NODE_ENV?.trim() === 'production' && !(input.STRIPE_WEBHOOK_SECRET && commaList(input.STRIPE_WEBHOOK_SECRET).length > 0)) {
     problems.push(['STRIPE_WEBHOOK_SECRET', 'is required when NODE_ENV=production']);
   }
+  if (input.NODE_ENV?.trim() === 'production' && !has('DATABASE_URL') && input.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION?.trim() !== 'true') {
+    problems.push([
+      'DATABASE_URL',
+      'is required when NODE_ENV=production: the embedded database (PGlite) cannot fsync, so an acknowledged webhook can be lost on a power loss or kernel crash; set ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true to run on it anyway',
+    ]);
+  }
   if (has('HUBSPOT_CLIENT_ID') !== has('HUBSPOT_CLIENT_SECRET')) {
     const missing = has('HUBSPOT_CLIENT_ID') ? 'HUBSPOT_CLIENT_SECRET' : 'HUBSPOT_CLIENT_ID';
     problems.push([missing, 'HUBSPOT_CLIENT_ID and HUBSPOT_CLIENT_SECRET go together']);
@@ -179,12 +189,6 @@ export const CONFIG_VARIABLES = Object.keys(envSchema.shape) as (keyof Env)[];
 
 /** Parses the environment. Empty values count as unset. Throws a `ConfigError` naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  if (input.NODE_ENV?.trim() === 'production' && !has('DATABASE_URL') && input.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION?.trim() !== 'true') {
-    problems.push([
-      'DATABASE_URL',
-      'is required when NODE_ENV=production: the embedded database (PGlite) cannot fsync, so an acknowledged webhook can be lost on a power loss or kernel crash; set ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true to run on it anyway',
-    ]);
-  }
   const input: Record<string, string> = {};
   for (const name of CONFIG_VARIABLES) {
     const v = env[name];
@@ -213,6 +217,7 @@ function toConfig(e: Env): Config {
     publicUrl: e.PUBLIC_URL,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
+    allowEmbeddedDatabaseInProduction: e.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     stripe: {
       webhookSecrets: e.STRIPE_WEBHOOK_SECRET ?? [],
@@ -231,7 +236,6 @@ function toConfig(e: Env): Config {
       clientSecret: e.HUBSPOT_CLIENT_SECRET,
       cardClientSecret: e.HUBSPOT_CARD_CLIENT_SECRET,
       apiBaseUrl: e.HUBSPOT_API_BASE_URL,
-    allowEmbeddedDatabaseInProduction: e.ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION,
       rateLimitPer10s: e.HUBSPOT_RATE_LIMIT_PER_10S,
     },
     tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
