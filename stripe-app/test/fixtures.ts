@@ -8,6 +8,7 @@ import {
   type GetSettingsResponse,
   type HubSpotConnection,
   type Mode,
+  type PendingHubSpotConnection,
 } from '../src/data/contracts';
 import { BACKEND_ORIGIN } from './fakeBackend';
 
@@ -41,6 +42,25 @@ export const CONNECTION: HubSpotConnection = {
   connectedAt: '2024-05-01T10:00:00.000Z',
   kind: 'oauth',
 };
+
+/** A portal HubSpot authorized, waiting for the merchant's confirmation (POST /hubspot/connect's answer). */
+export function pendingConnection(over: Partial<PendingHubSpotConnection> = {}): PendingHubSpotConnection {
+  return {
+    portalId: 424242,
+    hubDomain: 'acme.hubspot.com',
+    authorizedBy: 'owner@acme.example',
+    confirmBy: '2024-05-01T10:30:00.000Z',
+    willSend: {
+      properties: ['stripe_customer_id', 'stripe_mrr'],
+      knownCustomers: 12,
+      createContacts: true,
+      setLifecycleCustomer: true,
+      createTaskOnFailure: false,
+      importExisting: true,
+    },
+    ...over,
+  };
+}
 
 export function settingsResponse(over: Partial<GetSettingsResponse> = {}): GetSettingsResponse {
   return { mode: 'test', settings: defaultSettings(), connection: CONNECTION, isDefault: false, ...over };

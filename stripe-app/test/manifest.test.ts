@@ -1,4 +1,5 @@
 import manifest from '../stripe-app.json';
+import { APP_ID } from '../src/links';
 
 /** The manifest's views resolve to real components the Stripe CLI can bundle from src/views/. */
 describe('stripe-app.json views', () => {
@@ -13,5 +14,9 @@ describe('stripe-app.json views', () => {
 
   it('gives the views a BACKEND_URL constant', () => {
     expect(manifest.constants.BACKEND_URL).toMatch(/^https:\/\//);
+  });
+
+  it('names the app as the views do (links to its settings page)', () => {
+    expect(manifest.id).toBe(APP_ID);
   });
 });

@@ -3,7 +3,7 @@ import type { ServerContext, StartServerOptions } from '../server';
 import { createHubSpotAdapter, type HubSpotAdapter } from '../adapters/hubspot/adapter';
 import { createInstallRegistry, type Install, type InstallRegistry } from '../adapters/hubspot/installs';
 import { createTokenCipher } from '../adapters/hubspot/crypto';
-import { buildInstallUrl } from '../adapters/hubspot/oauth';
+import { createOAuthFlow } from '../adapters/hubspot/oauth-flow';
 import { hubspotGateway } from '../adapters/hubspot/gateway';
 import { createApplyProcessor } from '../jobs/apply-events';
 import { startPusher, type Pusher } from '../jobs/push-contacts';
@@ -89,9 +89,10 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     config.hubspot.clientId && config.hubspot.clientSecret
       ? { clientId: config.hubspot.clientId, clientSecret: config.hubspot.clientSecret, apiBaseUrl: config.hubspot.apiBaseUrl }
       : undefined;
+  // Without OAuth nothing is stored encrypted; a throwaway key keeps the registry's contract.
+  const cipher = createTokenCipher(config.tokenEncryptionKey ?? randomBytes(32));
   const installs = createInstallRegistry({
-    // Without OAuth nothing is stored encrypted; a throwaway key keeps the registry's contract.
-    cipher: createTokenCipher(config.tokenEncryptionKey ?? randomBytes(32)),
+    cipher,
     oauth,
     apiBaseUrl: config.hubspot.apiBaseUrl,
     privateApp: config.hubspot.accessToken
@@ -123,19 +124,13 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
 
   const redirectUri = (livemode: boolean) =>
     `https://dashboard.stripe.com/${livemode ? '' : 'test/'}apps-oauth/${config.stripe.appId ?? 'com.stripe-hubspot-sync.app'}`;
+  const oauthFlow = oauth ? createOAuthFlow({ db, installs, cipher, oauth, redirectUri }) : null;
   const installService: InstallService = {
     async connection(account, livemode) {
       const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
       return install ? toConnection(install) : null;
     },
-    authorizeUrl(state, livemode) {
-      if (!oauth) return null;
-      return buildInstallUrl({ clientId: oauth.clientId, redirectUri: redirectUri(livemode), state });
-    },
-    async connect(account, livemode, code) {
-      const install = await installs.connectOAuth(db, { accountId: account, livemode, code, redirectUri: redirectUri(livemode) });
-      return toConnection(install);
-    },
+    oauth: oauthFlow && { ...oauthFlow, confirm: async (args) => toConnection(await oauthFlow.confirm(args)) },
     disconnect: (account, livemode) => installs.disconnect(db, { accountId: account, livemode }),
   };
 

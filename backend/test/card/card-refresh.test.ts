@@ -1,6 +1,7 @@
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/sync-harness';
-import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
+import { TEST_APP_SECRET } from '../helpers/app-api';
+import { connectHubSpot } from '../helpers/hubspot-oauth';
 import { stripeEvent } from '../helpers/stripe-fixtures';
 import { PLATFORM_ACCOUNT, startFakeStripe, type FakeStripe, type FakeStripeAccount, type StripeJson } from '../fakes/stripe';
 import { CARD_ENV, CARD_SECRET, cardCall } from './card-client';
@@ -54,9 +55,7 @@ describe.each(dbKinds())('card refresh through the Stripe API on %s', (kind) => 
       hubspot: { clientSecret: CARD_SECRET },
       env: { ...CARD_ENV, STRIPE_APP_SECRET: TEST_APP_SECRET, STRIPE_API_KEY: 'sk_test_fake', STRIPE_API_BASE_URL: stripe.url },
     });
-    h.hubspot.issueAuthorizationCode('code-card-refresh', CONNECTED_PORTAL);
-    const c = await appRequest(h.server.url, 'POST', '/hubspot/connect', { accountId: CONNECTED }, { mode: 'test', code: 'code-card-refresh' });
-    expect(c.status).toBe(200);
+    await connectHubSpot(h.server.url, h.hubspot, { caller: { accountId: CONNECTED }, mode: 'test', portalId: CONNECTED_PORTAL });
 
     const own = stripe.account(PLATFORM_ACCOUNT, false);
     const conn = stripe.account(CONNECTED, false);

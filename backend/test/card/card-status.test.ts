@@ -1,6 +1,7 @@
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/sync-harness';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
+import { connectHubSpot } from '../helpers/hubspot-oauth';
 import { CARD_ENV, CARD_SECRET, cardCall } from './card-client';
 import { customerStory, T0 } from './card-seed';
 import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
@@ -31,9 +32,7 @@ describe.each(dbKinds())('card status on %s', (kind) => {
       },
     });
     // The second Stripe account connects its own portal through OAuth (test mode).
-    h.hubspot.issueAuthorizationCode('code-card-second', SECOND_PORTAL);
-    const connected = await appRequest(h.server.url, 'POST', '/hubspot/connect', { accountId: SECOND_ACCOUNT }, { mode: 'test', code: 'code-card-second' });
-    expect(connected.status).toBe(200);
+    await connectHubSpot(h.server.url, h.hubspot, { caller: { accountId: SECOND_ACCOUNT }, mode: 'test', portalId: SECOND_PORTAL });
 
     await h.send(
       ...customerStory('cus_cardlinked', 'linked@example.com', { failedRenewal: true, refunded: 1000 }),

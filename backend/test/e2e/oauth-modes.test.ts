@@ -2,6 +2,7 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
+import { connectHubSpot, oauthAttempt, requestAuthorizeUrl } from '../helpers/hubspot-oauth';
 
 const ACCOUNT = 'acct_oauthmerchant';
 const PORTAL = 777;
@@ -33,12 +34,15 @@ describe.each(dbKinds())('OAuth installs and modes on %s', (kind) => {
     h.hubspot.requests.filter((r) => r.path.endsWith('/token') && (r.body as { grant_type?: string })?.grant_type === grant).length;
 
   it('builds the HubSpot authorize URL for the mode, with least-privilege scopes', async () => {
-    const r = await appRequest(h.server.url, 'GET', '/hubspot/authorize-url?mode=test&state=st_123', caller);
+    const attempt = oauthAttempt();
+    const r = await requestAuthorizeUrl(h.server.url, caller, 'test', attempt);
     expect(r.status).toBe(200);
     const url = new URL(r.body.url);
     expect(url.origin + url.pathname).toBe('https://app.hubspot.com/oauth/authorize');
     expect(url.searchParams.get('client_id')).toBe('test-client-id');
-    expect(url.searchParams.get('state')).toBe('st_123');
+    expect(url.searchParams.get('state')).toBe(attempt.state);
+    expect(url.searchParams.get('code_challenge')).toBe(attempt.challenge);
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('redirect_uri')).toBe('https://dashboard.stripe.com/test/apps-oauth/com.stripe-hubspot-sync.app');
     expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual(
       ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'].sort(),
@@ -46,17 +50,22 @@ describe.each(dbKinds())('OAuth installs and modes on %s', (kind) => {
   });
 
   it('answers 400 for a code HubSpot refuses (unknown or already used), and connects nothing', async () => {
-    const r = await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'test', code: 'code-never-issued' });
+    const attempt = oauthAttempt();
+    expect((await requestAuthorizeUrl(h.server.url, caller, 'test', attempt)).status).toBe(200);
+    const r = await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, {
+      mode: 'test',
+      code: 'code-never-issued',
+      state: attempt.state,
+      verifier: attempt.verifier,
+    });
     expect(r.status).toBe(400);
     expect(r.body.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^HubSpot refused the authorization code/) });
     expect((await appRequest(h.server.url, 'GET', '/settings?mode=test', caller)).body.connection).toBeNull();
   });
 
-  it('connects live mode by code; test events never reach the live portal', async () => {
-    h.hubspot.issueAuthorizationCode('code-live', PORTAL, { hubDomain: 'acme.hubspot.com' });
-    const r = await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'live', code: 'code-live', state: 'st' });
-    expect(r.status).toBe(200);
-    expect(r.body.connection).toMatchObject({ portalId: PORTAL, hubDomain: 'acme.hubspot.com', kind: 'oauth' });
+  it('connects live mode through OAuth; test events never reach the live portal', async () => {
+    const { connection } = await connectHubSpot(h.server.url, h.hubspot, { caller, mode: 'live', portalId: PORTAL, hubDomain: 'acme.hubspot.com' });
+    expect(connection).toMatchObject({ portalId: PORTAL, hubDomain: 'acme.hubspot.com', kind: 'oauth' });
 
     const live = customerEvent('cus_live1', 'live1@example.com', true);
     const test = customerEvent('cus_test1', 'test1@example.com', false);
@@ -107,8 +116,7 @@ describe.each(dbKinds())('a token about to expire on %s', (kind) => {
       env: { STRIPE_APP_SECRET: TEST_APP_SECRET, HUBSPOT_CLIENT_ID: 'test-client-id', HUBSPOT_CLIENT_SECRET: 'test-client-secret', TOKEN_ENCRYPTION_KEY: 'cd'.repeat(32) },
     });
     try {
-      h.hubspot.issueAuthorizationCode('code-short', 778);
-      expect((await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'test', code: 'code-short' })).status).toBe(200);
+      await connectHubSpot(h.server.url, h.hubspot, { caller, mode: 'test', portalId: 778 });
       await new Promise((r) => setTimeout(r, 2500));
       await h.send(customerEvent('cus_short', 'short@example.com', false));
       await h.idle();

@@ -2,6 +2,7 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
+import { connectHubSpot } from '../helpers/hubspot-oauth';
 
 /**
  * Disconnecting HubSpot from the Stripe App (`DELETE /hubspot/connection`, the install registry's `disconnect`):
@@ -34,8 +35,7 @@ describe.each(dbKinds())('disconnecting HubSpot (%s)', (kind) => {
   });
 
   it('revokes and deletes the tokens and stops writes', async () => {
-    h.hubspot.issueAuthorizationCode('code-disc', PORTAL);
-    expect((await appRequest(h.server.url, 'POST', '/hubspot/connect', caller, { mode: 'live', code: 'code-disc' })).status).toBe(200);
+    await connectHubSpot(h.server.url, h.hubspot, { caller, mode: 'live', portalId: PORTAL });
     await h.send(customerEvent('first@example.com'));
     await h.idle();
     const contact = h.hubspot.portal(PORTAL).contactByProperty('stripe_customer_id', 'cus_disc1');

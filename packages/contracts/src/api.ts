@@ -24,6 +24,8 @@ export type ApiErrorCode =
   | 'stripe_unavailable'
   | 'not_configured'
   | 'service_unavailable'
+  /** A HubSpot connection attempt whose OAuth state or PKCE verifier we did not issue to this caller, or that expired or was used. */
+  | 'invalid_oauth_state'
   | 'internal';
 
 export interface ApiError {
@@ -110,28 +112,72 @@ export interface PutSettingsRequest {
 export type PutSettingsResponse = GetSettingsResponse;
 
 /**
- * GET /hubspot/authorize-url?mode=&state=&challenge= → the HubSpot URL the view opens.
- * `state` and `challenge` come from the SDK's createOAuthState(); `challenge` is the PKCE S256 challenge
- * whose verifier the view later posts to /hubspot/connect (optional: ignore it if HubSpot is not asked for PKCE).
+ * Connecting HubSpot (OAuth 2 with state and PKCE), in three signed calls:
+ *
+ * 1. GET /hubspot/authorize-url?mode=&state=&challenge= — `state` and `challenge` (the PKCE S256 challenge) come
+ *    from the SDK's createOAuthState(). The backend records the state for this account, mode and Dashboard user
+ *    (10 minutes, single use) and answers HubSpot's authorize URL, which the view opens.
+ * 2. POST /hubspot/connect {mode, code, state, verifier} — what the Dashboard hands back in `oauthContext`. Refused
+ *    (400 `invalid_oauth_state`, nothing stored) unless the state is one we issued to this caller, unexpired and
+ *    unused, and the verifier matches its challenge. The answer is a *pending* connection: the portal and what
+ *    confirming will send. Nothing is written to HubSpot yet.
+ * 3. POST /hubspot/connect/confirm {mode, portalId} — the same user confirms that portal: it becomes the connection
+ *    of this mode, every known customer is queued for a write and the import of existing data starts.
+ *    POST /hubspot/connect/cancel {mode} drops the pending connection instead.
  */
 export interface AuthorizeUrlQuery {
   mode: Mode;
   state: string;
-  challenge?: string;
+  challenge: string;
 }
 export interface AuthorizeUrlResponse {
   url: string;
 }
 
-/** POST /hubspot/connect — the view posts the code it got back in oauthContext. */
 export interface ConnectHubSpotRequest {
   mode: Mode;
   code: string;
-  state?: string;
-  verifier?: string;
+  state: string;
+  verifier: string;
+}
+
+/** An authorized HubSpot portal waiting for the merchant's confirmation. */
+export interface PendingHubSpotConnection {
+  portalId: number;
+  /** The portal's domain, as HubSpot names it. */
+  hubDomain: string | null;
+  /** The HubSpot user who authorized. */
+  authorizedBy: string | null;
+  /** Confirm before this (ISO); afterwards connect again. */
+  confirmBy: string;
+  /** What confirming starts sending to this portal (this mode's settings). */
+  willSend: {
+    /** HubSpot contact properties written. */
+    properties: string[];
+    /** Stripe customers already known here, written right away. */
+    knownCustomers: number;
+    createContacts: boolean;
+    setLifecycleCustomer: boolean;
+    createTaskOnFailure: boolean;
+    /** The import of existing Stripe customers starts too. */
+    importExisting: boolean;
+  };
 }
 export interface ConnectHubSpotResponse {
+  pending: PendingHubSpotConnection;
+}
+
+export interface ConfirmHubSpotRequest {
+  mode: Mode;
+  /** The portal the merchant was shown: confirming another one is refused. */
+  portalId: number;
+}
+export interface ConfirmHubSpotResponse {
   connection: HubSpotConnection;
+}
+
+export interface CancelHubSpotResponse {
+  canceled: boolean;
 }
 
 /** DELETE /hubspot/connection?mode= */

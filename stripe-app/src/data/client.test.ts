@@ -1,8 +1,9 @@
 jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   fetchStripeSignature: jest.fn(async () => 't=1700000000,v1=fake-signature'),
+  isSourceInAuthorizedCSP: jest.fn(async () => true),
 }));
 
-import { fetchStripeSignature } from '@stripe/ui-extension-sdk/utils';
+import { fetchStripeSignature, isSourceInAuthorizedCSP } from '@stripe/ui-extension-sdk/utils';
 import { apiError, BACKEND_ORIGIN, installFakeBackend, ok, type FakeBackend } from '../../test/fakeBackend';
 import { createBackendClient, type ApiContext } from './client';
 import { defaultSettings } from './contracts';
@@ -62,6 +63,24 @@ describe('backend client', () => {
     expect(backend.requests[0].body).toEqual({ mode: 'test' });
   });
 
+  it('connects HubSpot in the documented steps: authorize URL, connect, confirm or cancel', async () => {
+    backend.route('GET /hubspot/authorize-url', ok({ url: 'https://app.hubspot.com/oauth/authorize' }));
+    backend.route('POST /hubspot/connect', ok({ pending: {} }));
+    backend.route('POST /hubspot/connect/confirm', ok({ connection: {} }));
+    backend.route('POST /hubspot/connect/cancel', ok({ canceled: true }));
+    const client = createBackendClient(CTX);
+    await client.getAuthorizeUrl('st', 'ch');
+    await client.connectHubSpot({ code: 'c', state: 'st', verifier: 'v' });
+    await client.confirmHubSpot(42);
+    await client.cancelHubSpot();
+    expect(backend.requests.map((r) => [r.method, r.path, r.query, r.body])).toEqual([
+      ['GET', '/hubspot/authorize-url', { mode: 'test', state: 'st', challenge: 'ch' }, undefined],
+      ['POST', '/hubspot/connect', {}, { mode: 'test', code: 'c', state: 'st', verifier: 'v' }],
+      ['POST', '/hubspot/connect/confirm', {}, { mode: 'test', portalId: 42 }],
+      ['POST', '/hubspot/connect/cancel', {}, { mode: 'test' }],
+    ]);
+  });
+
   it('sends replay selections as given', async () => {
     backend.route('POST /dead-letters/replay', ok({ replayed: 1 }));
     const client = createBackendClient(CTX);
@@ -100,6 +119,28 @@ describe('backend client', () => {
     const err = await rejection(createBackendClient(CTX).getSettings());
     expect(err.code).toBe('network_error');
     expect(err.unreachable).toBe(true);
+    expect(isSourceInAuthorizedCSP).toHaveBeenCalledWith(`${BACKEND_ORIGIN}/api/app/v1/settings?mode=test`);
+  });
+
+  it('tells a URL outside the manifest’s connect-src apart from a network failure', async () => {
+    backend.route('GET /activity', 'network-error');
+    jest.mocked(isSourceInAuthorizedCSP).mockResolvedValueOnce(false);
+    const err = await rejection(createBackendClient(CTX).getActivity());
+    expect(err.code).toBe('blocked_by_csp');
+    expect(err.unreachable).toBe(false);
+    expect(err.message).toMatch(/configuration does not allow it to reach its sync service at https:\/\/backend\.test /);
+  });
+
+  it('counts a CSP answer the Dashboard cannot give as a network failure', async () => {
+    backend.route('GET /activity', 'network-error');
+    jest.mocked(isSourceInAuthorizedCSP).mockRejectedValueOnce(new Error('host unavailable'));
+    expect((await rejection(createBackendClient(CTX).getActivity())).code).toBe('network_error');
+  });
+
+  it('asks the CSP nothing when the backend answered, even with an error', async () => {
+    backend.route('GET /settings', apiError(500, 'internal', 'boom'));
+    await rejection(createBackendClient(CTX).getSettings());
+    expect(isSourceInAuthorizedCSP).not.toHaveBeenCalled();
   });
 
   it('gives up after the timeout', async () => {

@@ -1,10 +1,13 @@
-import { fetchStripeSignature } from '@stripe/ui-extension-sdk/utils';
+import { fetchStripeSignature, isSourceInAuthorizedCSP } from '@stripe/ui-extension-sdk/utils';
 import {
   APP_API_PREFIX,
   type ActivityResponse,
   type AuthorizeUrlQuery,
   type AuthorizeUrlResponse,
   type BackfillResponse,
+  type CancelHubSpotResponse,
+  type ConfirmHubSpotRequest,
+  type ConfirmHubSpotResponse,
   type ConnectHubSpotRequest,
   type ConnectHubSpotResponse,
   type CustomerSyncResponse,
@@ -19,7 +22,7 @@ import {
   type SyncNowResponse,
   type SyncSettings,
 } from './contracts';
-import { ApiRequestError, errorFromResponse, toRequestError } from './errors';
+import { ApiRequestError, blockedByCspMessage, errorFromResponse, toRequestError } from './errors';
 
 /** Who is calling and for which mode: every request carries it. */
 export interface ApiContext {
@@ -77,7 +80,7 @@ async function signature(): Promise<string> {
 /** One signed JSON request with a timeout; resolves to the parsed body or rejects with ApiRequestError. */
 export async function request<T>(ctx: ApiContext, spec: RequestSpec, options: ClientOptions = {}): Promise<T> {
   if (!ctx.backendUrl) {
-    throw new ApiRequestError('not_configured', 'The app is missing its BACKEND_URL constant; it cannot reach the sync service.');
+    throw new ApiRequestError('not_configured', 'The manifest gives the views no BACKEND_URL constant: there is no sync service to call.');
   }
   const sig = await signature();
   const headers: Record<string, string> = {
@@ -98,10 +101,18 @@ export async function request<T>(ctx: ApiContext, spec: RequestSpec, options: Cl
     timedOut = true;
     controller.abort();
   }, timeoutMs);
+  // The mode travels in the query for GET/DELETE and in the JSON body otherwise.
+  const url = buildUrl(ctx, spec.path, spec.body === undefined ? { mode: ctx.mode, ...spec.query } : spec.query);
   try {
-    // The mode travels in the query for GET/DELETE and in the JSON body otherwise.
-    const url = buildUrl(ctx, spec.path, spec.body === undefined ? { mode: ctx.mode, ...spec.query } : spec.query);
-    const res = await fetch(url, { method: spec.method, headers, body, signal: controller.signal });
+    let res: Response;
+    try {
+      res = await fetch(url, { method: spec.method, headers, body, signal: controller.signal });
+    } catch (err) {
+      // The Dashboard's CSP refuses a URL outside the manifest's connect-src with the same error as a network
+      // failure: ask which it was.
+      if (!timedOut && (await outsideConnectSrc(url))) throw new ApiRequestError('blocked_by_csp', blockedByCspMessage(url));
+      throw err;
+    }
     const parsed = await readBody(res);
     if (!res.ok) throw errorFromResponse(res.status, parsed);
     if (parsed === undefined || typeof parsed !== 'object') {
@@ -115,6 +126,15 @@ export async function request<T>(ctx: ApiContext, spec: RequestSpec, options: Cl
     throw toRequestError(err);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** True only when the Dashboard says the URL is outside the app's connect-src (unknown counts as allowed). */
+async function outsideConnectSrc(url: string): Promise<boolean> {
+  try {
+    return (await isSourceInAuthorizedCSP(url)) === false;
+  } catch {
+    return false;
   }
 }
 
@@ -136,12 +156,17 @@ export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}
       const body: Omit<PutSettingsRequest, 'mode'> = { settings };
       return call<PutSettingsResponse>({ method: 'PUT', path: '/settings', body });
     },
-    getAuthorizeUrl: (state: string, challenge?: string) => {
+    getAuthorizeUrl: (state: string, challenge: string) => {
       const query: Omit<AuthorizeUrlQuery, 'mode'> = { state, challenge };
       return call<AuthorizeUrlResponse>({ method: 'GET', path: '/hubspot/authorize-url', query: { ...query } });
     },
     connectHubSpot: (input: Omit<ConnectHubSpotRequest, 'mode'>) =>
       call<ConnectHubSpotResponse>({ method: 'POST', path: '/hubspot/connect', body: { ...input } }),
+    confirmHubSpot: (portalId: number) => {
+      const body: Omit<ConfirmHubSpotRequest, 'mode'> = { portalId };
+      return call<ConfirmHubSpotResponse>({ method: 'POST', path: '/hubspot/connect/confirm', body: { ...body } });
+    },
+    cancelHubSpot: () => call<CancelHubSpotResponse>({ method: 'POST', path: '/hubspot/connect/cancel', body: {} }),
     disconnectHubSpot: () => call<DisconnectHubSpotResponse>({ method: 'DELETE', path: '/hubspot/connection' }),
     getActivity: (query: ActivityQuery = {}) =>
       call<ActivityResponse>({ method: 'GET', path: '/activity', query: { outcome: query.outcome, limit: query.limit } }),

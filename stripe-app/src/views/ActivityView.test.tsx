@@ -1,11 +1,12 @@
 jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   fetchStripeSignature: jest.fn(async () => 't=1700000000,v1=fake-signature'),
+  isSourceInAuthorizedCSP: jest.fn(async () => true),
   createOAuthState: jest.fn(async () => ({ state: 'oauth-state-1', challenge: 'pkce-challenge-1' })),
 }));
 
-import { Badge, Banner, Box, Button, Select, Spinner } from '@stripe/ui-extension-sdk/ui';
+import { Badge, Banner, Box, Button, Link, Select, Spinner } from '@stripe/ui-extension-sdk/ui';
 import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Reply } from '../../test/fakeBackend';
-import { activityResponse, CONNECTION, viewProps } from '../../test/fixtures';
+import { activityResponse, CONNECTION, pendingConnection, viewProps } from '../../test/fixtures';
 import { byText, hasText, renderView, unmountAll } from '../../test/render';
 import { ActivityView } from './ActivityView';
 
@@ -121,11 +122,23 @@ describe('ActivityView', () => {
     expect(wrapper).toContainText('Needs attention (2)');
   });
 
-  it('shows the not-connected state', async () => {
+  it('a merchant not connected yet: "not connected", a link to the settings page, nothing that says otherwise', async () => {
     backend.route('GET /activity', apiError(409, 'not_connected', 'No HubSpot connection for test mode'));
     const { wrapper } = await loaded();
     expect(wrapper.find(Banner, { title: 'HubSpot is not connected' })!.prop('description')).toMatch(/test mode/);
+    expect(byText(wrapper, Link, 'Open the app’s settings to connect HubSpot').prop('href')).toBe(
+      'https://dashboard.stripe.com/test/settings/apps/com.stripe-hubspot-sync.app',
+    );
+    expect(wrapper).not.toContainComponent(Banner, { title: 'HubSpot connected' });
     expect(wrapper).not.toContainText('Needs attention');
+  });
+
+  it('links to the live-mode settings page in live mode', async () => {
+    backend.route('GET /activity', apiError(409, 'not_connected', 'No HubSpot connection for live mode'));
+    const { wrapper } = await loaded(viewProps({ mode: 'live' }));
+    expect(byText(wrapper, Link, 'Open the app’s settings to connect HubSpot').prop('href')).toBe(
+      'https://dashboard.stripe.com/settings/apps/com.stripe-hubspot-sync.app',
+    );
   });
 
   it('explains an unreachable backend and retries', async () => {
@@ -138,13 +151,47 @@ describe('ActivityView', () => {
     expect(wrapper).toContainText('Needs attention (2)');
   });
 
-  it('finishes a HubSpot OAuth that returned to the drawer', async () => {
-    backend.route('POST /hubspot/connect', ok({ connection: CONNECTION }));
-    const { wrapper } = await loaded(viewProps({ oauthContext: { code: 'c1', state: 's1', verifier: 'v1' } }));
+  it('finishes a HubSpot OAuth that returned to the drawer: confirm, then the activity of the new connection', async () => {
+    backend.route('GET /activity', apiError(409, 'not_connected', 'No HubSpot connection for test mode'));
+    backend.route('POST /hubspot/connect', ok({ pending: pendingConnection() }));
+    const confirmed = deferred();
+    backend.route('POST /hubspot/connect/confirm', () => confirmed.promise);
+    const { wrapper, settle } = await loaded(viewProps({ oauthContext: { code: 'c1', state: 's1', verifier: 'v1' } }));
     expect(backend.calls('POST /hubspot/connect').map((r) => r.body)).toEqual([
       { mode: 'test', code: 'c1', state: 's1', verifier: 'v1' },
     ]);
+    const banners = () => wrapper.findAll(Banner).map((b) => b.prop('title'));
+    // Waiting for the merchant: the portal to confirm, not "not connected" (and certainly not "connected").
+    expect(banners()).toContain('Connect this HubSpot portal?');
+    expect(banners()).not.toContain('HubSpot is not connected');
+    expect(banners()).not.toContain('HubSpot connected');
+
+    backend.route('GET /activity', ok(activityResponse()));
+    wrapper.act(() => byText(wrapper, Button, 'Connect this portal').trigger('onPress'));
+    await settle();
+    expect(backend.calls('GET /activity')).toHaveLength(1);
+    confirmed.resolve(ok({ connection: CONNECTION }));
+    await settle();
+    expect(backend.calls('POST /hubspot/connect/confirm').map((r) => r.body)).toEqual([{ mode: 'test', portalId: 424242 }]);
+    // The activity is loaded again for the new connection: only "connected" is said.
+    expect(backend.calls('GET /activity')).toHaveLength(2);
+    expect(banners()).toContain('HubSpot connected');
+    expect(banners()).not.toContain('HubSpot is not connected');
     expect(wrapper.find(Banner, { title: 'HubSpot connected' })!.prop('description')).toMatch(/424242/);
+    expect(wrapper).toContainText('Needs attention (2)');
+  });
+
+  it('never says "connected" while the reloaded activity still says not connected', async () => {
+    backend.route('GET /activity', apiError(409, 'not_connected', 'No HubSpot connection for test mode'));
+    backend.route('POST /hubspot/connect', ok({ pending: pendingConnection() }));
+    backend.route('POST /hubspot/connect/confirm', ok({ connection: CONNECTION }));
+    const { wrapper, settle } = await loaded(viewProps({ oauthContext: { code: 'c1', state: 's1', verifier: 'v1' } }));
+    wrapper.act(() => byText(wrapper, Button, 'Connect this portal').trigger('onPress'));
+    await settle();
+    expect(backend.calls('GET /activity')).toHaveLength(2);
+    const titles = wrapper.findAll(Banner).map((b) => b.prop('title'));
+    expect(titles).toContain('HubSpot is not connected');
+    expect(titles).not.toContain('HubSpot connected');
   });
 });
 

@@ -1,13 +1,14 @@
 jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   fetchStripeSignature: jest.fn(async () => 't=1700000000,v1=fake-signature'),
+  isSourceInAuthorizedCSP: jest.fn(async () => true),
   createOAuthState: jest.fn(async () => ({ state: 'oauth-state-1', challenge: 'pkce-challenge-1' })),
 }));
 
-import { createOAuthState } from '@stripe/ui-extension-sdk/utils';
+import { createOAuthState, isSourceInAuthorizedCSP } from '@stripe/ui-extension-sdk/utils';
 import { Badge, Banner, Button, Checkbox, SettingsView, Spinner, Switch, TextField } from '@stripe/ui-extension-sdk/ui';
 import { defaultSettings, type PutSettingsRequest } from '../data/contracts';
 import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Reply } from '../../test/fakeBackend';
-import { backfill, CONNECTION, settingsResponse, viewProps } from '../../test/fixtures';
+import { backfill, CONNECTION, pendingConnection, settingsResponse, viewProps } from '../../test/fixtures';
 import { byText, hasText, renderView, unmountAll } from '../../test/render';
 import { BACKFILL_POLL_MS } from '../pages/settings/useBackfill';
 import { AppSettings } from './AppSettings';
@@ -62,8 +63,28 @@ describe('AppSettings — loading and errors', () => {
 
   it('says so when the manifest has no BACKEND_URL, without calling anything', async () => {
     const { wrapper } = await loaded(viewProps({ backendUrl: null }));
-    expect(wrapper.find(Banner, { title: 'Settings could not be loaded' })!.prop('description')).toMatch(/BACKEND_URL/);
+    const description = wrapper.find(Banner, { title: 'Settings could not be loaded' })!.prop('description');
+    expect(description).toMatch(/not set up with the address of its sync service/);
+    expect(description).not.toMatch(/BACKEND_URL/);
     expect(backend.requests).toHaveLength(0);
+  });
+
+  it('tells a backend the app’s connect-src does not allow apart from an unreachable one', async () => {
+    backend.route('GET /settings', 'network-error');
+    jest.mocked(isSourceInAuthorizedCSP).mockResolvedValueOnce(false);
+    const { wrapper } = await loaded();
+    const description = wrapper.find(Banner, { title: 'Settings could not be loaded' })!.prop('description');
+    expect(description).toMatch(/configuration does not allow it to reach its sync service at https:\/\/backend\.test/);
+    expect(description).not.toMatch(/can’t be reached/);
+    expect(jest.mocked(isSourceInAuthorizedCSP).mock.calls[0][0]).toBe('https://backend.test/api/app/v1/settings?mode=test');
+  });
+
+  it('never shows a merchant the operator’s words: a 503 naming an environment variable', async () => {
+    backend.route('GET /settings', apiError(503, 'internal', 'The Stripe App API is not configured (STRIPE_APP_SECRET)'));
+    const { wrapper } = await loaded();
+    const description = wrapper.find(Banner, { title: 'Settings could not be loaded' })!.prop('description');
+    expect(description).toMatch(/^Something went wrong in the sync service\./);
+    expect(description).not.toMatch(/STRIPE_APP_SECRET|configured/);
   });
 });
 
@@ -127,32 +148,84 @@ describe('AppSettings — HubSpot connection', () => {
 
   it('reports a failure to start the connection', async () => {
     backend.route('GET /settings', ok(settingsResponse({ connection: null })));
-    backend.route('GET /hubspot/authorize-url', apiError(503, 'not_connected', 'HubSpot OAuth is not configured on this backend'));
+    backend.route(
+      'GET /hubspot/authorize-url',
+      apiError(503, 'not_connected', 'HubSpot OAuth is not configured on this backend (HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET)'),
+    );
     const { wrapper, settle } = await loaded();
     wrapper.act(() => byText(wrapper, Button, 'Connect HubSpot').trigger('onPress'));
     await settle();
-    expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toMatch(
-      /^Could not start the HubSpot connection: HubSpot OAuth is not configured on this backend$/,
+    expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toBe(
+      'Could not start the HubSpot connection: The sync service is not set up to connect HubSpot accounts yet. Contact the app’s support.',
     );
     expect(hasText(wrapper, Button, 'Connect HubSpot')).toBe(true);
   });
 
-  it('finishes OAuth: posts the code, state and verifier from oauthContext and shows the portal', async () => {
+  it('finishes OAuth: posts code, state and verifier, shows the portal and what will be sent, connects only on confirm', async () => {
     backend.route('GET /settings', ok(settingsResponse({ connection: null })));
     const answer = deferred();
     backend.route('POST /hubspot/connect', () => answer.promise);
+    backend.route('POST /hubspot/connect/confirm', ok({ connection: { ...CONNECTION, portalId: 777, hubDomain: 'other.hubspot.com' } }));
     const props = viewProps({ oauthContext: { code: 'code-123', state: 'oauth-state-1', verifier: 'verifier-9' } });
     const { wrapper, settle } = await loaded(props);
     expect(wrapper).toContainText('Finishing the HubSpot connection…');
     expect(backend.calls('POST /hubspot/connect').map((r) => r.body)).toEqual([
       { mode: 'test', code: 'code-123', state: 'oauth-state-1', verifier: 'verifier-9' },
     ]);
+    const connectedAndNot = () => [hasText(wrapper, Badge, 'Connected'), hasText(wrapper, Badge, 'Not connected')];
+    expect(connectedAndNot()).toEqual([false, false]);
 
-    answer.resolve(ok({ connection: { ...CONNECTION, portalId: 777 } }));
+    answer.resolve(ok({ pending: pendingConnection({ portalId: 777, hubDomain: 'other.hubspot.com' }) }));
     await settle();
-    expect(wrapper).toContainText('Portal 777');
-    expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toMatch(/777 is connected/);
+    const ask = wrapper.find(Banner, { title: 'Connect this HubSpot portal?' })!;
+    expect(ask.prop('description')).toMatch(/^HubSpot authorized other\.hubspot\.com \(portal 777\), signed in as owner@acme\.example\. Nothing has been sent/);
+    expect(wrapper).toContainText('Contact properties written: stripe_customer_id, stripe_mrr.');
+    expect(wrapper).toContainText('The 12 customers already synced here are written right away.');
+    expect(wrapper).toContainText('Your existing Stripe customers are imported.');
+    // Neither "connected" nor "not connected" while the merchant decides; nothing confirmed yet.
+    expect(connectedAndNot()).toEqual([false, false]);
+    expect(backend.calls('POST /hubspot/connect/confirm')).toHaveLength(0);
+    expect(backend.calls('GET /backfill')).toHaveLength(1);
+
+    wrapper.act(() => byText(wrapper, Button, 'Connect this portal').trigger('onPress'));
+    expect(byText(wrapper, Button, 'Connect this portal').prop('pending')).toBe(true);
+    await settle();
+    expect(backend.calls('POST /hubspot/connect/confirm').map((r) => r.body)).toEqual([{ mode: 'test', portalId: 777 }]);
+    expect(connectedAndNot()).toEqual([true, false]);
+    expect(wrapper).toContainText('Portal 777 (other.hubspot.com)');
+    expect(wrapper.find(Banner, { title: 'HubSpot connected' })!.prop('description')).toMatch(/portal 777\) is connected for test mode/);
+    // The import the connection started: its progress is read again.
+    expect(backend.calls('GET /backfill')).toHaveLength(2);
     expect(backend.calls('POST /hubspot/connect')).toHaveLength(1);
+  });
+
+  it('cancels a portal it does not want: nothing connected', async () => {
+    backend.route('GET /settings', ok(settingsResponse({ connection: null })));
+    backend.route('POST /hubspot/connect', ok({ pending: pendingConnection() }));
+    backend.route('POST /hubspot/connect/cancel', ok({ canceled: true }));
+    const { wrapper, settle } = await loaded(viewProps({ oauthContext: { code: 'c', state: 's', verifier: 'v' } }));
+    wrapper.act(() => byText(wrapper, Button, 'Cancel').trigger('onPress'));
+    await settle();
+    expect(backend.calls('POST /hubspot/connect/cancel').map((r) => r.body)).toEqual([{ mode: 'test' }]);
+    expect(backend.calls('POST /hubspot/connect/confirm')).toHaveLength(0);
+    expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toMatch(/^Nothing was connected/);
+    expect(hasText(wrapper, Badge, 'Not connected')).toBe(true);
+    expect(hasText(wrapper, Badge, 'Connected')).toBe(false);
+  });
+
+  it('shows why the backend refused the authorization, and stays not connected', async () => {
+    backend.route('GET /settings', ok(settingsResponse({ connection: null })));
+    backend.route(
+      'POST /hubspot/connect',
+      apiError(400, 'invalid_oauth_state', 'This HubSpot authorization was already used. Start the connection again.'),
+    );
+    const { wrapper } = await loaded(viewProps({ oauthContext: { code: 'c', state: 's', verifier: 'v' } }));
+    expect(wrapper.find(Banner, { title: 'HubSpot connection' })!.prop('description')).toBe(
+      'Connecting HubSpot failed: This HubSpot authorization was already used. Start the connection again.',
+    );
+    expect(hasText(wrapper, Badge, 'Not connected')).toBe(true);
+    expect(hasText(wrapper, Button, 'Connect HubSpot')).toBe(true);
+    expect(wrapper).not.toContainComponent(Banner, { title: 'Connect this HubSpot portal?' });
   });
 
   it('shows an OAuth error from HubSpot without calling the backend', async () => {

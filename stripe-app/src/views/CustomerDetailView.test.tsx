@@ -1,5 +1,6 @@
 jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   fetchStripeSignature: jest.fn(async () => 't=1700000000,v1=fake-signature'),
+  isSourceInAuthorizedCSP: jest.fn(async () => true),
 }));
 
 import { Badge, Banner, Button, Link, PropertyListItem, Spinner } from '@stripe/ui-extension-sdk/ui';
@@ -121,7 +122,9 @@ describe('CustomerDetailView', () => {
     const { wrapper, settle } = await loaded();
     wrapper.act(() => byText(wrapper, Button, 'Sync now').trigger('onPress'));
     await settle();
-    expect(wrapper.find(Banner, { title: 'Sync not started' })!.prop('description')).toBe('HubSpot is unavailable');
+    expect(wrapper.find(Banner, { title: 'Sync not started' })!.prop('description')).toBe(
+      'HubSpot did not answer the sync service. Try again in a moment.',
+    );
   });
 
   it('explains a customer no event has reached yet, with no sync button (nothing to re-send)', async () => {

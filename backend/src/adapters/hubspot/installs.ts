@@ -5,6 +5,7 @@ import type { TokenCipher } from './crypto';
 import { ConnectionHubSpotError, PermanentHubSpotError, RetryableHubSpotError } from './errors';
 import {
   HubSpotOAuthError,
+  asHubSpotError,
   exchangeCode,
   getAccessTokenInfo,
   getAccountDetails,
@@ -410,18 +411,4 @@ function refreshFailure(err: unknown): Error {
     });
   }
   return asHubSpotError(err, 'oauth.refresh');
-}
-
-function asHubSpotError(err: unknown, operation: string): Error {
-  if (!(err instanceof HubSpotOAuthError)) return err as Error;
-  if (err.retryable) {
-    return new RetryableHubSpotError({
-      reason: err.status === 0 ? 'network' : 'server',
-      status: err.status || undefined,
-      message: err.message,
-      operation,
-      attempts: 1,
-    });
-  }
-  return new PermanentHubSpotError({ status: err.status, category: err.code, message: err.message, operation });
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_API_BASE_URL } from './client';
+import { PermanentHubSpotError, RetryableHubSpotError } from './errors';
 
 /**
  * HubSpot OAuth for marketplace installs: the install URL, the code exchange and refresh
@@ -181,4 +182,19 @@ async function request(
 
 function invalidAnswer(what: string): HubSpotOAuthError {
   return new HubSpotOAuthError(`HubSpot OAuth: ${what}`, 502, 'INVALID_ANSWER', true);
+}
+
+/** An OAuth failure as the HubSpot error callers handle: retryable (network, 5xx, 429) or permanent (a 4xx refusal). */
+export function asHubSpotError(err: unknown, operation: string): Error {
+  if (!(err instanceof HubSpotOAuthError)) return err as Error;
+  if (err.retryable) {
+    return new RetryableHubSpotError({
+      reason: err.status === 0 ? 'network' : 'server',
+      status: err.status || undefined,
+      message: err.message,
+      operation,
+      attempts: 1,
+    });
+  }
+  return new PermanentHubSpotError({ status: err.status, category: err.code, message: err.message, operation });
 }

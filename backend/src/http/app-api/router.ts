@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { appAuth, appCors, modeOf, tenantOf, type AppAuthOptions } from './auth';
 import type { AppApiDeps } from './services';
 import { getSettings, putSettings } from './settings';
-import { deleteConnection, getAuthorizeUrl, postConnect } from './hubspot-connection';
+import { deleteConnection, getAuthorizeUrl, postCancel, postConfirm, postConnect } from './hubspot-connection';
 import { getActivity, postReplay } from './activity';
 import { getCustomer, postCustomerSync } from './customers';
 import { sendError } from '../respond';
@@ -21,6 +21,8 @@ export function appApiRouter(deps: AppApiDeps, auth: AppAuthOptions): Router {
   r.put('/settings', wrap(putSettings(deps)));
   r.get('/hubspot/authorize-url', wrap(getAuthorizeUrl(deps)));
   r.post('/hubspot/connect', wrap(postConnect(deps)));
+  r.post('/hubspot/connect/confirm', wrap(postConfirm(deps)));
+  r.post('/hubspot/connect/cancel', wrap(postCancel(deps)));
   r.delete('/hubspot/connection', wrap(deleteConnection(deps)));
   r.get('/activity', wrap(getActivity(deps)));
   r.post('/dead-letters/replay', wrap(postReplay(deps)));

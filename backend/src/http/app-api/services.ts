@@ -1,12 +1,17 @@
 import type { Db } from '../../adapters/store/db';
 import type { BackfillProgress, HubSpotConnection } from '@stripe-hubspot-sync/contracts';
+import type { OAuthFlow } from '../../adapters/hubspot/oauth-flow';
+
+/** Connecting through HubSpot OAuth (state + PKCE, then the merchant's confirmation): see oauth-flow.ts. */
+export type OAuthService = Omit<OAuthFlow, 'confirm'> & {
+  confirm(...args: Parameters<OAuthFlow['confirm']>): Promise<HubSpotConnection>;
+};
 
 /** What the app API needs besides the database: the HubSpot installs and a nudge for the pusher. */
 export interface InstallService {
   connection(account: string, livemode: boolean): Promise<HubSpotConnection | null>;
-  /** The HubSpot authorize URL for this OAuth `state`, or null when OAuth is not configured. */
-  authorizeUrl(state: string, livemode: boolean): string | null;
-  connect(account: string, livemode: boolean, code: string): Promise<HubSpotConnection>;
+  /** Null when this backend has no HubSpot OAuth app (HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET). */
+  oauth: OAuthService | null;
   disconnect(account: string, livemode: boolean): Promise<boolean>;
 }
 

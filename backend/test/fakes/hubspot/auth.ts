@@ -34,7 +34,7 @@ export function hubDomainFor(portalId: number): string {
 
 export class TokenStore {
   privateApp = new Map<string, number>();
-  codes = new Map<string, Grant & { redirectUri?: string }>();
+  codes = new Map<string, Grant & { redirectUri?: string; codeChallenge?: string }>();
   access = new Map<string, AccessToken>();
   refresh = new Map<string, RefreshToken>();
 
@@ -48,6 +48,7 @@ export class TokenStore {
       hubDomain: opts.hubDomain ?? hubDomainFor(portalId),
       scopes: opts.scopes ?? DEFAULT_SCOPES,
       redirectUri: opts.redirectUri,
+      codeChallenge: opts.codeChallenge,
     });
   }
 

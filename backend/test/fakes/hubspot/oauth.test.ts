@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client } from '@hubspot/api-client';
 import { startFakeHubSpot, type FakeHubSpot } from './server';
 import { raw, sdkClient, sdkError } from './test-support';
@@ -92,6 +93,25 @@ describe('authorization code flow', () => {
   it('checks the redirect_uri when the code was issued with one', async () => {
     fake.issueAuthorizationCode('r', 1, { redirectUri: 'https://elsewhere.test/cb' });
     expect((await sdkError(exchange('r'))).body.status).toBe('BAD_REDIRECT_URI');
+  });
+
+  it('PKCE: a code issued for an S256 challenge is exchanged only with its verifier', async () => {
+    const verifier = 'v'.repeat(20) + '-._~0123456789abcdefghijklmnopqrstuvwxyz';
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    fake.issueAuthorizationCode('pkce', 9, { codeChallenge: challenge });
+    const form = { grant_type: 'authorization_code', code: 'pkce', redirect_uri: REDIRECT, client_id: CLIENT_ID, client_secret: SECRET };
+    const missing = await raw(fake, 'POST', '/oauth/v1/token', { form });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ status: 'BAD_AUTH_CODE', error: 'invalid_grant', message: 'missing code_verifier' });
+    const wrong = await raw(fake, 'POST', '/oauth/v3/token', { form: { ...form, code_verifier: `${verifier}x` } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({ status: 'BAD_AUTH_CODE', error: 'invalid_grant' });
+    const good = await raw(fake, 'POST', '/oauth/v3/token', { form: { ...form, code_verifier: verifier } });
+    expect(good.status).toBe(200);
+    expect(good.body).toMatchObject({ hub_id: 9, token_type: 'bearer' });
+    // Without a challenge at issue, no verifier is asked for (and one sent is ignored).
+    fake.issueAuthorizationCode('plain', 9);
+    expect((await raw(fake, 'POST', '/oauth/v1/token', { form: { ...form, code: 'plain', code_verifier: 'anything' } })).status).toBe(200);
   });
 
   it('v3 token endpoint takes every parameter in the form body', async () => {

@@ -100,6 +100,11 @@ export interface IssueCodeOptions {
   scopes?: string[];
   /** When given, the token exchange must send exactly this redirect_uri. */
   redirectUri?: string;
+  /**
+   * PKCE: the `code_challenge` of the authorization request (method S256). The exchange must then send a
+   * `code_verifier` whose S256 is this challenge.
+   */
+  codeChallenge?: string;
 }
 
 export interface FakeHubSpot {

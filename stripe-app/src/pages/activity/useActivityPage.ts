@@ -5,7 +5,7 @@ import type { ActivityResponse, EventOutcome, Mode } from '../../data/contracts'
 import { describeError, toRequestError, type ApiRequestError } from '../../data/errors';
 import { useBackendClient } from '../../data/useBackend';
 import { useRemote } from '../../data/useRemote';
-import { useOAuthCompletion, type OAuthCompletion } from '../shared/useOAuthCompletion';
+import { useOAuthCompletion, type OAuthCompletionModel } from '../shared/useOAuthCompletion';
 
 export const ACTIVITY_LIMIT = 50;
 
@@ -31,7 +31,8 @@ export interface ActivityPageModel {
   replayError: string | null;
   replayOne: (id: string) => void;
   replayAll: () => void;
-  oauth: OAuthCompletion;
+  /** The way back from HubSpot (finishing, the portal to confirm, the outcome). */
+  oauth: OAuthCompletionModel;
 }
 
 type Props = Pick<ExtensionContextValue, 'userContext' | 'environment' | 'oauthContext'>;
@@ -52,9 +53,9 @@ export function useActivityPage(props: Props): ActivityPageModel {
   const [replaying, setReplaying] = useState<ReplayBusy>(null);
   const [replayNotice, setReplayNotice] = useState<string | null>(null);
   const [replayError, setReplayError] = useState<string | null>(null);
-  const oauth = useOAuthCompletion(client, props.oauthContext);
-
   const { reload } = remote;
+  // Connected: what was loaded before (most likely "not connected") is out of date.
+  const oauth = useOAuthCompletion(client, props.oauthContext, reload);
   const replay = useCallback(
     (selection: ReplaySelection, busy: NonNullable<ReplayBusy>) => {
       setReplaying(busy);

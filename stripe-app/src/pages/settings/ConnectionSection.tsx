@@ -1,19 +1,22 @@
 import { Badge, Banner, Box, Button, Inline } from '@stripe/ui-extension-sdk/ui';
+import { OAuthCompletionPanel } from '../../components/OAuthCompletionPanel';
 import type { Mode } from '../../data/contracts';
 import { formatTime } from '../../format';
 import type { ConnectionModel } from './useHubSpotConnection';
 
-/** Which HubSpot portal this mode writes to; connect (OAuth) or disconnect. */
+/** Which HubSpot portal this mode writes to; connect (OAuth, then confirm the portal) or disconnect. */
 export function ConnectionSection({ model, mode }: { model: ConnectionModel; mode: Mode }) {
-  const { connection, phase } = model;
+  const { connection, phase, oauth } = model;
+  const returning = oauth?.state.phase;
+  // While a portal HubSpot authorized waits for confirmation, the section shows that and nothing that contradicts it.
+  const awaiting = returning === 'completing' || returning === 'confirm';
   return (
     <Box css={{ stack: 'y', gap: 'small' }}>
       <Box css={{ font: 'heading' }}>HubSpot connection</Box>
       {model.error ? <Banner type="critical" title="HubSpot connection" description={model.error} /> : null}
       {model.notice ? <Banner type="default" title="HubSpot connection" description={model.notice} /> : null}
-      {phase === 'completing' ? (
-        <Box>Finishing the HubSpot connection…</Box>
-      ) : connection ? (
+      {oauth ? <OAuthCompletionPanel oauth={oauth} mode={mode} /> : null}
+      {awaiting ? null : connection ? (
         <Box css={{ stack: 'y', gap: 'small' }}>
           <Inline>
             <Badge type="positive">Connected</Badge>
@@ -43,7 +46,7 @@ export function ConnectionSection({ model, mode }: { model: ConnectionModel; mod
                 </Button>
               </Box>
               <Box css={{ font: 'caption', color: 'secondary' }}>
-                Choose the portal in HubSpot; you come back here when it is done.
+                Choose the portal in HubSpot; you come back here to confirm it before anything is sent.
               </Box>
             </Box>
           ) : (

@@ -14,6 +14,8 @@ export interface BackfillModel {
   error: string | null;
   start: () => void;
   cancel: () => void;
+  /** Reads the progress again (e.g. a new HubSpot connection started an import). */
+  reload: () => void;
 }
 
 /** Import of existing Stripe customers: progress while running (polled), start and cancel. */
@@ -57,5 +59,6 @@ export function useBackfill(client: BackendClient): BackfillModel {
     error,
     start: useCallback(() => act('starting'), [act]),
     cancel: useCallback(() => act('canceling'), [act]),
+    reload,
   };
 }

@@ -4,14 +4,16 @@ import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
 import type { BackendClient } from '../../data/client';
 import type { HubSpotConnection } from '../../data/contracts';
 import { describeError, toRequestError } from '../../data/errors';
-import { useOAuthCompletion } from '../shared/useOAuthCompletion';
+import { useOAuthCompletion, type OAuthCompletionModel } from '../shared/useOAuthCompletion';
 
-export type ConnectionPhase = 'idle' | 'preparing' | 'ready' | 'completing' | 'disconnecting';
+export type ConnectionPhase = 'idle' | 'preparing' | 'ready' | 'disconnecting';
 
 export interface ConnectionModel {
   /** The connection to show: what an action returned, else what the settings load returned. */
   connection: HubSpotConnection | null;
   phase: ConnectionPhase;
+  /** The way back from HubSpot (finishing, the portal to confirm, the outcome) while it is news. */
+  oauth: OAuthCompletionModel | null;
   /** HubSpot's authorize URL once prepared: the view links to it. */
   authorizeUrl: string | null;
   error: string | null;
@@ -21,22 +23,28 @@ export interface ConnectionModel {
 }
 
 /**
- * Connect: createOAuthState() → the backend builds HubSpot's authorize URL for this mode → the merchant
- * follows the link. The way back (oauthContext) is finished by useOAuthCompletion. Disconnect: DELETE.
+ * Connect: createOAuthState() gives a state and a PKCE challenge → the backend records them for this user and
+ * builds HubSpot's authorize URL for this mode → the merchant follows the link. The way back (oauthContext) is
+ * finished by useOAuthCompletion, and the portal is connected only once the merchant confirms it there.
+ * Disconnect: DELETE.
  */
 export function useHubSpotConnection(
   client: BackendClient,
   oauthContext: ExtensionContextValue['oauthContext'],
   loaded: HubSpotConnection | null,
+  onConnected?: (connection: HubSpotConnection) => void,
 ): ConnectionModel {
-  const completion = useOAuthCompletion(client, oauthContext);
   // undefined: nothing changed here, show what was loaded.
   const [override, setOverride] = useState<HubSpotConnection | null | undefined>(undefined);
-  const [phase, setPhase] = useState<'idle' | 'preparing' | 'ready' | 'disconnecting'>('idle');
+  const completion = useOAuthCompletion(client, oauthContext, (connection) => {
+    setOverride(connection);
+    onConnected?.(connection);
+  });
+  const [phase, setPhase] = useState<ConnectionPhase>('idle');
   const [authorizeUrl, setAuthorizeUrl] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  // Once the merchant acts here, the OAuth return's message is old news.
+  // Once the merchant acts here, the OAuth return's outcome is old news.
   const [acted, setActed] = useState(false);
 
   const connect = useCallback(() => {
@@ -77,19 +85,16 @@ export function useHubSpotConnection(
     );
   }, [client]);
 
-  // A connection just made through OAuth wins over the (possibly older) loaded one.
-  const fromOAuth = completion.phase === 'connected' ? completion.connection : undefined;
-  const connection = override !== undefined ? override : fromOAuth ?? loaded;
-  const oauthError = completion.phase === 'error' && !acted ? completion.message : null;
-  const oauthNotice =
-    completion.phase === 'connected' && !acted ? `HubSpot portal ${completion.connection.portalId} is connected.` : null;
-
+  const returning = completion.state.phase;
+  // While HubSpot's answer is being finished or confirmed it is the only thing to act on.
+  const inFlight = returning === 'completing' || returning === 'confirm';
   return {
-    connection,
-    phase: completion.phase === 'completing' ? 'completing' : phase,
+    connection: override !== undefined ? override : loaded,
+    phase,
+    oauth: inFlight || (!acted && returning !== 'idle') ? completion : null,
     authorizeUrl: phase === 'ready' ? authorizeUrl : null,
-    error: error ?? oauthError,
-    notice: notice ?? oauthNotice,
+    error,
+    notice,
     connect,
     disconnect,
   };

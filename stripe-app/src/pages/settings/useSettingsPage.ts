@@ -106,8 +106,9 @@ export function useSettingsPage(props: Props): SettingsPageModel {
     );
   }, [client, draft, save.kind, setData]);
 
-  const connection = useHubSpotConnection(client, props.oauthContext, loaded?.connection ?? null);
   const backfill = useBackfill(client);
+  // A confirmed connection starts an import: show its progress.
+  const connection = useHubSpotConnection(client, props.oauthContext, loaded?.connection ?? null, backfill.reload);
 
   const mode = client.context.mode;
   return {

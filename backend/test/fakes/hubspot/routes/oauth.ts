@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { FAKE_APP_ID, FAKE_USER_ID, type TokenStore } from '../auth';
 import { authExpired, notFound, oauthError, type HandlerResult } from '../errors';
 import type { Context, Route } from '../router';
 
 /**
  * OAuth: `POST /oauth/v1/token` and `/oauth/v3/token` (form-encoded: authorization_code or refresh_token
- * grants), token metadata (`GET /oauth/v1/access-tokens/{token}`, `…/refresh-tokens/{token}`) and refresh
+ * grants; a code issued with a PKCE challenge needs its `code_verifier`), token metadata (`GET /oauth/v1/access-tokens/{token}`, `…/refresh-tokens/{token}`) and refresh
  * token revocation. Refresh tokens survive access-token expiry; refreshing keeps the same refresh token.
  */
 
@@ -13,6 +14,11 @@ export interface OAuthDeps {
   clientId(): string;
   clientSecret(): string;
   lifetimeSeconds(): number;
+}
+
+/** The S256 code challenge of a PKCE verifier: base64url(SHA-256(verifier)), no padding. */
+export function s256(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
 
 function tokenEndpoint(deps: OAuthDeps, ctx: Context, withQuery: boolean): HandlerResult {
@@ -30,6 +36,13 @@ function tokenEndpoint(deps: OAuthDeps, ctx: Context, withQuery: boolean): Handl
     if (!p.redirect_uri) throw oauthError('BAD_REDIRECT_URI', 'missing redirect_uri');
     if (code.redirectUri !== undefined && code.redirectUri !== p.redirect_uri) {
       throw oauthError('BAD_REDIRECT_URI', 'redirect_uri does not match the redirect_uri of the authorization request');
+    }
+    // PKCE (RFC 7636): a code issued for a challenge is exchanged only with the verifier whose S256 it is.
+    if (code.codeChallenge !== undefined) {
+      if (!p.code_verifier) throw oauthError('BAD_AUTH_CODE', 'missing code_verifier');
+      if (s256(p.code_verifier) !== code.codeChallenge) {
+        throw oauthError('BAD_AUTH_CODE', 'code_verifier does not match the code_challenge of the authorization request');
+      }
     }
     tokens.codes.delete(p.code!);
     grant = { portalId: code.portalId, hubDomain: code.hubDomain, scopes: code.scopes };
