@@ -61,6 +61,16 @@ export interface Config {
   };
   shutdownTimeoutMs: number;
   recoveryIntervalMinutes: number;
+  /** Events: how long payloads of settled events are kept, and when an event with no job counts as stuck. */
+  events: {
+    retentionDays: number;
+    stuckMinutes: number;
+  };
+  /** Abuse limits: failed signatures per IP per minute (0: no limit), and the HubSpot card's refresh interval. */
+  limits: {
+    signatureFailuresPerMinute: number;
+    cardRefreshMinIntervalSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -154,6 +164,10 @@ const envSchema = z.object({
   INGEST_PRIORITY_MAX_DEFER_MS: int(1000, 0, 60_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
   RECOVERY_INTERVAL_MINUTES: int(60, 1, 10_080),
+  EVENT_RETENTION_DAYS: int(30, 1, 3650),
+  STUCK_EVENT_MINUTES: int(10, 1, 10_080),
+  SIGNATURE_FAILURES_PER_MINUTE: int(30, 0, 1_000_000),
+  CARD_REFRESH_MIN_INTERVAL_SECONDS: int(60, 0, 86_400),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -248,6 +262,11 @@ function toConfig(e: Env): Config {
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     recoveryIntervalMinutes: e.RECOVERY_INTERVAL_MINUTES,
+    events: { retentionDays: e.EVENT_RETENTION_DAYS, stuckMinutes: e.STUCK_EVENT_MINUTES },
+    limits: {
+      signatureFailuresPerMinute: e.SIGNATURE_FAILURES_PER_MINUTE,
+      cardRefreshMinIntervalSeconds: e.CARD_REFRESH_MIN_INTERVAL_SECONDS,
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import type { EventProcessor } from './jobs/types';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { startEventWorker } from './queue/event-worker';
+import { startEventMaintenance } from './queue/event-sweeper';
 import { JobQueue, type JobQueueOptions } from './queue/job-queue';
 
 /** On PGlite the worker is woken at most this often after commits, so it takes fuller batches (see JobQueue). */
@@ -110,6 +111,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       logger,
       webhookSecrets: config.stripe.webhookSecrets,
       webhookToleranceSeconds: config.stripe.webhookToleranceSeconds,
+      signatureFailuresPerMinute: config.limits.signatureFailuresPerMinute,
     });
     const ctx: ServerContext = { app, config, db, queue, logger, metrics, pressure, onShutdown: (fn) => void shutdownHooks.push(fn) };
     await opts.extend?.(ctx);
@@ -127,6 +129,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       expireSeconds: config.queue.expireSeconds,
       pressure,
     });
+    startEventMaintenance({ db, queue, logger, stuckMinutes: config.events.stuckMinutes, retentionDays: config.events.retentionDays });
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

@@ -133,6 +133,7 @@ export function activityResponse(over: Partial<ActivityResponse> = {}): Activity
         attempts: 3,
       },
     ],
+    failedEvents: [],
     ...over,
   };
 }

@@ -7,6 +7,8 @@ import { errorHandler, notFound } from './errors';
 import { healthzRouter, type Health } from './healthz';
 import { metricsRouter } from './metrics';
 import { stripeWebhookRouter } from './webhook-stripe';
+import { signatureFailureLimit, type SignatureFailureLimit } from './signature-limit';
+import { sendError } from './respond';
 
 export interface AppDeps {
   db: Queryable;
@@ -16,6 +18,15 @@ export interface AppDeps {
   logger: Logger;
   webhookSecrets: readonly string[];
   webhookToleranceSeconds: number;
+  /** Failed signature checks allowed per IP per minute on the webhook and app API routes (0 or unset: no limit). */
+  signatureFailuresPerMinute?: number;
+}
+
+const SIGNATURE_LIMIT = 'signatureFailureLimit';
+
+/** The app's per-IP limit on failed signatures (shared by every route that checks one). */
+export function signatureFailuresOf(app: Application): SignatureFailureLimit | undefined {
+  return app.locals[SIGNATURE_LIMIT] as SignatureFailureLimit | undefined;
 }
 
 /**
@@ -28,6 +39,13 @@ export function createApp(deps: AppDeps): Application {
   // Our answers are small and never cached: skip hashing every body for an ETag.
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
+  const failures = signatureFailureLimit({
+    perMinute: deps.signatureFailuresPerMinute ?? 0,
+    tooMany: (_req, res, seconds) =>
+      sendError(res, 429, 'too_many_requests', `Too many requests with a bad signature from this address; retry in ${seconds} s.`),
+    logger: deps.logger,
+  });
+  app.locals[SIGNATURE_LIMIT] = failures;
   app.use(healthzRouter(deps.health, deps.db));
   app.use(metricsRouter(deps.metrics));
   app.use(
@@ -37,6 +55,7 @@ export function createApp(deps: AppDeps): Application {
       toleranceSeconds: deps.webhookToleranceSeconds,
       metrics: deps.metrics,
       logger: deps.logger,
+      signatureFailures: failures,
     }),
   );
   return app;

@@ -5,10 +5,13 @@ import { verifyStripeWebhook } from '../ingest/verify';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { bodyParserError, sendError, type ErrorCode } from './errors';
+import type { SignatureFailureLimit } from './signature-limit';
 
 export const WEBHOOK_PATH = '/webhooks/stripe';
 /** Stripe's events are far smaller; anything above is refused unread. */
 export const WEBHOOK_BODY_LIMIT = '1mb';
+/** Refusals that count against the sender's address: its signature did not check out. */
+const SIGNATURE_CODES: ReadonlySet<string> = new Set(['missing_signature', 'invalid_signature', 'stale_signature']);
 
 export interface StripeWebhookDeps {
   ingestor: Ingestor;
@@ -17,12 +20,16 @@ export interface StripeWebhookDeps {
   toleranceSeconds: number;
   metrics: Metrics;
   logger: Logger;
+  /** Per-IP limit on refused signatures (a correctly signed delivery is never limited). */
+  signatureFailures?: SignatureFailureLimit;
 }
 
 /**
  * `POST /webhooks/stripe`: raw body (this route only), signature checked against each secret, then stored
  * through the group commit. 200 `{received, duplicate}` only once the event is committed; 400/413 for bodies
- * that are refused (nothing stored); 503 when the database write fails (Stripe retries).
+ * that are refused (nothing stored), 429 instead of 400 once an address sent too many bad signatures; 503 when
+ * the database write fails (Stripe retries). An event of an account the app was uninstalled from, created before
+ * the uninstall, answers 200 `{received, duplicate: false, discarded}` and is not stored.
  */
 export function stripeWebhookRouter(deps: StripeWebhookDeps): Router {
   const { ingestor, secrets, toleranceSeconds, metrics, logger } = deps;
@@ -45,12 +52,16 @@ export function stripeWebhookRouter(deps: StripeWebhookDeps): Router {
       const verified = verifyStripeWebhook(body, req.get('stripe-signature'), secrets, toleranceSeconds);
       if (!verified.ok) {
         logger.warn({ reason: verified.code, ip: req.ip }, 'stripe webhook rejected');
-        return reject(res, 400, verified.code, verified.message);
+        const refuse = () => reject(res, 400, verified.code, verified.message);
+        if (!deps.signatureFailures || !SIGNATURE_CODES.has(verified.code)) return refuse();
+        return deps.signatureFailures.refuse(req, res, refuse, (seconds) =>
+          reject(res, 429, 'too_many_requests', `Too many requests with a bad signature from this address; retry in ${seconds} s.`),
+        );
       }
       const event = verified.event;
       try {
-        const { duplicate } = await ingestor.ingest(event);
-        res.status(200).json({ received: true, duplicate });
+        const { duplicate, discarded } = await ingestor.ingest(event);
+        res.status(200).json({ received: true, duplicate, ...(discarded ? { discarded: 'the app was uninstalled from this account' } : {}) });
       } catch (err) {
         const closing = err instanceof GroupCommitClosedError;
         logger.error(

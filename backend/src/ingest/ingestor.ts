@@ -1,5 +1,5 @@
 import type { Db } from '../adapters/store/db';
-import { insertEvents, jsonbSafe, type NewInboxEvent } from '../adapters/store/inbox';
+import { jsonbSafe, storeInboxEvents, type NewInboxEvent } from '../adapters/store/inbox';
 import { isSyncEventType } from '@stripe-hubspot-sync/contracts';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -20,6 +20,11 @@ export const UNHANDLED_REASON = 'unhandled event type';
 export interface IngestResult {
   /** The id was already stored (by an earlier delivery or by another copy in the same batch). */
   duplicate: boolean;
+  /**
+   * Not stored: the app was uninstalled from the event's account (in its mode) after the event was created, and
+   * not installed again since. Acknowledged all the same (Stripe would retry it for days).
+   */
+  discarded?: true;
 }
 
 export interface IngestorOptions {
@@ -54,10 +59,14 @@ export function createIngestor(
 
     // One statement stores the new events and enqueues a job for each handled one: atomic on its own, and one
     // round trip (under load every round trip waits behind the requests being parsed).
-    const inserted = await insertEvents(db, unique.map(toInboxRow), (source) => queue.eventJobsFrom(source));
+    const { inserted, refused } = await storeInboxEvents(db, unique.map(toInboxRow), (source) => queue.eventJobsFrom(source));
     if (unique.some((e) => inserted.has(e.id) && isHandledEventType(e.type))) queue.notifyWorker();
 
-    return events.map((e) => {
+    return events.map((e): IngestResult => {
+      if (refused.has(e.id)) {
+        logger.info({ eventId: e.id, eventType: e.type, account: e.accountId, livemode: e.livemode }, 'stripe event of an uninstalled account discarded');
+        return { duplicate: false, discarded: true };
+      }
       const isNew = inserted.has(e.id) && firstOf.get(e.id) === e;
       if (isNew) {
         metrics.eventsReceived.inc({ type: e.type });

@@ -7,12 +7,16 @@ import {
   lockCustomers,
   objectKeyId,
   recordsForCustomers,
+  rewriteRecordData,
   saveCustomerStatuses,
   upsertRecords,
   type CustomerKey,
   type CustomerRow,
 } from '../adapters/store/sync-store';
 import { markEvents, type EventOutcomeUpdate } from '../adapters/store/event-outcomes';
+import { accountModeId, holdAccounts } from '../adapters/store/tombstones';
+import { forgetDeletedCustomers } from '../adapters/store/retention';
+import { isDeletedCustomer, withoutPersonalData } from '../domain/personal-data';
 import { mapEvent } from '../domain/events';
 import { deriveCustomerStatus } from '../domain/customer-view';
 import { sameStatus } from '../domain/sync/status';
@@ -40,6 +44,7 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
       const settingsOf = settingsCache(deps.db);
       const groups = new Map<string, CustomerRecords>();
       const outcomes: EventOutcomeUpdate[] = [];
+      const sources: BatchEvent[] = [];
       // Install lifecycle (an uninstall deletes the account's data) runs after the batch's customer facts, so
       // facts of the same batch cannot bring deleted rows back.
       const lifecycle: (() => Promise<void>)[] = [];
@@ -49,6 +54,7 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
           lifecycle.push(() => handler(event));
           continue;
         }
+        sources.push({ id: event.id, account: accountKey(event.accountId), livemode: event.livemode, created: event.created });
         const mapped = await prepare(deps, event, settingsOf);
         if ('outcome' in mapped) {
           outcomes.push(mapped.outcome);
@@ -59,7 +65,7 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
         group.batches.push({ eventId: event.id, records: mapped.records });
         groups.set(id, group);
       }
-      const results = await applyCustomers(deps.db, [...groups.values()], outcomes);
+      const results = await applyCustomers(deps.db, [...groups.values()], outcomes, sources);
       for (const run of lifecycle) await run();
       if ([...results.values()].some((r) => r.changed)) deps.onCustomersChanged?.();
     },
@@ -105,6 +111,15 @@ export interface ApplyOutcome {
   version: number;
 }
 
+/** An inbox event of the batch: where it comes from, for the uninstall tombstones. */
+export interface BatchEvent {
+  id: string;
+  account: string;
+  livemode: boolean;
+  /** `event.created`, unix seconds. */
+  created: number;
+}
+
 const SUPERSEDED = 'Superseded: a newer event for the same Stripe object was already applied';
 
 /**
@@ -124,19 +139,28 @@ export async function applyCustomerRecords(db: Db, key: CustomerKey, batches: Re
  * customers that changed, derive their statuses, save the changed ones, and record every event's outcome
  * (`extraOutcomes` too: events the caller settled without records). Answers each customer's outcome by
  * `customerKeyId`. A deadlock with another instance (PostgreSQL aborts one side) is retried at once.
+ *
+ * Nothing of an account the app was uninstalled from comes back (see tombstones.ts): the batch holds its accounts
+ * first; an event created up to the uninstall is deleted from the inbox instead of applied, and API reads
+ * (refresh, backfill) of such an account are dropped (their customers answer unchanged, version 0). `events`
+ * names the inbox events of the batch (`extraOutcomes` and record batches) with their account and `created`.
+ *
+ * A customer deleted in Stripe keeps no personal data: its records lose email and name (versions kept), and so
+ * do its read model, its applied events' payloads and what HubSpot last received (see retention.ts).
  */
 export async function applyCustomers(
   db: Db,
   items: readonly CustomerRecords[],
   extraOutcomes: readonly EventOutcomeUpdate[] = [],
+  events: readonly BatchEvent[] = [],
 ): Promise<Map<string, ApplyOutcome>> {
-  if (items.length === 0) {
+  if (items.length === 0 && events.length === 0) {
     await markEvents(db, extraOutcomes);
     return new Map();
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction((tx) => applyInTransaction(tx, items, extraOutcomes));
+      return await db.transaction((tx) => applyInTransaction(tx, items, extraOutcomes, events));
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
       if ((code === '40P01' || code === '40001') && attempt < 3) continue;
@@ -147,9 +171,15 @@ export async function applyCustomers(
 
 async function applyInTransaction(
   tx: Queryable,
-  items: readonly CustomerRecords[],
-  extraOutcomes: readonly EventOutcomeUpdate[],
+  allItems: readonly CustomerRecords[],
+  allOutcomes: readonly EventOutcomeUpdate[],
+  events: readonly BatchEvent[],
 ): Promise<Map<string, ApplyOutcome>> {
+  const { items, extraOutcomes, dropped } = await withoutUninstalled(tx, allItems, allOutcomes, events);
+  if (items.length === 0) {
+    await markEvents(tx, extraOutcomes);
+    return dropped;
+  }
   const before = await lockCustomers(
     tx,
     items.map((i) => i.key),
@@ -176,7 +206,7 @@ async function applyInTransaction(
 
   const outcomes: EventOutcomeUpdate[] = [...extraOutcomes];
   const touched: { item: CustomerRecords; row: CustomerRow; events: string[] }[] = [];
-  const results = new Map<string, ApplyOutcome>();
+  const results = new Map<string, ApplyOutcome>(dropped);
   for (const item of items) {
     const id = customerKeyId(item.key);
     const row = before.get(id) as CustomerRow;
@@ -196,6 +226,7 @@ async function applyInTransaction(
     tx,
     touched.map((t) => t.item.key),
   );
+  const deleted = await clearDeletedCustomers(tx, items, before, touched, recordsOf);
   const now = new Date().toISOString();
   const changes: { key: CustomerKey; status: CustomerStatus }[] = [];
   const derived = touched.map((t) => {
@@ -229,5 +260,94 @@ async function applyInTransaction(
     results.set(id, { changed: d.changed, version });
   }
   await markEvents(tx, outcomes);
+  await forgetDeletedCustomers(tx, deleted.keys, deleted.eventIds);
   return results;
+}
+
+/**
+ * Holds the batch's accounts against an uninstall running at the same time (see tombstones.ts) and takes out what
+ * an uninstall forbids: events created up to it (deleted from the inbox: nothing of them is kept) and API reads.
+ * Answers what is left, and the unchanged outcome of each customer dropped whole.
+ */
+async function withoutUninstalled(
+  tx: Queryable,
+  items: readonly CustomerRecords[],
+  extraOutcomes: readonly EventOutcomeUpdate[],
+  events: readonly BatchEvent[],
+): Promise<{ items: CustomerRecords[]; extraOutcomes: EventOutcomeUpdate[]; dropped: Map<string, ApplyOutcome> }> {
+  const tombstones = await holdAccounts(tx, [...items.map((i) => i.key), ...events]);
+  const dropped = new Map<string, ApplyOutcome>();
+  if (tombstones.size === 0) return { items: [...items], extraOutcomes: [...extraOutcomes], dropped };
+  const eventOf = new Map(events.map((e) => [e.id, e]));
+  const discarded: string[] = [];
+  const forbids = (eventId: string, fallback: { account: string; livemode: boolean; created: number }) => {
+    const e = eventOf.get(eventId) ?? fallback;
+    const uninstalled = tombstones.get(accountModeId(e));
+    return uninstalled !== undefined && e.created <= uninstalled;
+  };
+  const kept: CustomerRecords[] = [];
+  for (const item of items) {
+    const uninstalled = tombstones.get(accountModeId(item.key));
+    if (uninstalled === undefined) {
+      kept.push(item);
+      continue;
+    }
+    const batches = item.batches.filter((b) => {
+      if (!b.eventId) return false;
+      const created = Math.max(0, ...b.records.map((r) => r.version.created));
+      if (!forbids(b.eventId, { ...item.key, created })) return true;
+      discarded.push(b.eventId);
+      return false;
+    });
+    if (batches.length > 0) kept.push({ key: item.key, batches });
+    else dropped.set(customerKeyId(item.key), { changed: false, version: 0 });
+  }
+  const outcomes = extraOutcomes.filter((o) => {
+    const e = eventOf.get(o.eventId);
+    if (!e || !forbids(o.eventId, e)) return true;
+    discarded.push(o.eventId);
+    return false;
+  });
+  if (discarded.length > 0) await tx.query('DELETE FROM stripe_events WHERE id = ANY($1::text[])', [discarded]);
+  return { items: kept, extraOutcomes: outcomes, dropped };
+}
+
+/**
+ * Customers deleted in Stripe: the records of the touched ones lose their personal fields (in `recordsOf` too, so
+ * the status derived next has none either, and in the store). Answers every customer of the batch that is deleted
+ * and its events, for `forgetDeletedCustomers` once the outcomes are recorded.
+ */
+async function clearDeletedCustomers(
+  tx: Queryable,
+  items: readonly CustomerRecords[],
+  before: Map<string, CustomerRow>,
+  touched: readonly { item: CustomerRecords }[],
+  recordsOf: Map<string, ObjectRecord[]>,
+): Promise<{ keys: CustomerKey[]; eventIds: string[] }> {
+  const rewrite: { account: string; livemode: boolean; record: ObjectRecord }[] = [];
+  const deletedNow = new Set<string>();
+  for (const { item } of touched) {
+    const id = customerKeyId(item.key);
+    const records = recordsOf.get(id) ?? [];
+    if (!isDeletedCustomer(records, item.key.customerId)) continue;
+    deletedNow.add(id);
+    const cleared = records.map((r) => {
+      const out = withoutPersonalData(r);
+      if (out !== r) rewrite.push({ account: item.key.account, livemode: item.key.livemode, record: out });
+      return out;
+    });
+    recordsOf.set(id, cleared);
+  }
+  await rewriteRecordData(tx, rewrite);
+  const touchedIds = new Set(touched.map((t) => customerKeyId(t.item.key)));
+  const keys: CustomerKey[] = [];
+  const eventIds: string[] = [];
+  for (const item of items) {
+    const id = customerKeyId(item.key);
+    // Not touched (every record superseded): the stored status tells.
+    if (!deletedNow.has(id) && !(!touchedIds.has(id) && before.get(id)?.status?.deleted)) continue;
+    keys.push(item.key);
+    for (const b of item.batches) if (b.eventId) eventIds.push(b.eventId);
+  }
+  return { keys, eventIds };
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../adapters/store/db';
 import { deleteAccountData } from '../adapters/store/data-deletion';
 import { markEvent } from '../adapters/store/event-outcomes';
+import { installedSince, recordInstall } from '../adapters/store/tombstones';
 import type { InstallRegistry } from '../adapters/hubspot/installs';
 import type { Logger } from '../logger';
 import type { BackfillMetrics } from './backfill/metrics';
@@ -12,8 +13,12 @@ import type { StoredEvent } from './types';
  *
  * `account.application.deauthorized` (the merchant uninstalled the app from that account, in that mode):
  * revoke and forget the HubSpot connection, then delete everything of the account in that mode in one
- * transaction (see `deleteAccountData`). Syncing stops with it: no settings, no customers to write, no portal.
- * `account.application.authorized` is only recorded (the merchant connects HubSpot from the app's settings).
+ * transaction (see `deleteAccountData`), leaving a tombstone: nothing of that account created up to the uninstall
+ * is stored again (late retries, batches in flight elsewhere, backfills, refreshes). Syncing stops with it: no
+ * settings, no customers to write, no portal. An uninstall older than an install already seen (delivered out of
+ * order) deletes nothing.
+ * `account.application.authorized` lifts the tombstone when it is newer than the uninstall; otherwise it is only
+ * recorded (the merchant connects HubSpot from the app's settings).
  */
 
 export interface LifecycleDeps {
@@ -30,7 +35,9 @@ export function createLifecycleHandlers(deps: LifecycleDeps): LifecycleHandlers 
   const { db, logger } = deps;
   return {
     'account.application.authorized': async (event) => {
-      await markEvent(db, event.id, 'processed', 'The app was installed on this account');
+      const lifted = event.accountId ? await recordInstall(db, { account: event.accountId, livemode: event.livemode }, event.created) : false;
+      if (lifted) logger.info({ account: event.accountId, mode: event.livemode ? 'live' : 'test' }, 'app installed again: uninstall tombstone lifted');
+      await markEvent(db, event.id, 'processed', lifted ? 'The app was installed again on this account' : 'The app was installed on this account');
     },
     'account.application.deauthorized': async (event) => {
       const account = event.accountId;
@@ -40,10 +47,14 @@ export function createLifecycleHandlers(deps: LifecycleDeps): LifecycleHandlers 
         return;
       }
       const mode = event.livemode ? 'live' : 'test';
+      const stale = 'The app was installed again after this uninstall: nothing was deleted';
+      // Delivered after a newer install: the connection and the data belong to that install.
+      if (await installedSince(db, { account, livemode: event.livemode }, event.created)) return markEvent(db, event.id, 'skipped', stale);
       await deps.installs?.disconnect(db, { accountId: account, livemode: event.livemode }, { revoke: true }).catch((err: unknown) => {
         logger.warn({ err, account, mode }, 'could not revoke the HubSpot connection; deleting it anyway');
       });
-      const counts = await deleteAccountData(db, account, event.livemode, { keepEventId: event.id });
+      const counts = await deleteAccountData(db, account, event.livemode, { keepEventId: event.id, uninstall: { created: event.created } });
+      if (!counts) return markEvent(db, event.id, 'skipped', stale);
       deps.metrics?.accountDeletions.inc();
       logger.info({ account, mode, deleted: counts }, 'app uninstalled: account data deleted');
       await markEvent(db, event.id, 'processed', `The app was uninstalled: this account's ${mode} data was deleted`);

@@ -29,16 +29,31 @@ export interface EventWorkerDeps {
 /** Jobs handled between two waits while the webhook route is flooded. */
 export const PRESSURE_SLICE = 25;
 
+type EventJob = PgBoss.JobWithMetadata<EventJobData>;
+
+/** Jobs whose events failed together, with the error. */
+interface Failure {
+  jobs: EventJob[];
+  err: unknown;
+}
+
 /**
  * Runs the events queue: each batch of jobs is loaded from the inbox and handed to the processor at once.
- * A processor error fails the whole batch (pg-boss retries it with backoff); on the last attempt the events are
- * marked `failed` and pg-boss moves the jobs to the dead-letter queue.
+ *
+ * When a batch fails, it is split in halves and each half tried again, down to single events (within a quarter of
+ * the job expiry), so one event that cannot be processed fails alone instead of failing its neighbours: the jobs of
+ * the events that went through complete, the others fail and pg-boss retries them with backoff. On a job's last
+ * attempt its event is marked `failed` with the error — whatever failed, loading the event or processing it — so
+ * the merchant sees it in the activity drawer and can replay it; pg-boss then moves the job to the dead-letter
+ * queue. An event whose marking did not land (the database was away) is found by the sweeper (event-sweeper.ts).
  */
 export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
   const { db, queue, processor, logger, metrics, batchSize, pressure } = deps;
+  const expireMs = (deps.expireSeconds ?? 60) * 1000;
   return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (jobs, workerId) => {
-    // A failure in a later slice fails the whole batch and pg-boss retries all of it: applying is idempotent.
-    let waitBudgetMs = ((deps.expireSeconds ?? 60) * 1000) / 4;
+    let waitBudgetMs = expireMs / 4;
+    const isolateUntil = Date.now() + expireMs / 4;
+    const failures: Failure[] = [];
     for (let done = 0; done < jobs.length; ) {
       if (pressure?.busy() && waitBudgetMs > 0) {
         const waited = await pressure.yieldToAcknowledgements(waitBudgetMs);
@@ -46,43 +61,73 @@ export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
         metrics.workerDeferredSeconds.inc(waited / 1000);
       }
       const take = pressure?.busy() ? PRESSURE_SLICE : jobs.length - done;
-      await handleBatch(jobs.slice(done, done + take));
+      failures.push(...(await runIsolating(jobs.slice(done, done + take), isolateUntil)));
       done += take;
     }
+    await settle(jobs, failures);
     // A full batch means more may be waiting: fetch again at once instead of after the polling interval.
     const id = workerId();
     if (jobs.length >= batchSize && id) queue.boss.notifyWorker(id);
   });
 
-  async function handleBatch(jobs: PgBoss.JobWithMetadata<EventJobData>[]): Promise<void> {
+  /** Tries `jobs` together; on failure, each half alone (until `isolateUntil`). Answers what failed. */
+  async function runIsolating(jobs: EventJob[], isolateUntil: number): Promise<Failure[]> {
     const ids = [...new Set(jobs.map((j) => j.data.eventId))];
-    const events = await loadEvents(db, ids);
-    if (events.length < ids.length) {
-      const found = new Set(events.map((e) => e.id));
-      logger.warn({ missing: ids.filter((id) => !found.has(id)) }, 'event jobs without a stored event; completing them');
-    }
     try {
+      const events = await loadEvents(db, ids);
+      if (events.length < ids.length) {
+        const found = new Set(events.map((e) => e.id));
+        logger.warn({ missing: ids.filter((id) => !found.has(id)) }, 'event jobs without a stored event; completing them');
+      }
       if (events.length > 0) await processor.process(events);
+      for (const e of events) logger.debug({ eventId: e.id, eventType: e.type, account: e.accountId }, 'event processed');
+      return [];
     } catch (err) {
-      const last = jobs.filter((j) => j.retryCount >= j.retryLimit);
-      const retried = jobs.length - last.length;
-      if (retried > 0) metrics.jobs.inc({ outcome: 'retried' }, retried);
+      if (ids.length <= 1 || Date.now() >= isolateUntil) return [{ jobs, err }];
+      const first = new Set(ids.slice(0, Math.ceil(ids.length / 2)));
+      const a = await runIsolating(
+        jobs.filter((j) => first.has(j.data.eventId)),
+        isolateUntil,
+      );
+      const b = await runIsolating(
+        jobs.filter((j) => !first.has(j.data.eventId)),
+        isolateUntil,
+      );
+      return [...a, ...b];
+    }
+  }
+
+  /**
+   * Counts the batch's outcomes, marks the events of failed jobs on their last attempt `failed`, and fails those
+   * jobs: by throwing when every job failed (pg-boss fails the batch), else one by one (pg-boss then completes the
+   * rest).
+   */
+  async function settle(jobs: EventJob[], failures: Failure[]): Promise<void> {
+    const failedJobs = failures.flatMap((f) => f.jobs);
+    metrics.jobs.inc({ outcome: 'completed' }, jobs.length - failedJobs.length);
+    if (failures.length === 0) return;
+    for (const { jobs: group, err } of failures) {
+      const last = group.filter((j) => j.retryCount >= j.retryLimit);
+      if (group.length > last.length) metrics.jobs.inc({ outcome: 'retried' }, group.length - last.length);
       if (last.length > 0) {
         metrics.jobs.inc({ outcome: 'dead_lettered' }, last.length);
-        await markFailed(db, [...new Set(last.map((j) => j.data.eventId))], errorMessage(err)).catch((e: unknown) =>
-          logger.error({ err: e }, 'could not mark dead-lettered events failed'),
+        const attempts = last[0].retryLimit + 1;
+        const reason = `Could not be processed (${attempts} ${attempts === 1 ? 'attempt' : 'attempts'}): ${errorMessage(err)}`;
+        await markFailed(db, [...new Set(last.map((j) => j.data.eventId))], reason).catch((e: unknown) =>
+          logger.error({ err: e }, 'could not mark dead-lettered events failed; the sweeper will find them'),
         );
       }
-      for (const e of events) {
-        logger.warn(
-          { eventId: e.id, eventType: e.type, account: e.accountId, err },
-          last.length > 0 ? 'event processing failed for the last time' : 'event processing failed; will retry',
-        );
-      }
-      throw err;
+      logger.warn(
+        { eventIds: [...new Set(group.map((j) => j.data.eventId))], err },
+        last.length > 0 ? 'event processing failed for the last time' : 'event processing failed; will retry',
+      );
     }
-    metrics.jobs.inc({ outcome: 'completed' }, jobs.length);
-    for (const e of events) logger.debug({ eventId: e.id, eventType: e.type, account: e.accountId }, 'event processed');
+    if (failedJobs.length === jobs.length) throw failures[0].err;
+    await queue.failJobs(
+      EVENTS_QUEUE,
+      failedJobs.map((j) => j.id),
+      errorMessage(failures[0].err),
+    );
   }
 }
 

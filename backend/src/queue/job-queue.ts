@@ -51,6 +51,7 @@ export interface JobQueueOptions {
 export class JobQueue {
   private readonly workers = new Map<string, string>();
   private stopping = false;
+  private readonly tasks = new Set<{ timer: NodeJS.Timeout; running: Promise<void> }>();
   private wakeTimers = new Map<string, NodeJS.Timeout>();
   private readonly jobFragments = new Map<string, SqlFragment>();
 
@@ -176,6 +177,37 @@ export class JobQueue {
     this.wakeTimers.set(name, timer);
   }
 
+  /** Fails these jobs of `name` now: pg-boss retries them with backoff, or dead-letters them on their last attempt. */
+  async failJobs(name: string, ids: readonly string[], message: string): Promise<void> {
+    if (ids.length === 0) return;
+    const fail = this.boss.fail as unknown as (this: PgBoss, name: string, ids: string[], data: object) => Promise<void>;
+    await fail.call(this.boss, name, [...ids], { message });
+  }
+
+  /**
+   * Runs `task` every `everyMs` (the first time after `firstMs`), one run at a time, until `stop`, which waits for
+   * a run in progress. A failed run is reported to `onError` and the next one runs as planned.
+   */
+  every(everyMs: number, task: () => Promise<unknown>, onError: (err: unknown) => void, firstMs = everyMs): void {
+    if (this.stopping) return;
+    const entry = { timer: undefined as unknown as NodeJS.Timeout, running: Promise.resolve() };
+    const run = () => {
+      if (this.stopping) return;
+      entry.running = task().then(
+        () => undefined,
+        (err: unknown) => onError(err),
+      );
+      void entry.running.finally(() => {
+        if (this.stopping) return;
+        entry.timer = setTimeout(run, everyMs);
+        entry.timer.unref();
+      });
+    };
+    entry.timer = setTimeout(run, firstMs);
+    entry.timer.unref();
+    this.tasks.add(entry);
+  }
+
   /** Jobs of `name` waiting to run (created or retry). */
   depth(name: string = EVENTS_QUEUE): Promise<number> {
     return this.boss.getQueueSize(name);
@@ -189,6 +221,9 @@ export class JobQueue {
     this.stopping = true;
     for (const t of this.wakeTimers.values()) clearTimeout(t);
     this.wakeTimers.clear();
+    for (const task of this.tasks) clearTimeout(task.timer);
+    await Promise.all([...this.tasks].map((t) => t.running));
+    this.tasks.clear();
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }

@@ -49,11 +49,15 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
       ctx.app.use(
         APP_API_PREFIX,
         appApiRouter(
-          { db: ctx.db, installs: engine.installService, backfill, wakePusher: () => engine!.pusher.wake() },
+          { db: ctx.db, installs: engine.installService, backfill, wakePusher: () => engine!.pusher.wake(), queue: ctx.queue },
           { secret: config.stripe.appSecret, toleranceSeconds: 300, ownAccountId: config.stripe.accountId },
         ),
       );
-      const refresher = config.stripe.apiKey ? createCustomerRefresher(ctx.db, config.stripe.apiKey, config.stripe.apiBaseUrl, () => engine!.pusher.wake()) : undefined;
+      const refresher = config.stripe.apiKey
+        ? createCustomerRefresher(ctx.db, config.stripe.apiKey, config.stripe.apiBaseUrl, () => engine!.pusher.wake(), {
+            minIntervalSeconds: config.limits.cardRefreshMinIntervalSeconds,
+          })
+        : undefined;
       ctx.app.use(
         CARD_API_PREFIX,
         cardApiRouter({

@@ -53,7 +53,14 @@ describe.each(dbKinds())('card refresh through the Stripe API on %s', (kind) => 
     h = await startSyncHarness({
       kind,
       hubspot: { clientSecret: CARD_SECRET },
-      env: { ...CARD_ENV, STRIPE_APP_SECRET: TEST_APP_SECRET, STRIPE_API_KEY: 'sk_test_fake', STRIPE_API_BASE_URL: stripe.url },
+      // These cases refresh one customer several times in a row: no minimum interval (see test/ingest/abuse.test.ts).
+      env: {
+        ...CARD_ENV,
+        STRIPE_APP_SECRET: TEST_APP_SECRET,
+        STRIPE_API_KEY: 'sk_test_fake',
+        STRIPE_API_BASE_URL: stripe.url,
+        CARD_REFRESH_MIN_INTERVAL_SECONDS: '0',
+      },
     });
     await connectHubSpot(h.server.url, h.hubspot, { caller: { accountId: CONNECTED }, mode: 'test', portalId: CONNECTED_PORTAL });
 

@@ -166,7 +166,7 @@ describe.each(dbKinds())('POST /webhooks/stripe on %s', (kind) => {
       what: 'the event to fail',
     });
     expect(seen.filter((e) => e.id === event.id)).toHaveLength(2); // first attempt + QUEUE_RETRY_LIMIT=1 retry
-    expect((await eventRow(server.db, event.id as string)).status_reason).toBe('HubSpot is down');
+    expect((await eventRow(server.db, event.id as string)).status_reason).toBe('Could not be processed (2 attempts): HubSpot is down');
     await waitFor(async () => (await jobsOf(server.db, event.id as string, EVENTS_DEAD_LETTER_QUEUE)) === 1, {
       what: 'the dead-letter job',
     });

@@ -24,6 +24,10 @@ export type ApiErrorCode =
   | 'stripe_unavailable'
   | 'not_configured'
   | 'service_unavailable'
+  /** Too many requests with a refused signature from one address (Retry-After says when to try again). */
+  | 'too_many_requests'
+  /** The app was uninstalled from this Stripe account (in this mode) and the install has not come back yet. */
+  | 'uninstalled'
   /** A HubSpot connection attempt whose OAuth state or PKCE verifier we did not issue to this caller, or that expired or was used. */
   | 'invalid_oauth_state'
   | 'internal';
@@ -193,9 +197,27 @@ export interface ActivityEvent {
   created: number;
   receivedAt: string;
   outcome: EventOutcome;
-  /** Why skipped or ignored, or HubSpot's message when failed. */
+  /** Why skipped or ignored, HubSpot's message when HubSpot refused it, or our error when it could not be processed. */
   reason: string | null;
   customerId: string | null;
+  /** When failed: `hubspot` (HubSpot refused the write: see the dead letters) or `processing` (see `failedEvents`). */
+  failure?: 'hubspot' | 'processing';
+}
+
+/**
+ * An event that could not be processed (its retries ran out, or no job ran it): nothing of it reached the
+ * customer. POST /events/replay processes it again.
+ */
+export interface FailedEvent {
+  id: string;
+  type: string;
+  created: number;
+  receivedAt: string;
+  /** When it was marked failed (ISO). */
+  failedAt: string;
+  reason: string;
+  /** False once its payload was removed (EVENT_RETENTION_DAYS): a backfill brings its facts back instead. */
+  replayable: boolean;
 }
 
 export interface DeadLetter {
@@ -213,6 +235,8 @@ export interface ActivityResponse {
   counts24h: Record<EventOutcome, number>;
   events: ActivityEvent[];
   deadLetters: DeadLetter[];
+  /** Events that could not be processed, newest first (at most 100). */
+  failedEvents: FailedEvent[];
 }
 
 /** POST /dead-letters/replay — `ids` or `all: true`. */
@@ -224,6 +248,9 @@ export interface ReplayRequest {
 export interface ReplayResponse {
   replayed: number;
 }
+
+/** POST /events/replay — failed events (`FailedEvent`) processed again: `ids` or `all: true`. Answers `ReplayResponse`. */
+export type ReplayEventsRequest = ReplayRequest;
 
 export type CustomerSyncState = 'synced' | 'pending' | 'failed' | 'skipped' | 'not_synced';
 

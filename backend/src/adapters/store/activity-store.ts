@@ -1,5 +1,6 @@
 import type { Queryable } from './db';
-import type { ActivityEvent, DeadLetter, EventOutcome } from '@stripe-hubspot-sync/contracts';
+import type { ActivityEvent, DeadLetter, EventOutcome, FailedEvent } from '@stripe-hubspot-sync/contracts';
+import type { SqlFragment } from '../../queue/job-queue';
 
 /** Inbox status → what the merchant sees. */
 const OUTCOME_OF: Record<string, EventOutcome> = {
@@ -20,13 +21,21 @@ const STATUSES_OF: Record<EventOutcome, string[]> = {
 };
 export const EVENT_OUTCOMES = Object.keys(STATUSES_OF) as EventOutcome[];
 
+/**
+ * `OUTCOME_OF` in SQL: the outcome of a stripe_events row. The index `stripe_events_account_outcome` (migration
+ * 010) is on this very expression, so a filtered page reads only the rows of that outcome, newest first.
+ */
+export const OUTCOME_SQL = `(CASE status WHEN 'received' THEN 'pending' WHEN 'applied' THEN 'pending' WHEN 'processed' THEN 'synced' ELSE status END)`;
+
+/** A failed event that HubSpot did not refuse: it failed before it reached a customer (no customer version). */
+const PROCESSING_FAILED = `status = 'failed' AND customer_version IS NULL`;
+
 export async function recentEvents(
   db: Queryable,
   account: string,
   livemode: boolean,
   opts: { outcome?: EventOutcome; limit: number; customerId?: string },
 ): Promise<ActivityEvent[]> {
-  const statuses = opts.outcome ? STATUSES_OF[opts.outcome] : Object.keys(OUTCOME_OF);
   const { rows } = await db.query<{
     id: string;
     type: string;
@@ -35,12 +44,13 @@ export async function recentEvents(
     status: string;
     status_reason: string | null;
     customer_id: string | null;
+    customer_version: string | null;
   }>(
-    `SELECT id, type, created, received_at, status, status_reason, customer_id FROM stripe_events
-      WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND status = ANY($3::text[])
-        AND ($5::text IS NULL OR customer_id = $5)
-      ORDER BY received_at DESC, created DESC LIMIT $4`,
-    [account, livemode, statuses, opts.limit, opts.customerId ?? null],
+    `SELECT id, type, created, received_at, status, status_reason, customer_id, customer_version FROM stripe_events
+      WHERE COALESCE(account_id, '') = $1 AND livemode = $2 ${opts.outcome ? `AND ${OUTCOME_SQL} = $5` : ''}
+        AND ($4::text IS NULL OR customer_id = $4)
+      ORDER BY received_at DESC, created DESC LIMIT $3`,
+    [account, livemode, opts.limit, opts.customerId ?? null, ...(opts.outcome ? [opts.outcome] : [])],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -50,7 +60,62 @@ export async function recentEvents(
     outcome: OUTCOME_OF[r.status] ?? 'pending',
     reason: r.status_reason,
     customerId: r.customer_id,
+    ...(r.status === 'failed' ? { failure: r.customer_version === null ? ('processing' as const) : ('hubspot' as const) } : {}),
   }));
+}
+
+/** Events of this account and mode that could not be processed, most recently failed first. */
+export async function failedEvents(db: Queryable, account: string, livemode: boolean, limit = 100): Promise<FailedEvent[]> {
+  const { rows } = await db.query<{
+    id: string;
+    type: string;
+    created: string;
+    received_at: Date;
+    processed_at: Date | null;
+    status_reason: string | null;
+    payload_purged_at: Date | null;
+  }>(
+    `SELECT id, type, created, received_at, processed_at, status_reason, payload_purged_at FROM stripe_events
+      WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND ${OUTCOME_SQL} = 'failed' AND ${PROCESSING_FAILED}
+      ORDER BY processed_at DESC NULLS LAST, id LIMIT $3`,
+    [account, livemode, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    created: Number(r.created),
+    receivedAt: new Date(r.received_at).toISOString(),
+    failedAt: new Date(r.processed_at ?? r.received_at).toISOString(),
+    reason: r.status_reason ?? 'Could not be processed',
+    replayable: r.payload_purged_at === null,
+  }));
+}
+
+/**
+ * Processes failed events again (`ids` of this account and mode, or all of them): each goes back to `received`
+ * and gets a new job, in one statement (`enqueue`: the queue's job insert reading the CTE `replayed`), so two
+ * replays at once enqueue each event once. Events whose payload was removed cannot be replayed. Answers how many.
+ */
+export async function replayFailedEvents(
+  db: Queryable,
+  account: string,
+  livemode: boolean,
+  ids: readonly string[] | 'all',
+  enqueue: (source: string) => SqlFragment,
+): Promise<number> {
+  const jobs = enqueue('replayed');
+  const p = (n: number) => `$${jobs.params.length + n}`;
+  const { rows } = await db.query<{ id: string }>(
+    `WITH replayed AS (
+       UPDATE stripe_events SET status = 'received', status_reason = NULL, processed_at = NULL, requeued_at = NULL
+        WHERE COALESCE(account_id, '') = ${p(1)}::text AND livemode = ${p(2)}::boolean AND ${PROCESSING_FAILED}
+          AND payload_purged_at IS NULL AND (${p(3)}::boolean OR id = ANY(${p(4)}::text[]))
+        RETURNING id, status),
+     new_jobs AS (${jobs.sql})
+     SELECT id FROM replayed`,
+    [...jobs.params, account, livemode, ids === 'all', ids === 'all' ? [] : [...ids]],
+  );
+  return rows.length;
 }
 
 export async function outcomeCounts24h(db: Queryable, account: string, livemode: boolean): Promise<Record<EventOutcome, number>> {

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from './db';
 import type { CustomerKey } from './sync-store';
+import { lockAccountExclusively, recordUninstall } from './tombstones';
 
 /**
  * Forgetting data: everything of a Stripe account in one mode (the app was uninstalled), and what we hold of one
@@ -20,22 +21,33 @@ const ACCOUNT_TABLES: readonly (readonly [table: string, accountColumn: string])
   ['customers', 'account_key'],
   ['backfills', 'account_key'],
   ['privacy_suppressions', 'account_key'],
+  ['card_refreshes', 'account_key'],
 ];
 
 /**
  * Deletes, in one transaction, everything we hold of `account` in that mode: the HubSpot connection and its
  * tokens, settings, stored events (except `keepEventId`, the uninstall event itself, which holds no personal
- * data), Stripe objects, the read model, contact links, dead letters, backfills and privacy suppressions.
- * A running backfill of it stops at its next checkpoint (its row is gone). Other accounts and the other mode are
- * untouched.
+ * data), Stripe objects, the read model, contact links, dead letters, backfills, privacy suppressions and card
+ * refresh times. A running backfill of it stops at its next checkpoint (its row is gone). Other accounts and the
+ * other mode are untouched.
+ *
+ * With `uninstall` (the `account.application.deauthorized` event), the same transaction first waits for the
+ * appliers of that account that are running (see tombstones.ts) and records the tombstone, so nothing created up
+ * to the uninstall comes back; when an install newer than that uninstall was already seen, nothing is deleted and
+ * the answer is null.
  */
 export async function deleteAccountData(
   db: Db,
   account: string,
   livemode: boolean,
-  opts: { keepEventId?: string } = {},
-): Promise<DeletionCounts> {
+  opts: { keepEventId?: string; uninstall?: { created: number } } = {},
+): Promise<DeletionCounts | null> {
   return db.transaction(async (tx) => {
+    if (opts.uninstall) {
+      await lockAccountExclusively(tx, { account, livemode });
+      const holds = await recordUninstall(tx, { account, livemode }, opts.uninstall.created);
+      if (!holds) return null;
+    }
     const counts: DeletionCounts = {};
     for (const [table, column] of ACCOUNT_TABLES) {
       const r = await tx.query(`DELETE FROM ${table} WHERE ${column} = $1 AND livemode = $2`, [account, livemode]);
@@ -111,7 +123,7 @@ async function forgetHubSpotSide(tx: Queryable, key: CustomerKey, portalId: numb
 }
 
 async function forgetCustomer(tx: Queryable, key: CustomerKey, portalId: number): Promise<void> {
-  for (const table of ['customers', 'stripe_objects', 'dead_letters']) {
+  for (const table of ['customers', 'stripe_objects', 'dead_letters', 'card_refreshes']) {
     await tx.query(`DELETE FROM ${table} WHERE ${KEY}`, keyParams(key));
   }
   await tx.query(`DELETE FROM stripe_events WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND customer_id = $3`, keyParams(key));

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Queryable } from './db';
 import type { StoredEvent } from '../../jobs/types';
+import { TOMBSTONE_HOLDS } from './tombstones';
 
 /**
  * The inbox (`stripe_events`): every verified Stripe event, keyed by its id. Written by the webhook's group
@@ -19,40 +20,63 @@ export interface NewInboxEvent {
   statusReason: string | null;
 }
 
+export interface StoreResult {
+  /** Ids stored now (the others were stored before, or refused). */
+  inserted: Set<string>;
+  /** Ids refused because their account was uninstalled after they were created (see tombstones.ts). */
+  refused: Set<string>;
+}
+
 /**
- * Inserts the events whose id is not stored yet, all in one statement. Answers the ids that were inserted
- * (the others already existed). Ids must be unique within `events`; at most 8,000 events per call.
+ * Inserts the events whose id is not stored yet, all in one statement, except those of an account the app was
+ * uninstalled from that were created up to the uninstall (a late retry must not bring its data back). Ids must be
+ * unique within `events`; at most 8,000 events per call.
  *
  * `enqueue`, when given, builds the body of a data-modifying CTE that reads the inserted rows from `new_events`
  * (columns `id`, `status`), its parameters the statement's first ones: the inserts and the jobs then commit
  * together in this one statement.
  */
-export async function insertEvents(
+export async function storeInboxEvents(
   q: Queryable,
   events: readonly NewInboxEvent[],
   enqueue?: (source: string) => { sql: string; params: unknown[] },
-): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
+): Promise<StoreResult> {
+  if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const jobs = enqueue?.('new_events');
   const offset = jobs?.params.length ?? 0;
   // One multi-row VALUES with a parameter per field: cheaper to parse than arrays of large JSON strings.
   const COLUMNS = 8;
   const rows = events.map((_, i) => {
     const p = (k: number) => `$${offset + i * COLUMNS + k}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}::boolean, ${p(5)}::bigint, ${p(6)}::jsonb, ${p(7)}, ${p(8)})`;
+    return `(${p(1)}::text, ${p(2)}::text, ${p(3)}::text, ${p(4)}::boolean, ${p(5)}::bigint, ${p(6)}::jsonb, ${p(7)}::text, ${p(8)}::text)`;
   });
   const params: unknown[] = [
     ...(jobs?.params ?? []),
     ...events.flatMap((e) => [e.id, e.type, e.accountId, e.livemode, e.created, e.rawPayload, e.status, e.statusReason]),
   ];
-  const insert = `INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
-     VALUES ${rows.join(', ')}
-     ON CONFLICT (id) DO NOTHING`;
-  const sql = jobs
-    ? `WITH new_events AS (${insert} RETURNING id, status), new_jobs AS (${jobs.sql}) SELECT id FROM new_events`
-    : `${insert} RETURNING id`;
-  const { rows: inserted } = await q.query<{ id: string }>(sql, params);
-  return new Set(inserted.map((r) => r.id));
+  const sql = `WITH incoming (id, type, account_id, livemode, created, payload, status, status_reason) AS (VALUES ${rows.join(', ')}),
+     refused AS (
+       SELECT i.id FROM incoming i JOIN account_tombstones t ON t.account_key = COALESCE(i.account_id, '') AND t.livemode = i.livemode
+        WHERE ${TOMBSTONE_HOLDS} AND i.created <= t.uninstalled_created),
+     new_events AS (
+       INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
+       SELECT * FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = i.id)
+       ON CONFLICT (id) DO NOTHING RETURNING id, status)
+     ${jobs ? `, new_jobs AS (${jobs.sql})` : ''}
+     SELECT id, false AS refused FROM new_events UNION ALL SELECT id, true FROM refused`;
+  const { rows: answered } = await q.query<{ id: string; refused: boolean }>(sql, params);
+  const out: StoreResult = { inserted: new Set(), refused: new Set() };
+  for (const r of answered) (r.refused ? out.refused : out.inserted).add(r.id);
+  return out;
+}
+
+/** `storeInboxEvents`, answering only the ids stored now. */
+export async function insertEvents(
+  q: Queryable,
+  events: readonly NewInboxEvent[],
+  enqueue?: (source: string) => { sql: string; params: unknown[] },
+): Promise<Set<string>> {
+  return (await storeInboxEvents(q, events, enqueue)).inserted;
 }
 
 /**

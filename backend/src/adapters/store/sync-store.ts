@@ -214,3 +214,26 @@ export async function saveCustomerStatuses(
     rows.map((r) => [customerKeyId({ account: r.account_key, livemode: r.livemode, customerId: r.customer_id }), Number(r.version)]),
   );
 }
+
+/**
+ * Replaces the data of stored records in place, keeping their versions (a deleted customer's records losing their
+ * personal fields: the order rule is untouched). Rows locked through their customers by `lockCustomers`.
+ */
+export async function rewriteRecordData(
+  tx: Queryable,
+  records: readonly { account: string; livemode: boolean; record: ObjectRecord }[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await tx.query(
+    `UPDATE stripe_objects o SET data = v.data, updated_at = now()
+       FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::jsonb[]) AS v(account_key, livemode, kind, object_id, data)
+      WHERE o.account_key = v.account_key AND o.livemode = v.livemode AND o.kind = v.kind AND o.object_id = v.object_id`,
+    [
+      records.map((x) => x.account),
+      records.map((x) => x.livemode),
+      records.map((x) => x.record.kind),
+      records.map((x) => x.record.objectId),
+      records.map((x) => JSON.stringify(x.record.data)),
+    ],
+  );
+}

@@ -1,7 +1,8 @@
 import Stripe from 'stripe';
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from '../respond';
-import type { Mode } from '@stripe-hubspot-sync/contracts';
+import type { ApiErrorCode, Mode } from '@stripe-hubspot-sync/contracts';
+import { signatureFailuresOf } from '../app';
 
 /** Who is calling the app API: verified from the Stripe App signature. */
 export interface AppTenant {
@@ -25,7 +26,9 @@ const verifier = Stripe.webhooks.signature!;
 /**
  * Verifies `Stripe-Signature` over `JSON.stringify({user_id, account_id})` (that key order, as the Dashboard
  * signs it) with the app secret and a timestamp tolerance. The tenant comes only from the verified ids: a
- * signature for one account can never read or write another account's data.
+ * signature for one account can never read or write another account's data. Only headers are read, so it runs
+ * before the body parser. A refused signature counts against the caller's address (the app's per-IP limit on
+ * failed signatures, see signature-limit.ts): past the limit it answers 429 instead of 401.
  */
 export function appAuth(opts: AppAuthOptions) {
   const tolerance = opts.toleranceSeconds ?? 300;
@@ -35,16 +38,19 @@ export function appAuth(opts: AppAuthOptions) {
     const signature = req.header('stripe-signature');
     const userId = req.header('x-stripe-user-id');
     const accountId = req.header('x-stripe-account-id');
+    const refuse = (code: ApiErrorCode, message: string) => {
+      const limit = signatureFailuresOf(req.app);
+      if (!limit) return sendError(res, 401, code, message);
+      limit.refuse(req, res, () => sendError(res, 401, code, message)).catch(next);
+    };
     if (!signature || !userId || !accountId) {
-      return sendError(res, 401, 'missing_signature', 'Stripe-Signature, X-Stripe-User-Id and X-Stripe-Account-Id are required');
+      return refuse('missing_signature', 'Stripe-Signature, X-Stripe-User-Id and X-Stripe-Account-Id are required');
     }
     try {
       verifier.verifyHeader(JSON.stringify({ user_id: userId, account_id: accountId }), signature, opts.secret, tolerance);
     } catch (err) {
       const stale = err instanceof Error && /timestamp outside the tolerance/i.test(err.message);
-      return sendError(
-        res,
-        401,
+      return refuse(
         stale ? 'stale_signature' : 'invalid_signature',
         stale ? 'The signature is too old' : 'The signature does not match this user and account',
       );

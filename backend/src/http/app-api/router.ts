@@ -3,20 +3,25 @@ import { appAuth, appCors, modeOf, tenantOf, type AppAuthOptions } from './auth'
 import type { AppApiDeps } from './services';
 import { getSettings, putSettings } from './settings';
 import { deleteConnection, getAuthorizeUrl, postCancel, postConfirm, postConnect } from './hubspot-connection';
-import { getActivity, postReplay } from './activity';
+import { getActivity, postReplay, postReplayEvents, type ActivityDeps } from './activity';
 import { getCustomer, postCustomerSync } from './customers';
 import { sendError } from '../respond';
 import { bodyParserError } from '../errors';
+import { tombstoneOf } from '../../adapters/store/tombstones';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-/** The Stripe App's API (mount at APP_API_PREFIX): CORS for the null-origin iframe, signature on every call. */
-export function appApiRouter(deps: AppApiDeps, auth: AppAuthOptions): Router {
+/**
+ * The Stripe App's API (mount at APP_API_PREFIX): CORS for the null-origin iframe, signature on every call. The
+ * signature covers the ids in the headers, so it is checked before the body is read: a request that is not signed
+ * right is refused without its JSON ever being parsed.
+ */
+export function appApiRouter(deps: ActivityDeps, auth: AppAuthOptions): Router {
   const r = Router();
   const wrap = (h: Handler) => (req: Request, res: Response, next: NextFunction) => h(req, res).catch(next);
   r.use(appCors);
-  r.use(express.json({ limit: '256kb' }));
   r.use(appAuth(auth));
+  r.use(express.json({ limit: '256kb' }));
   r.get('/settings', wrap(getSettings(deps)));
   r.put('/settings', wrap(putSettings(deps)));
   r.get('/hubspot/authorize-url', wrap(getAuthorizeUrl(deps)));
@@ -26,6 +31,7 @@ export function appApiRouter(deps: AppApiDeps, auth: AppAuthOptions): Router {
   r.delete('/hubspot/connection', wrap(deleteConnection(deps)));
   r.get('/activity', wrap(getActivity(deps)));
   r.post('/dead-letters/replay', wrap(postReplay(deps)));
+  r.post('/events/replay', wrap(postReplayEvents(deps)));
   r.get('/customers/:id', wrap(getCustomer(deps)));
   r.post('/customers/:id/sync', wrap(postCustomerSync(deps)));
   r.get('/backfill', wrap(backfillHandler(deps, 'progress')));
@@ -49,6 +55,10 @@ function backfillHandler(deps: AppApiDeps, action: 'progress' | 'start' | 'cance
     if (!mode) return;
     if (!deps.backfill) return sendError(res, 404, 'not_found', 'Backfill is not available on this backend');
     const account = tenantOf(res).accountKey;
+    // Nothing of an uninstalled account comes back until the app's install event arrives (see tombstones.ts).
+    if (action === 'start' && (await tombstoneOf(deps.db, { account, livemode: mode === 'live' })) !== null) {
+      return sendError(res, 409, 'uninstalled', 'The app was uninstalled from this Stripe account; the import can start once its new install has reached us.');
+    }
     const backfill = await deps.backfill[action](account, mode === 'live');
     res.json({ backfill });
   };
