@@ -220,6 +220,22 @@ describe.each(dbKinds())('OAuth state and PKCE on %s', (kind) => {
     for (let i = 0; i < 3; i++) expect(portal.contactByEmail(`existing${i}@example.com`)).toBeDefined();
   });
 
+  it('a pending connection nobody confirmed in time cannot be confirmed, and is dropped with its refresh token revoked', async () => {
+    const caller = { accountId: OTHER_ACCOUNT, userId: USER };
+    const { connect: pending } = await startConnection(url(), h.hubspot, { caller, mode: 'live', portalId: 7170 });
+    expect(pending.status).toBe(200);
+    await h.server.db.query(`UPDATE hubspot_pending_connections SET confirm_by = now() - interval '1 second'`);
+    const late = await appRequest(url(), 'POST', '/hubspot/connect/confirm', caller, { mode: 'live', portalId: 7170 });
+    expect(late).toMatchObject({ status: 404, body: { error: { code: 'not_found', message: expect.stringMatching(/expired/) } } });
+    const revokes = () => h.hubspot.requests.filter((q) => q.method === 'DELETE' && q.path.startsWith('/oauth/v1/refresh-tokens/')).length;
+    const before = revokes();
+    // The next connection attempt (anyone's) sweeps it away.
+    expect((await requestAuthorizeUrl(url(), owner, 'test', oauthAttempt())).status).toBe(200);
+    expect(await pendingRows()).toBe(0);
+    expect(revokes()).toBe(before + 1);
+    expect((await appRequest(url(), 'GET', '/settings?mode=live', caller)).body.connection).toBeNull();
+  });
+
   it('cancelling drops the pending connection and revokes its refresh token', async () => {
     const { connect: pending } = await startConnection(url(), h.hubspot, { caller: { accountId: OTHER_ACCOUNT, userId: USER }, mode: 'test', portalId: 6160 });
     expect(pending.status).toBe(200);

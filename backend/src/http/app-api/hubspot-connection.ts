@@ -7,7 +7,7 @@ import { markAllForPush } from '../../adapters/store/sync-store';
 import { loadSettings } from '../../adapters/store/settings-store';
 import type { Queryable } from '../../adapters/store/db';
 import { sendError } from '../respond';
-import { PermanentHubSpotError } from '../../adapters/hubspot/errors';
+import { HubSpotError, PermanentHubSpotError } from '../../adapters/hubspot/errors';
 import {
   OAuthFlowError,
   PKCE_CHALLENGE_PATTERN,
@@ -76,7 +76,8 @@ export function postConnect(deps: AppApiDeps) {
       if (err instanceof PermanentHubSpotError && err.status >= 400 && err.status < 500) {
         return sendError(res, 400, 'bad_request', `HubSpot refused the authorization code: ${err.message}`);
       }
-      sendError(res, 502, 'hubspot_error', `HubSpot did not answer the authorization: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof HubSpotError) return sendError(res, 502, 'hubspot_error', `HubSpot did not answer the authorization: ${err.message}`);
+      throw err;
     }
   };
 }
