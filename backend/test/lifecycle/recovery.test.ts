@@ -1,9 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Db } from '../../src/adapters/store/db';
 import { scheduledJobState } from '../../src/adapters/store/backfill-store';
+import { migrate } from '../../src/adapters/store/migrate';
 import { createApplyProcessor } from '../../src/jobs/apply-events';
-import { recoverMissedEvents, startRecoverySchedule, type RecoverySchedule } from '../../src/jobs/recovery';
+import {
+  recoverMissedEvents,
+  startRecoverySchedule,
+  type RecoverySchedule,
+  type RecoveryScheduleOptions,
+  type RecoveryTarget,
+} from '../../src/jobs/recovery';
 import { createIngestor, type Ingestor } from '../../src/ingest/ingestor';
-import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
+import { createMetrics } from '../../src/metrics';
+import { JobQueue } from '../../src/queue/job-queue';
+import { dbKinds, freshDatabase, migratedDb, type TestDatabase } from '../helpers/db';
 import { postWebhook, startTestServer, waitFor, type TestServer } from '../helpers/server';
 import { startFakeStripe, type FakeStripe } from '../fakes/stripe';
 import { fakeStripeFor, silentLogger } from '../backfill/helpers';
@@ -134,5 +146,170 @@ describe.each(dbKinds())('recovery schedule (%s)', (kind) => {
     // Once the interval has passed, it is due again.
     await db.query(`UPDATE scheduled_jobs SET last_started_at = now() - interval '61 minutes' WHERE name = 'recovery'`);
     expect(await b.tick()).not.toBeNull();
+  });
+});
+
+/**
+ * After an unclean stop the inbox may lack webhooks that were acknowledged (the embedded database cannot fsync: a
+ * power loss loses its last writes) while Stripe counts them as delivered. Every process keeps a heartbeat and
+ * deletes it at a clean stop; a stale heartbeat makes a running process list every event since it, delivered or not.
+ */
+describe.each(dbKinds())('recovery after an unclean stop (%s)', (kind) => {
+  const ACCOUNT = 'acct_unclean';
+  const HOUR = 3_600_000;
+  let fake: FakeStripe;
+  let database: TestDatabase;
+  let dataDir: string | undefined;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    fake = await startFakeStripe();
+    if (kind === 'pglite') dataDir = mkdtempSync(join(tmpdir(), 'shs-unclean-'));
+    database = await freshDatabase(kind, dataDir ? { dataDir } : {});
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await database?.drop();
+    await fake?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** One backend process on the shared storage: its database handle, an ingestor, and its recovery schedule. */
+  async function startProcess(owner: string, tuning: Partial<RecoveryScheduleOptions> = {}) {
+    const db = await database.open();
+    await migrate(db);
+    const queue = await JobQueue.start(db, { expireSeconds: 60, retryLimit: 3 }, silentLogger);
+    const ingestor = createIngestor({ db, queue, metrics: createMetrics(), logger: silentLogger });
+    const recovered: RecoveryTarget[] = [];
+    const schedule = startRecoverySchedule({
+      db,
+      logger: silentLogger,
+      intervalMinutes: 60,
+      tickMs: HOUR,
+      heartbeatMs: HOUR,
+      owner,
+      targets: async () => [{ account: ACCOUNT, livemode: false }],
+      recover: (target, signal) => {
+        recovered.push(target);
+        return recoverMissedEvents({ ingestor, stripeFor: fakeStripeFor(fake), logger: silentLogger, signal }, target);
+      },
+      ...tuning,
+    });
+    let stopped = false;
+    /** A clean stop: the schedule first (it deletes the heartbeat), then the queue and the database. */
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await schedule.stop();
+      await ingestor.close();
+      await queue.stop(1_000);
+      await db.close();
+    };
+    /** Dies uncleanly: the storage goes away under it; the schedule's clean-stop record never reaches it. */
+    const crash = async () => {
+      if (stopped) return;
+      stopped = true;
+      await ingestor.close();
+      await queue.stop(1_000).catch(() => undefined);
+      await db.close();
+      await schedule.stop(); // only to end its timers: its database is gone
+    };
+    cleanups.push(stop);
+    return { db, schedule, recovered, stop, crash };
+  }
+
+  const eventRequests = () => fake.requests.filter((r) => r.path === '/v1/events' && r.account === ACCOUNT);
+  const runs = async (db: Db) =>
+    (await db.query<{ instance_id: string }>('SELECT instance_id FROM instance_runs ORDER BY instance_id')).rows.map((r) => r.instance_id);
+
+  it('lists the events since the last heartbeat, delivered ones included, and ingests the missing ones once', async () => {
+    const a = await startProcess('instance-a');
+    await a.schedule.heartbeat();
+    expect(await runs(a.db)).toEqual(['instance-a']);
+    const { rows } = await a.db.query<{ hb: string }>(
+      `SELECT floor(extract(epoch FROM heartbeat_at))::bigint AS hb FROM instance_runs WHERE instance_id = 'instance-a'`,
+    );
+    const heartbeat = Number(rows[0].hb);
+    await a.crash();
+
+    // Stripe delivered these (to the process that died, which acknowledged and lost them, or to nobody).
+    const account = fake.account(ACCOUNT, false);
+    const customers = [0, 1, 2, 3].map((i) => account.addCustomer({ email: `u${i}@example.com`, created: heartbeat - 7200 }));
+    const afterHeartbeat = [0, 1].map((i) => account.addEvent('customer.created', customers[i], { delivered: true, created: heartbeat + 1 }));
+    const withinMargin = account.addEvent('customer.updated', customers[2], { delivered: true, created: heartbeat - 300 });
+    const longBefore = account.addEvent('customer.updated', customers[3], { delivered: true, created: heartbeat - 3600 });
+    const expected = [...afterHeartbeat, withinMargin].map((e) => e.id as string).sort();
+    const before = eventRequests().length;
+
+    const b = await startProcess('instance-b', { staleAfterSeconds: 0 });
+    await b.schedule.heartbeat();
+    expect(b.recovered).toEqual([{ account: ACCOUNT, livemode: false, since: heartbeat - 900 }]);
+    const listed = eventRequests().slice(before);
+    expect(listed).toHaveLength(1);
+    expect(listed[0].query).not.toHaveProperty('delivery_success');
+    expect(listed[0].query).toMatchObject({ created: { gte: String(heartbeat - 900) } });
+
+    const stored = await b.db.query<{ id: string; jobs: number }>(
+      `SELECT e.id, (SELECT count(*)::int FROM pgboss.job j WHERE j.data->>'eventId' = e.id) AS jobs
+         FROM stripe_events e WHERE e.id = ANY($1::text[]) ORDER BY e.id`,
+      [[...expected, longBefore.id]],
+    );
+    expect(stored.rows).toEqual(expected.map((id) => ({ id, jobs: 1 })));
+    // The unclean stop is settled: not listed again by this process or any other.
+    expect(await runs(b.db)).toEqual(['instance-b']);
+    expect(await b.schedule.heartbeat()).toBeNull();
+    expect(eventRequests().length).toBe(before + 1);
+    expect(b.recovered).toHaveLength(1);
+
+    await b.stop();
+    const c = await startProcess('instance-c', { staleAfterSeconds: 0 });
+    try {
+      expect(await runs(c.db)).toEqual(['instance-c']); // b's clean stop deleted its heartbeat
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('after a clean stop, a new process lists nothing extra', async () => {
+    const d = await startProcess('instance-d');
+    await d.schedule.heartbeat();
+    await d.stop();
+    const before = eventRequests().length;
+    const e = await startProcess('instance-e', { staleAfterSeconds: 0 });
+    try {
+      expect(await e.schedule.heartbeat()).toBeNull();
+      expect(e.recovered).toEqual([]);
+      expect(eventRequests().length).toBe(before);
+    } finally {
+      await e.stop();
+    }
+  });
+
+  it('keeps an unclean stop claimed when its recovery fails, and recovers it once the claim runs out', async () => {
+    const f = await startProcess('instance-f');
+    await f.schedule.heartbeat();
+    await f.crash();
+    let failing = true;
+    const g = await startProcess('instance-g', {
+      staleAfterSeconds: 0,
+      recover: async () => {
+        if (failing) throw new Error('Stripe is down');
+        return { listed: 0, inserted: 0 };
+      },
+    });
+    try {
+      await g.schedule.heartbeat();
+      const claimed = await g.db.query<{ recovery_owner: string }>(`SELECT recovery_owner FROM instance_runs WHERE instance_id = 'instance-f'`);
+      expect(claimed.rows).toEqual([{ recovery_owner: 'instance-g' }]);
+      // Claimed: nobody takes it up again before the lease runs out.
+      expect(await g.schedule.heartbeat()).toBeNull();
+      failing = false;
+      await g.db.query(`UPDATE instance_runs SET recovery_until = now() - interval '1 second' WHERE instance_id = 'instance-f'`);
+      const again = await g.schedule.heartbeat();
+      expect(again).toMatchObject({ complete: true, stops: [{ instanceId: 'instance-f' }] });
+      expect(await runs(g.db)).toEqual(['instance-g']);
+    } finally {
+      await g.stop();
+    }
   });
 });
