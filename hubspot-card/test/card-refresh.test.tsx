@@ -2,9 +2,8 @@ import { Alert, Button, DescriptionListItem, LoadingButton, StatusTag } from '@h
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import { useState } from 'react';
 import { StripePaymentCard } from '../src/app/cards/components/StripePaymentCard';
-import { BACKEND_URL } from '../src/app/cards/config';
 import { customerStatus, deferred, fakeHubSpotFetch, linked, type FakeAnswer } from './fixtures';
-import { allText, renderCard } from './render';
+import { allText, MARKETPLACE_VARIABLES, renderCard, TEST_BACKEND_URL } from './render';
 
 afterEach(() => jest.restoreAllMocks());
 
@@ -33,8 +32,8 @@ describe('Refresh', () => {
     await card.waitFor(() => expect(card.findByTestId(LoadingButton, 'refresh').props.loading).toBe(true));
     expect(card.findByTestId(StatusTag, 'subscription-status-cus_Active1').text).toBe('Active');
     expect(calls.map((c) => [c.url, c.body])).toEqual([
-      [`${BACKEND_URL}/api/card/v1/status`, { portalId: 123, contactId: '123' }],
-      [`${BACKEND_URL}/api/card/v1/refresh`, { portalId: 123, contactId: '123' }],
+      [`${TEST_BACKEND_URL}/api/card/v1/status`, { portalId: 123, contactId: '123' }],
+      [`${TEST_BACKEND_URL}/api/card/v1/refresh`, { portalId: 123, contactId: '123' }],
     ]);
     expect(calls[1]?.timeout).toBeLessThan(15_000);
 
@@ -63,6 +62,26 @@ describe('Refresh', () => {
     expect(card.mocks.actions.addAlert.calls).toEqual([]);
   });
 
+  it('shows the backend’s warning when the refresh could not ask Stripe, and never says "refreshed"', async () => {
+    const warning = 'Stripe did not answer within 8 s; showing the last synced state.';
+    fakeHubSpotFetch((call) =>
+      call.url.endsWith('/status') ? { status: 200, body: linked(active) } : { status: 200, body: { ...linked(active), warning } },
+    );
+    const card = renderCard();
+    await card.waitFor(() => expect(card.maybeFindByTestId(LoadingButton, 'refresh')).not.toBeNull());
+    expect(card.maybeFindByTestId(Alert, 'warning')).toBeNull();
+
+    card.findByTestId(LoadingButton, 'refresh').trigger('onClick');
+    await card.waitFor(() => expect(card.maybeFindByTestId(Alert, 'warning')).not.toBeNull());
+    const alert = card.findByTestId(Alert, 'warning');
+    expect(alert.props.title).toBe('Not refreshed from Stripe');
+    expect(alert.props.variant).toBe('warning');
+    expect(allText(alert)).toBe(warning);
+    expect(card.findByTestId(StatusTag, 'subscription-status-cus_Active1').text).toBe('Active');
+    expect(card.mocks.actions.addAlert.calls).toEqual([]);
+    expect(allText(card.getRootNode())).not.toMatch(/refreshed\./);
+  });
+
   it('ignores an older refresh that answers after a newer one', async () => {
     const first = deferred<FakeAnswer>();
     const second = deferred<FakeAnswer>();
@@ -88,19 +107,6 @@ describe('Refresh', () => {
 });
 
 describe('stale answers', () => {
-  /** A host that switches the card to another contact, as HubSpot does when the user opens another record. */
-  function Switcher({ context }: { context: { portal: { id: number; timezone: string }; crm: { objectId: number } } }) {
-    const [objectId, setObjectId] = useState(context.crm.objectId);
-    return (
-      <>
-        <Button testId="switch" onClick={() => setObjectId(456)}>
-          Other contact
-        </Button>
-        <StripePaymentCard context={{ ...context, crm: { objectId } }} />
-      </>
-    );
-  }
-
   it('shows the current contact even when the previous contact answers last', async () => {
     const forFirstContact = deferred<FakeAnswer>();
     const { calls } = fakeHubSpotFetch((call) =>
@@ -109,7 +115,26 @@ describe('stale answers', () => {
         : { status: 200, body: linked(customerStatus({ customerId: 'cus_Second', name: 'Grace Hopper' })) },
     );
     const card = createRenderer('crm.record.sidebar');
-    card.render(<Switcher context={card.mocks.context} />);
+    card.mocks.context.variables = MARKETPLACE_VARIABLES;
+    /** A host that switches the card to another contact, as HubSpot does when the user opens another record. */
+    function Switcher() {
+      const [, setSwitched] = useState(false);
+      return (
+        <>
+          <Button
+            testId="switch"
+            onClick={() => {
+              card.mocks.context.crm.objectId = 456;
+              setSwitched(true);
+            }}
+          >
+            Other contact
+          </Button>
+          <StripePaymentCard />
+        </>
+      );
+    }
+    card.render(<Switcher />);
     await settle();
 
     card.findByTestId(Button, 'switch').trigger('onClick');

@@ -6,16 +6,16 @@ import {
   ErrorState,
   Flex,
   Link,
+  LoadingButton,
   LoadingSpinner,
   StatusTag,
   Tag,
   Text,
 } from '@hubspot/ui-extensions';
 import type { RenderedParentNode } from '@hubspot/ui-extensions/testing';
-import { BACKEND_URL } from '../src/app/cards/config';
 import type { SubscriptionStatusValue } from '../src/app/cards/lib/contracts';
-import { customerStatus, DAY, deferred, fakeHubSpotFetch, linked, T0, type FakeAnswer } from './fixtures';
-import { allText, renderCard, type CardRenderer } from './render';
+import { customerStatus, DAY, deferred, fakeHubSpotFetch, linked, notLinked, T0, type FakeAnswer } from './fixtures';
+import { allText, renderCard, TEST_BACKEND_URL, type CardRenderer } from './render';
 
 afterEach(() => jest.restoreAllMocks());
 
@@ -43,7 +43,7 @@ describe('loading', () => {
 
     expect(card.find(LoadingSpinner).props.label).toBe('Loading Stripe payment status');
     expect(calls).toEqual([
-      { url: `${BACKEND_URL}/api/card/v1/status`, method: 'POST', body: { portalId: 123, contactId: '123' }, timeout: expect.any(Number) },
+      { url: `${TEST_BACKEND_URL}/api/card/v1/status`, method: 'POST', body: { portalId: 123, contactId: '123' }, timeout: expect.any(Number) },
     ]);
     expect(calls[0]?.timeout).toBeLessThan(15_000);
 
@@ -234,36 +234,139 @@ describe('several Stripe customers on one contact', () => {
   });
 });
 
+/** No operator-facing configuration names reach a HubSpot user. */
+const OPERATOR_NAMES = /HUBSPOT_|STRIPE_|TOKEN_ENCRYPTION|DATABASE_URL/;
+
 describe('not linked', () => {
-  it('explains a portal without a Stripe install and what to do', async () => {
-    fakeHubSpotFetch(() => ({
-      status: 200,
-      body: { state: 'not_linked', reason: 'no_install', message: 'No Stripe account uses this HubSpot portal.' },
-    }));
+  it('explains a portal without a Stripe install, and what a marketplace user does about it', async () => {
+    const { calls } = fakeHubSpotFetch(() => ({ status: 200, body: notLinked('no_install', 'This HubSpot account is not connected to a Stripe account yet.') }));
     const card = renderCard();
     await card.waitFor(() => expect(card.find(EmptyState).props.title).toBe('Stripe is not connected to this HubSpot account'));
     const text = allText(card.find(EmptyState));
-    expect(text).toContain('No Stripe account uses this HubSpot portal.');
+    expect(text).toContain('This HubSpot account is not connected to a Stripe account yet.');
+    expect(text).toContain('Stripe App Marketplace');
     expect(text).toContain('connects this HubSpot account');
-    expect(card.findByTestId(Button, 'check-again').text).toBe('Check again');
+    expect(text).not.toMatch(OPERATOR_NAMES);
+    // "Check again" asks the backend again (nothing in Stripe to look up before a connection exists).
+    card.findByTestId(Button, 'check-again').trigger('onClick');
+    await card.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls.map((c) => c.url)).toEqual([`${TEST_BACKEND_URL}/api/card/v1/status`, `${TEST_BACKEND_URL}/api/card/v1/status`]);
   });
 
-  it('explains a contact without a Stripe customer, and checks Stripe again on request', async () => {
+  it('tells a self-hosted merchant to set up the sync, not to install the marketplace app', async () => {
+    fakeHubSpotFetch(() => ({ status: 200, body: notLinked('no_install', 'This HubSpot account is not connected to a Stripe account yet.') }));
+    const card = renderCard({ BACKEND_URL: 'https://sync.merchant.example', DISTRIBUTION: 'private' });
+    await card.waitFor(() => expect(card.maybeFind(EmptyState)).not.toBeNull());
+    const text = allText(card.find(EmptyState));
+    expect(text).toContain('whoever runs your Stripe sync service sets up the sync for this HubSpot account');
+    expect(text).not.toContain('Marketplace');
+    expect(text).not.toMatch(OPERATOR_NAMES);
+  });
+
+  it('explains a contact without a Stripe customer, and "Check Stripe again" asks the backend to look it up', async () => {
     const { calls } = fakeHubSpotFetch((call) =>
       call.url.endsWith('/status')
-        ? { status: 200, body: { state: 'not_linked', reason: 'no_customer', message: 'No customer has the email ada@example.com.' } }
+        ? { status: 200, body: notLinked('no_customer', 'No Stripe customer is linked to this contact.', { canCheckStripe: true }) }
         : { status: 200, body: linked(customerStatus()) },
     );
     const card = renderCard();
     await card.waitFor(() => expect(card.find(EmptyState).props.title).toBe('No Stripe customer for this contact'));
     const text = allText(card.find(EmptyState));
-    expect(text).toContain('No customer has the email ada@example.com.');
-    expect(text).toContain('matched to contacts by email');
+    expect(text).toContain('No Stripe customer is linked to this contact.');
+    expect(text).toContain("looks this contact's email up in Stripe");
+    expect(card.maybeFindByTestId(Button, 'check-again')).toBeNull();
 
+    card.findByTestId(LoadingButton, 'check-stripe').trigger('onClick');
+    await card.waitFor(() => expect(card.findByTestId(StatusTag, 'subscription-status-cus_Active1').text).toBe('Active'));
+    expect(calls.map((c) => c.url)).toEqual([`${TEST_BACKEND_URL}/api/card/v1/status`, `${TEST_BACKEND_URL}/api/card/v1/refresh`]);
+    expect(calls[1]?.body).toEqual({ portalId: 123, contactId: '123' });
+  });
+
+  it('shows why a lookup in Stripe found nothing, and what it could not do', async () => {
+    fakeHubSpotFetch((call) =>
+      call.url.endsWith('/status')
+        ? { status: 200, body: notLinked('no_customer', 'No Stripe customer is linked to this contact.', { canCheckStripe: true }) }
+        : {
+            status: 200,
+            body: notLinked('no_customer', 'Stripe has no test-mode customer with the email ada@example.com.', { canCheckStripe: true }),
+          },
+    );
+    const card = renderCard();
+    await card.waitFor(() => expect(card.maybeFindByTestId(LoadingButton, 'check-stripe')).not.toBeNull());
+    card.findByTestId(LoadingButton, 'check-stripe').trigger('onClick');
+    await card.waitFor(() => expect(allText(card.find(EmptyState))).toContain('Stripe has no test-mode customer with the email ada@example.com.'));
+    expect(card.mocks.actions.addAlert.calls).toEqual([]);
+  });
+
+  it('does not offer "Check Stripe again" when the backend cannot ask Stripe', async () => {
+    const { calls } = fakeHubSpotFetch(() => ({
+      status: 200,
+      body: notLinked('no_customer', 'No Stripe customer is linked to this contact.', { canCheckStripe: false }),
+    }));
+    const card = renderCard();
+    await card.waitFor(() => expect(card.maybeFind(EmptyState)).not.toBeNull());
+    expect(card.maybeFindByTestId(LoadingButton, 'check-stripe')).toBeNull();
+    expect(allText(card.find(EmptyState))).not.toContain('Check Stripe again');
+    card.findByTestId(Button, 'check-again').trigger('onClick');
+    await card.waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls.every((c) => c.url.endsWith('/status'))).toBe(true);
+  });
+});
+
+describe('syncing', () => {
+  it('shows a linked contact whose data has not arrived as syncing, never as "no Stripe customer"', async () => {
+    const { calls } = fakeHubSpotFetch((_call, index) =>
+      index === 0 ? { status: 200, body: { state: 'linked', customers: [], syncing: 1 } } : { status: 200, body: linked(customerStatus()) },
+    );
+    const card = renderCard();
+    await card.waitFor(() => expect(card.find(EmptyState).props.title).toBe('Syncing with Stripe'));
+    expect(allText(card.find(EmptyState))).toContain('linked to a Stripe customer whose payment data has not arrived yet');
+    expect(allText(card.getRootNode())).not.toContain('No Stripe customer');
     card.findByTestId(Button, 'check-again').trigger('onClick');
     await card.waitFor(() => expect(card.findByTestId(StatusTag, 'subscription-status-cus_Active1').text).toBe('Active'));
-    expect(calls.map((c) => c.url)).toEqual([`${BACKEND_URL}/api/card/v1/status`, `${BACKEND_URL}/api/card/v1/refresh`]);
-    expect(calls[1]?.body).toEqual({ portalId: 123, contactId: '123' });
+    expect(calls.map((c) => c.url.split('/').pop())).toEqual(['status', 'status']);
+  });
+
+  it('says how many more linked customers are still syncing beside those it shows', async () => {
+    fakeHubSpotFetch(() => ({ status: 200, body: { ...linked(customerStatus()), syncing: 2 } }));
+    const card = renderCard();
+    await card.waitFor(() => expect(card.maybeFindByTestId(Text, 'syncing-count')).not.toBeNull());
+    expect(card.findByTestId(Text, 'syncing-count').text).toBe('2 more linked Stripe customers are still syncing.');
+  });
+});
+
+describe('freshness', () => {
+  it('says how long ago our data of the customer changed', async () => {
+    const card = await renderLinked(
+      customerStatus({ updatedAt: new Date(Date.now() - 3 * 60_000 - 10_000).toISOString() }),
+      customerStatus({ customerId: 'cus_Old', updatedAt: new Date(Date.now() - 5 * DAY * 1000 - 60_000).toISOString() }),
+    );
+    expect(card.findByTestId(Text, 'updated-cus_Active1').text).toBe('Stripe data updated 3 minutes ago');
+    expect(card.findByTestId(Text, 'updated-cus_Old').text).toBe('Stripe data updated 5 days ago');
+  });
+});
+
+describe('the profile', () => {
+  it('calls the backend the profile names', async () => {
+    const { calls } = fakeHubSpotFetch(() => ({ status: 200, body: linked(customerStatus()) }));
+    const card = renderCard({ BACKEND_URL: 'https://sync.other.example/', DISTRIBUTION: 'marketplace' });
+    await card.waitFor(() => expect(card.maybeFind(LoadingSpinner)).toBeNull());
+    expect(calls[0]?.url).toBe('https://sync.other.example/api/card/v1/status');
+  });
+
+  it.each([
+    ['no variables at all', null],
+    ['no BACKEND_URL', { DISTRIBUTION: 'marketplace' }],
+    ['a BACKEND_URL that is not https', { BACKEND_URL: 'http://sync.example.com' }],
+    ['a BACKEND_URL placeholder left as is', { BACKEND_URL: '${BACKEND_URL}' }],
+  ])('says plainly that the card is not set up when the profile gave %s, and fetches nothing', async (_what, variables) => {
+    const { calls } = fakeHubSpotFetch(() => ({ status: 200, body: linked(customerStatus()) }));
+    const card = renderCard(variables as Record<string, string> | null);
+    await settle();
+    const error = card.find(ErrorState);
+    expect(error.props.title).toBe('This card is not set up');
+    expect(allText(error)).toContain('BACKEND_URL variable of the project profile');
+    expect(calls).toEqual([]);
   });
 });
 
@@ -282,7 +385,7 @@ describe('errors', () => {
     expect(card.find(LoadingSpinner)).toBeDefined();
     await card.waitFor(() => expect(card.findByTestId(StatusTag, 'subscription-status-cus_Active1').text).toBe('Active'));
     expect(calls).toHaveLength(2);
-    expect(calls[1]?.url).toBe(`${BACKEND_URL}/api/card/v1/status`);
+    expect(calls[1]?.url).toBe(`${TEST_BACKEND_URL}/api/card/v1/status`);
   });
 
   it('says the service is unreachable when hubspot.fetch itself fails', async () => {

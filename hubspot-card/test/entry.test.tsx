@@ -2,10 +2,11 @@ import { hubspot, LoadingSpinner, StatusTag } from '@hubspot/ui-extensions';
 import { createRenderer } from '@hubspot/ui-extensions/testing';
 import type { ReactElement } from 'react';
 import { customerStatus, fakeHubSpotFetch, linked } from './fixtures';
+import { MARKETPLACE_VARIABLES, TEST_BACKEND_URL } from './render';
 
 afterEach(() => jest.restoreAllMocks());
 
-it('the entry point registers the card with hubspot.extend, fed with the extension context', async () => {
+it('the entry point registers the card with hubspot.extend; the card reads the extension context through the hooks', async () => {
   const extend = jest.spyOn(hubspot, 'extend').mockImplementation(() => undefined);
   await import('../src/app/cards/StripePaymentCard');
   expect(extend).toHaveBeenCalledTimes(1);
@@ -14,6 +15,7 @@ it('the entry point registers the card with hubspot.extend, fed with the extensi
   const renderer = createRenderer('crm.record.sidebar');
   renderer.mocks.context.portal.id = 4242;
   renderer.mocks.context.crm.objectId = 777;
+  renderer.mocks.context.variables = MARKETPLACE_VARIABLES;
   const renderCallback = extend.mock.calls[0]![0] as (api: unknown) => ReactElement;
   renderer.render(
     renderCallback({
@@ -25,5 +27,6 @@ it('the entry point registers the card with hubspot.extend, fed with the extensi
 
   expect(renderer.find(LoadingSpinner)).toBeDefined();
   await renderer.waitFor(() => expect(renderer.find(StatusTag).text).toBe('Active'));
-  expect(calls[0]?.body).toEqual({ portalId: 4242, contactId: '777' });
+  expect(calls[0]).toMatchObject({ url: `${TEST_BACKEND_URL}/api/card/v1/status`, body: { portalId: 4242, contactId: '777' } });
+  expect(renderer.mocks.useExtensionContext.callCount).toBeGreaterThan(0);
 });

@@ -42,7 +42,14 @@ export function customerStatus(overrides: Partial<CustomerStatus> = {}): Custome
   };
 }
 
-export const linked = (...customers: CustomerStatus[]): CardResponse => ({ state: 'linked', customers });
+export const linked = (...customers: CustomerStatus[]): CardResponse => ({ state: 'linked', customers, syncing: 0 });
+
+/** A not-linked answer; `canCheckStripe` as the backend would say it. */
+export const notLinked = (
+  reason: 'no_install' | 'no_customer',
+  message: string,
+  extra: { canCheckStripe?: boolean; warning?: string } = {},
+): CardResponse => ({ state: 'not_linked', reason, message, canCheckStripe: extra.canCheckStripe ?? reason === 'no_customer', ...extra });
 
 export interface RecordedCall {
   url: string;

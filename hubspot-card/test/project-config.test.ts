@@ -1,14 +1,16 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { BACKEND_URL, cardEndpointUrl } from '../src/app/cards/config';
+import { CARD_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 
 /**
  * The HubSpot developer project (platform 2025.2) in the shape `hs project upload` takes: hsproject.json, then one
  * *-hsmeta.json per component under src/app/<feature>/, following HubSpot's published examples
- * (specs/hubspot-project-2025.2 at the repository root).
+ * (specs/hubspot-project-2025.2 at the repository root), and one hsprofile.<name>.json per environment in src/
+ * whose variables fill the `${NAME}` placeholders at upload. (hubspot-project.test.ts runs HubSpot's own parser.)
  */
 
 const PROJECT = join(__dirname, '..');
+const SPECS = join(PROJECT, '..', 'specs', 'hubspot-project-2025.2');
 const CONTRACTS = '@stripe-hubspot-sync/contracts';
 const STRIPE_APP_ID = 'com.stripe-hubspot-sync.app';
 const LEAST_PRIVILEGE_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'];
@@ -34,12 +36,15 @@ const [app] = byType('app');
 const [card] = byType('card');
 const [webhooks] = byType('webhooks');
 
+const example = (name: string) => readJson(join(SPECS, name));
+const keys = (o: Json) => Object.keys(o).sort();
 const isHttpsUrl = (url: unknown) => typeof url === 'string' && /^https:\/\/[^/\s]+/.test(url) && !/localhost|127\.0\.0\.1/.test(url);
 const isPinned = (version: unknown) => typeof version === 'string' && /^\d+\.\d+\.\d+$/.test(version);
 
 describe('hsproject.json', () => {
-  it('names the project, its src dir and platform 2025.2', () => {
+  it("names the project, its src dir and platform 2025.2, as HubSpot's example does", () => {
     expect(project).toEqual({ name: expect.any(String), srcDir: 'src', platformVersion: '2025.2' });
+    expect(keys(project)).toEqual(keys(example('hsproject.json')));
     expect(project.name.trim()).not.toBe('');
     expect(existsSync(srcDir)).toBe(true);
   });
@@ -65,12 +70,19 @@ describe('components', () => {
 describe('app-hsmeta.json', () => {
   const config = app?.config as Json;
 
-  it('is a marketplace OAuth app with a name and description', () => {
-    expect(config.distribution).toBe('marketplace');
-    expect(config.auth.type).toBe('oauth');
+  it("has the fields of HubSpot's marketplace app example, with a name and description", () => {
+    const spec = example('app-hsmeta.oauth-marketplace.json').config as Json;
+    expect(keys(config)).toEqual(keys(spec));
+    expect(keys(config.auth)).toEqual(keys(spec.auth));
+    expect(keys(config.permittedUrls)).toEqual(keys(spec.permittedUrls));
     expect(config.name).toMatch(/^\S(.{0,198}\S)?$/);
     expect(config.description.length).toBeGreaterThan(0);
     expect(config.description.length).toBeLessThanOrEqual(8192);
+  });
+
+  it('takes its distribution and auth type from the profile (marketplace OAuth, or a private static-auth copy)', () => {
+    expect(config.distribution).toBe('${DISTRIBUTION}');
+    expect(config.auth.type).toBe('${AUTH_TYPE}');
   });
 
   it('asks for exactly the least-privilege scopes, nothing optional', () => {
@@ -89,13 +101,8 @@ describe('app-hsmeta.json', () => {
     if (existsSync(stripeAppManifest)) expect(readJson(stripeAppManifest).id).toBe(STRIPE_APP_ID);
   });
 
-  it('permits fetch to the backend URL the card calls, HTTPS only, and nothing else', () => {
-    const fetchUrls = config.permittedUrls.fetch as string[];
-    expect(fetchUrls).toEqual([BACKEND_URL]);
-    for (const url of fetchUrls) expect(isHttpsUrl(url)).toBe(true);
-    for (const endpoint of ['status', 'refresh'] as const) {
-      expect(fetchUrls.some((allowed) => cardEndpointUrl(endpoint).startsWith(allowed))).toBe(true);
-    }
+  it("permits fetch to the card API's path of the profile's backend only, and nothing else", () => {
+    expect(config.permittedUrls.fetch).toEqual([`\${BACKEND_URL}${CARD_API_PREFIX}/`]);
     expect(config.permittedUrls.iframe).toEqual([]);
     expect(config.permittedUrls.img).toEqual([]);
   });
@@ -106,10 +113,44 @@ describe('app-hsmeta.json', () => {
   });
 });
 
+describe('profiles (src/hsprofile.<name>.json)', () => {
+  const profiles = Object.fromEntries(
+    readdirSync(srcDir)
+      .filter((name) => /^hsprofile\.[^.]+\.json$/.test(name))
+      .map((name) => [name.split('.')[1]!, readJson(join(srcDir, name))]),
+  );
+
+  it('are prod and dev (the marketplace app) and selfhosted (the private copy)', () => {
+    expect(Object.keys(profiles).sort()).toEqual(['dev', 'prod', 'selfhosted']);
+  });
+
+  it.each(['dev', 'prod', 'selfhosted'])('%s sets every variable the configs use, and a placeholder account id', (name) => {
+    const profile = profiles[name] as Json;
+    expect(keys(profile)).toEqual(['accountId', 'variables']);
+    // A placeholder: each developer sets their own account (README), `hs project upload` refuses 0 plainly.
+    expect(profile.accountId).toBe(0);
+    const used = new Set(
+      components.flatMap((c) => [...JSON.stringify(c.json).matchAll(/\$\{([A-Z_]+)\}/g)].map((m) => m[1]!)),
+    );
+    expect(keys(profile.variables)).toEqual([...used].sort());
+    const { BACKEND_URL, DISTRIBUTION, AUTH_TYPE } = profile.variables as Record<string, string>;
+    expect(isHttpsUrl(BACKEND_URL)).toBe(true);
+    expect(BACKEND_URL).not.toMatch(/\/$/);
+    // HubSpot's examples: a marketplace app authenticates with OAuth, a private one with a static token.
+    expect([DISTRIBUTION, AUTH_TYPE]).toEqual(name === 'selfhosted' ? ['private', 'static'] : ['marketplace', 'oauth']);
+  });
+
+  it('give each environment its own backend', () => {
+    const urls = Object.values(profiles).map((p) => (p as Json).variables.BACKEND_URL as string);
+    expect(new Set(urls).size).toBe(urls.length);
+  });
+});
+
 describe('StripePaymentCard-hsmeta.json', () => {
   const config = card?.config as Json;
 
-  it('is a contact sidebar card', () => {
+  it("is a contact sidebar card with the fields of HubSpot's card example", () => {
+    expect(keys(config)).toEqual(keys(example('card-hsmeta.json').config as Json));
     expect(config.name.trim()).not.toBe('');
     expect(config.location).toBe('crm.record.sidebar');
     expect(config.objectTypes).toEqual(['contacts']);
@@ -122,6 +163,9 @@ describe('StripePaymentCard-hsmeta.json', () => {
 
   it("has its own package.json with the workspace's dependencies, pinned to the installed versions", () => {
     const cardPackage = readJson(join(srcDir, 'app', 'cards', 'package.json'));
+    const cardExample = example('card-package.json');
+    expect(cardPackage.type).toBe(cardExample.type);
+    expect(Object.keys(cardPackage.dependencies)).toEqual(expect.arrayContaining(Object.keys(cardExample.dependencies)));
     const workspacePackage = readJson(join(PROJECT, 'package.json'));
     const { [CONTRACTS]: cardContracts, ...cardDeps } = cardPackage.dependencies as Record<string, string>;
     const { [CONTRACTS]: workspaceContracts, ...workspaceDeps } = workspacePackage.dependencies as Record<string, string>;
@@ -144,8 +188,9 @@ describe('StripePaymentCard-hsmeta.json', () => {
 describe('webhooks-hsmeta.json', () => {
   const config = webhooks?.config as Json;
 
-  it("delivers to the backend's HubSpot webhook route", () => {
-    expect(config.settings.targetUrl).toBe(`${BACKEND_URL}/webhooks/hubspot`);
+  it("delivers to the profile's backend's HubSpot webhook route", () => {
+    expect(keys(config.settings)).toEqual(keys((example('webhooks-hsmeta.json').config as Json).settings));
+    expect(config.settings.targetUrl).toBe('${BACKEND_URL}/webhooks/hubspot');
     expect(Number.isInteger(config.settings.maxConcurrentRequests) && config.settings.maxConcurrentRequests > 0).toBe(true);
   });
 

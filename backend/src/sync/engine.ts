@@ -12,7 +12,8 @@ import type { GatewayLookup } from '../domain/sync/ports';
 import { appApiRouter } from '../http/app-api/router';
 import type { BackfillService, InstallService } from '../http/app-api/services';
 import { cardApiRouter } from '../http/card-api/router';
-import { registryPortalAccounts } from '../http/card-api/portal-accounts';
+import { registryPortalInstalls } from '../http/card-api/portal-installs';
+import { createStripeContactLookup } from '../http/card-api/stripe-lookup';
 import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '@stripe-hubspot-sync/contracts';
 import { createCustomerRefresher } from './refresh';
 import { createLifecycleHandlers } from '../jobs/lifecycle';
@@ -58,14 +59,21 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
             minIntervalSeconds: config.limits.cardRefreshMinIntervalSeconds,
           })
         : undefined;
+      const portals = registryPortalInstalls(ctx.db, engine.installs, engine.hubspot);
+      const lookup =
+        config.stripe.apiKey && refresher
+          ? createStripeContactLookup({ db: ctx.db, apiKey: config.stripe.apiKey, apiBaseUrl: config.stripe.apiBaseUrl, portals, fold: refresher, onFound: () => engine!.pusher.wake() })
+          : undefined;
       ctx.app.use(
         CARD_API_PREFIX,
         cardApiRouter({
           db: ctx.db,
           clientSecret: config.hubspot.clientSecret,
+          cardClientSecret: config.hubspot.cardClientSecret,
           publicUrl: config.publicUrl,
           refresh: refresher,
-          portalAccounts: registryPortalAccounts(ctx.db, engine.installs),
+          lookup,
+          portalAccounts: portals,
         }),
       );
       const running = engine;

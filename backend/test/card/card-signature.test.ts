@@ -35,10 +35,15 @@ describe.each(dbKinds())('card signature on %s', (kind) => {
     expect(r.body.customers[0].customerId).toBe('cus_cardsig');
   });
 
-  it('accepts a request without HubSpot’s query when the body names the portal', async () => {
-    const r = await cardCall(h.server.url, '/status', body(), { queryPortalId: null });
-    expect(r.status).toBe(200);
-    expect(r.body.state).toBe('linked');
+  it('refuses a signed request without the portal HubSpot appends and signs: it did not come from a card (403)', async () => {
+    expectRefused(await cardCall(h.server.url, '/status', body(), { queryPortalId: null }), 403, 'forbidden');
+    expectRefused(await cardCall(h.server.url, '/refresh', body(), { queryPortalId: null }), 403, 'forbidden');
+    // An empty or non-numeric portal in the query is no portal either.
+    for (const query of ['', 'abc', `${TEST_PORTAL_ID}x`]) {
+      const r = await cardCall(h.server.url, '/status', body(), { queryPortalId: query });
+      expectRefused(r, 403, 'forbidden');
+      expect(JSON.stringify(r.body)).not.toContain('cus_cardsig');
+    }
   });
 
   it('refuses a tampered body', async () => {

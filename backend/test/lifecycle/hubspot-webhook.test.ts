@@ -1,147 +1,217 @@
-import { saveLink } from '../../src/adapters/store/push-store';
 import { suppressedCustomers } from '../../src/adapters/store/data-deletion';
-import { createApplyProcessor } from '../../src/jobs/apply-events';
-import { signV3 } from '../../src/http/card-api/hubspot-signature';
-import { HUBSPOT_WEBHOOK_PATH, hubspotWebhookRouter } from '../../src/http/webhook-hubspot';
+import { completenessPlugin } from '../../src/jobs/backfill/plugin';
+import { HUBSPOT_WEBHOOK_PATH } from '../../src/http/webhook-hubspot';
+import { CARD_ENV, CARD_SECRET, hubspotSignatureV3 } from '../card/card-client';
+import { customerStory } from '../card/card-seed';
+import { TEST_APP_SECRET } from '../helpers/app-api';
 import { dbKinds } from '../helpers/db';
-import { postWebhook, startTestServer, waitFor, type TestServer } from '../helpers/server';
-import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
+import { connectHubSpot } from '../helpers/hubspot-oauth';
+import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/sync-harness';
 
 /**
- * HubSpot's webhooks: signature v3 over the raw body, an array of events; a contact's deletion forgets what
- * HubSpot held from us, a privacy deletion forgets the linked customers entirely and suppresses them.
+ * HubSpot's webhooks through HTTP against the running product: signature v3 over the raw body, an array of events;
+ * a contact's deletion forgets what HubSpot held from us, a privacy deletion forgets the linked customers entirely
+ * and suppresses them — but only for a portal where the signing app is installed, only once HubSpot confirms the
+ * contact is gone, and never from a card's hubspot.fetch (signed with the same secret).
  */
-const SECRET = 'hubspot-client-secret';
-const PORTAL = 77;
-const ACCOUNT = 'acct_hswh';
+
+const SELF_HOSTED_SECRET = 'self-hosted-app-client-secret';
+const ACCOUNT = 'acct_hswebhook';
+const OAUTH_PORTAL = 7707;
+const STRANGER_PORTAL = 999;
+const ENV = { ...CARD_ENV, STRIPE_APP_SECRET: TEST_APP_SECRET, HUBSPOT_CARD_CLIENT_SECRET: SELF_HOSTED_SECRET };
 
 describe.each(dbKinds())('POST /webhooks/hubspot (%s)', (kind) => {
-  let server: TestServer;
+  let h: SyncHarness;
+  /** Each customer's contact, as the pusher created it. */
+  const contacts: Record<string, string> = {};
+  const contactOf = (customerId: string) => contacts[customerId]!;
+  const deleteInHubSpot = (portalId: number, contactId: string) => {
+    const contact = h.hubspot.portal(portalId).contacts.get(contactId)!;
+    contact.archived = true;
+    contact.archivedAt = new Date().toISOString();
+  };
 
   beforeAll(async () => {
-    server = await startTestServer({
-      kind,
-      queue: { pollingIntervalSeconds: 0.5 },
-      processor: (ctx) => createApplyProcessor({ db: ctx.db }),
-      extend: (ctx) => void ctx.app.use(hubspotWebhookRouter({ db: ctx.db, clientSecret: SECRET, logger: ctx.logger })),
-    });
-    // Four customers: cus_1 in both modes and cus_2 (live) linked to contacts; cus_3 linked elsewhere.
-    const customers: [string, boolean, string][] = [
-      ['cus_1', true, '9001'],
-      ['cus_1', false, '9001'],
-      ['cus_2', true, '9002'],
-      ['cus_3', true, '9003'],
-    ];
-    for (const [customerId, livemode] of customers) {
-      const e = stripeEvent('customer.created', stripeObject('customer', { id: customerId, email: `${customerId}@example.com` }), { account: ACCOUNT, livemode });
-      expect((await postWebhook(server.url, e)).status).toBe(200);
+    h = await startSyncHarness({ kind, hubspot: { clientSecret: CARD_SECRET }, env: ENV, engine: { plugins: [completenessPlugin({ recovery: { tickMs: 3_600_000 } })] } });
+    await connectHubSpot(h.server.url, h.hubspot, { caller: { accountId: ACCOUNT }, mode: 'test', portalId: OAUTH_PORTAL });
+    // Four customers of the OAuth-connected account (test mode), each on its own contact in OAUTH_PORTAL; one of
+    // the self-hosted merchant (private-app token) in TEST_PORTAL_ID.
+    await h.send(
+      ...['cus_wh1', 'cus_wh2', 'cus_wh3', 'cus_wh4'].flatMap((id) => customerStory(id, `${id}@example.com`, { account: ACCOUNT })),
+      ...customerStory('cus_whself', 'self@example.com'),
+    );
+    await h.idle();
+    for (const id of ['cus_wh1', 'cus_wh2', 'cus_wh3', 'cus_wh4']) {
+      contacts[id] = h.hubspot.portal(OAUTH_PORTAL).contactByProperty('stripe_customer_id', id)!.id;
     }
-    await waitFor(async () => (await server.db.query(`SELECT 1 FROM customers WHERE status IS NOT NULL`)).rows.length === 4, { what: 'customers' });
-    for (const [customerId, livemode, contactId] of customers) {
-      await saveLink(server.db, { account: ACCOUNT, livemode, customerId }, PORTAL, contactId, 'created');
-    }
-    await server.db.query(`UPDATE customers SET synced_version = version, synced_properties = '{"email":"x"}', sync_state = 'synced'`);
+    contacts.cus_whself = h.contactOf('cus_whself')!.id;
   });
   afterAll(async () => {
-    await server?.stop();
+    await h?.stop();
   });
 
-  async function send(body: unknown, opts: { secret?: string; timestamp?: number; sign?: boolean } = {}) {
+  async function send(body: unknown, opts: { secret?: string; timestamp?: number; sign?: boolean; query?: string } = {}) {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
-    const url = `${server.url}${HUBSPOT_WEBHOOK_PATH}`;
+    const url = `${h.server.url}${HUBSPOT_WEBHOOK_PATH}${opts.query ?? ''}`;
     const ts = String(opts.timestamp ?? Date.now());
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (opts.sign !== false) {
-      headers['x-hubspot-signature-v3'] = signV3(opts.secret ?? SECRET, 'POST', url, raw, ts);
+      headers['x-hubspot-signature-v3'] = hubspotSignatureV3(opts.secret ?? CARD_SECRET, 'POST', url, raw, ts);
       headers['x-hubspot-request-timestamp'] = ts;
     }
-    const res = await fetch(url, { method: 'POST', headers, body: raw });
+    const res = await fetch(url, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json()) as { error?: { code: string } } & Record<string, unknown> };
   }
-  const hsEvent = (subscriptionType: string, objectId: number) => ({
+  const hsEvent = (subscriptionType: string, objectId: string | number, portalId = OAUTH_PORTAL) => ({
     eventId: Math.floor(Math.random() * 1e9),
     subscriptionId: 1,
-    portalId: PORTAL,
+    portalId,
     appId: 5,
     occurredAt: Date.now(),
     subscriptionType,
     attemptNumber: 0,
-    objectId,
+    objectId: Number(objectId),
     changeFlag: 'DELETED',
     changeSource: 'CRM_UI',
   });
-  const row = async (customerId: string, livemode = true) =>
+  const count = async (sql: string, params: unknown[] = []) => (await h.server.db.query<{ n: number }>(sql, params)).rows[0]!.n;
+  const linksOf = (customerId: string) => count('SELECT count(*)::int AS n FROM contact_links WHERE customer_id = $1', [customerId]);
+  const links = () => count('SELECT count(*)::int AS n FROM contact_links');
+  const row = async (customerId: string, account = ACCOUNT) =>
     (
-      await server.db.query<{ sync_state: string; synced_properties: unknown; status: unknown }>(
-        'SELECT sync_state, synced_properties, status FROM customers WHERE account_key = $1 AND livemode = $2 AND customer_id = $3',
-        [ACCOUNT, livemode, customerId],
+      await h.server.db.query<{ sync_state: string; synced_properties: unknown; status: unknown }>(
+        'SELECT sync_state, synced_properties, status FROM customers WHERE account_key = $1 AND livemode = false AND customer_id = $2',
+        [account, customerId],
       )
     ).rows[0];
-  const count = async (sql: string, params: unknown[] = []) => (await server.db.query<{ n: number }>(sql, params)).rows[0].n;
-  const links = () => count('SELECT count(*)::int AS n FROM contact_links');
+  const contactReads = (portalId: number) => h.hubspot.requestCount({ portalId, pathPrefix: '/crm/v3/objects/contacts/batch/read' });
+
+  it('refuses a card fetch aimed at it: a user of another portal cannot delete this portal’s contact', async () => {
+    const victim = contactOf('cus_wh4');
+    deleteInHubSpot(OAUTH_PORTAL, victim); // even a contact that is gone: a card may not speak for HubSpot's webhooks
+    // hubspot.fetch from a card in portal 999 is signed with the same client secret, over the URL with the query
+    // HubSpot appends; its body names OAUTH_PORTAL's contact.
+    const attack = await send([hsEvent('contact.privacyDeletion', victim)], { query: `?portalId=${STRANGER_PORTAL}&userId=1&userEmail=a%40example.com&appId=5` });
+    expect(attack).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    for (const query of ['?userId=1', '?appId=5', '?userEmail=x%40example.com', `?portalId=${OAUTH_PORTAL}`, '?PortalId=1']) {
+      expect((await send([hsEvent('contact.privacyDeletion', victim)], { query })).status).toBe(403);
+    }
+    // The self-hosted app's card is refused the same way.
+    expect((await send([hsEvent('contact.privacyDeletion', victim)], { query: '?portalId=1', secret: SELF_HOSTED_SECRET })).status).toBe(403);
+    expect(await linksOf('cus_wh4')).toBe(1);
+    expect(await row('cus_wh4')).toMatchObject({ sync_state: 'synced' });
+    expect(await suppressedCustomers(h.server.db, ACCOUNT, false, ['cus_wh4'])).toEqual(new Set());
+  });
 
   it('refuses unsigned, wrongly signed, stale and malformed requests, changing nothing', async () => {
-    const body = [hsEvent('contact.privacyDeletion', 9001)];
+    const before = await links();
+    const body = [hsEvent('contact.privacyDeletion', contactOf('cus_wh4'))];
     expect(await send(body, { sign: false })).toMatchObject({ status: 401, body: { error: { code: 'missing_signature' } } });
     expect(await send(body, { secret: 'not-the-secret' })).toMatchObject({ status: 401, body: { error: { code: 'invalid_signature' } } });
     expect(await send(body, { timestamp: Date.now() - 10 * 60_000 })).toMatchObject({ status: 401, body: { error: { code: 'stale_signature' } } });
     expect(await send('[{"subscriptionType":')).toMatchObject({ status: 400, body: { error: { code: 'malformed_json' } } });
     expect(await send({ subscriptionType: 'contact.deletion' })).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
-    expect(await send([{ subscriptionType: 'contact.deletion', portalId: PORTAL }])).toMatchObject({ status: 400 });
-    expect(await links()).toBe(4);
+    expect(await send([{ subscriptionType: 'contact.deletion', portalId: OAUTH_PORTAL }])).toMatchObject({ status: 400 });
+    expect(await links()).toBe(before);
   });
 
   it('acknowledges event types it does not handle', async () => {
-    expect(await send([hsEvent('contact.propertyChange', 9001), hsEvent('contact.creation', 1)])).toMatchObject({
+    const before = await links();
+    expect(await send([hsEvent('contact.propertyChange', contactOf('cus_wh1')), hsEvent('contact.creation', 1)])).toMatchObject({
       status: 200,
       body: { received: 2, handled: 0 },
     });
-    expect(await links()).toBe(4);
+    expect(await links()).toBe(before);
+  });
+
+  it('ignores events of a portal the signing app is not installed in', async () => {
+    const self = contactOf('cus_whself');
+    deleteInHubSpot(TEST_PORTAL_ID, self);
+    const before = await links();
+    // A portal nothing is connected to; the private-app token's portal, named by the marketplace app; the OAuth
+    // portal, named by the self-hosted app.
+    expect(await send([hsEvent('contact.privacyDeletion', 12345, STRANGER_PORTAL)])).toMatchObject({ status: 200, body: { handled: 0, ignored: 1 } });
+    expect(await send([hsEvent('contact.deletion', self, TEST_PORTAL_ID)])).toMatchObject({ status: 200, body: { handled: 0, ignored: 1 } });
+    const oauthContact = contactOf('cus_wh1');
+    expect(await send([hsEvent('contact.deletion', oauthContact)], { secret: SELF_HOSTED_SECRET })).toMatchObject({
+      status: 200,
+      body: { handled: 0, ignored: 1 },
+    });
+    expect(await links()).toBe(before);
+  });
+
+  it('keeps a contact HubSpot still has: a deletion is confirmed with HubSpot first', async () => {
+    const contactId = contactOf('cus_wh1');
+    const reads = contactReads(OAUTH_PORTAL);
+    const r = await send([hsEvent('contact.deletion', contactId), hsEvent('contact.privacyDeletion', contactId)]);
+    expect(r).toMatchObject({ status: 200, body: { handled: 0, kept: 2, customers: 0 } });
+    expect(contactReads(OAUTH_PORTAL)).toBe(reads + 1); // one batch read for the portal's contacts
+    expect(await linksOf('cus_wh1')).toBe(1);
+    expect(await row('cus_wh1')).toMatchObject({ sync_state: 'synced' });
+  });
+
+  it('answers 503 and changes nothing when HubSpot cannot confirm, so that HubSpot delivers again', async () => {
+    const contactId = contactOf('cus_wh1');
+    deleteInHubSpot(OAUTH_PORTAL, contactId);
+    h.hubspot.inject.failNext(1, 400);
+    const r = await send([hsEvent('contact.privacyDeletion', contactId)]);
+    expect(r).toMatchObject({ status: 503, body: { error: { code: 'service_unavailable' } } });
+    expect(await linksOf('cus_wh1')).toBe(1);
+    expect(await row('cus_wh1')).toBeDefined();
   });
 
   it('a contact deletion removes the link and what HubSpot held, keeping the Stripe facts', async () => {
-    expect(await send([hsEvent('contact.deletion', 9002)])).toMatchObject({ status: 200, body: { handled: 1, customers: 1 } });
-    expect(await links()).toBe(3);
-    expect(await row('cus_2')).toMatchObject({ sync_state: 'skipped', synced_properties: null, status: expect.objectContaining({ customerId: 'cus_2' }) });
-    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_2'`)).toBe(1);
-    expect(await count(`SELECT count(*)::int AS n FROM stripe_events WHERE customer_id = 'cus_2'`)).toBe(1);
+    const contactId = contactOf('cus_wh2');
+    deleteInHubSpot(OAUTH_PORTAL, contactId);
+    expect(await send([hsEvent('contact.deletion', contactId)])).toMatchObject({ status: 200, body: { handled: 1, customers: 1, kept: 0 } });
+    expect(await linksOf('cus_wh2')).toBe(0);
+    expect(await row('cus_wh2')).toMatchObject({ sync_state: 'skipped', synced_properties: null, status: expect.objectContaining({ customerId: 'cus_wh2' }) });
+    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_wh2'`)).toBeGreaterThan(0);
+    expect(await count(`SELECT count(*)::int AS n FROM stripe_events WHERE customer_id = 'cus_wh2'`)).toBeGreaterThan(0);
   });
 
   it('a privacy deletion after the deletion still forgets the customer entirely, and suppresses it', async () => {
-    expect(await send([hsEvent('contact.privacyDeletion', 9002)])).toMatchObject({ status: 200, body: { customers: 1 } });
-    expect(await row('cus_2')).toBeUndefined();
-    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_2'`)).toBe(0);
-    expect(await count(`SELECT count(*)::int AS n FROM stripe_events WHERE customer_id = 'cus_2'`)).toBe(0);
-    expect(await suppressedCustomers(server.db, ACCOUNT, true, ['cus_2', 'cus_3'])).toEqual(new Set(['cus_2']));
+    expect(await send([hsEvent('contact.privacyDeletion', contactOf('cus_wh2'))])).toMatchObject({ status: 200, body: { handled: 1, customers: 1 } });
+    expect(await row('cus_wh2')).toBeUndefined();
+    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_wh2'`)).toBe(0);
+    expect(await count(`SELECT count(*)::int AS n FROM stripe_events WHERE customer_id = 'cus_wh2'`)).toBe(0);
+    expect(await suppressedCustomers(h.server.db, ACCOUNT, false, ['cus_wh2', 'cus_wh3'])).toEqual(new Set(['cus_wh2']));
   });
 
-  it('a privacy deletion and a deletion in one batch forget the contact in every mode, and nothing else', async () => {
-    const r = await send([hsEvent('contact.deletion', 9001), hsEvent('contact.privacyDeletion', 9001)]);
+  it('a privacy deletion and a deletion in one batch forget the contact, and nothing else', async () => {
+    const contactId = contactOf('cus_wh3');
+    deleteInHubSpot(OAUTH_PORTAL, contactId);
+    const before = await links();
+    const r = await send([hsEvent('contact.deletion', contactId), hsEvent('contact.privacyDeletion', contactId)]);
     expect(r).toMatchObject({ status: 200, body: { handled: 2 } });
-    expect(await row('cus_1', true)).toBeUndefined();
-    expect(await row('cus_1', false)).toBeUndefined();
-    expect(await suppressedCustomers(server.db, ACCOUNT, false, ['cus_1'])).toEqual(new Set(['cus_1']));
-    // cus_3 and its link are untouched.
-    expect(await links()).toBe(1);
-    expect(await row('cus_3')).toMatchObject({ sync_state: 'synced' });
-    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_3'`)).toBe(1);
+    expect(await row('cus_wh3')).toBeUndefined();
+    expect(await suppressedCustomers(h.server.db, ACCOUNT, false, ['cus_wh3'])).toEqual(new Set(['cus_wh3']));
+    expect(await links()).toBe(before - 1);
+    expect(await row('cus_wh4')).toMatchObject({ sync_state: 'synced' });
+    expect(await count(`SELECT count(*)::int AS n FROM stripe_objects WHERE customer_id = 'cus_wh4'`)).toBeGreaterThan(0);
+  });
+
+  it('takes the self-hosted app’s deliveries for the private-app token’s portal, signed with its own secret', async () => {
+    const contactId = contactOf('cus_whself');
+    deleteInHubSpot(TEST_PORTAL_ID, contactId);
+    const r = await send([hsEvent('contact.deletion', contactId, TEST_PORTAL_ID)], { secret: SELF_HOSTED_SECRET });
+    expect(r).toMatchObject({ status: 200, body: { handled: 1, customers: 1 } });
+    expect(await linksOf('cus_whself')).toBe(0);
   });
 });
 
 describe('POST /webhooks/hubspot without a client secret', () => {
-  let server: TestServer;
+  let h: SyncHarness;
   beforeAll(async () => {
-    server = await startTestServer({
-      kind: 'pglite',
-      extend: (ctx) => void ctx.app.use(hubspotWebhookRouter({ db: ctx.db, clientSecret: undefined, logger: ctx.logger })),
-    });
+    h = await startSyncHarness({ kind: 'pglite', engine: { plugins: [completenessPlugin({ recovery: { tickMs: 3_600_000 } })] } });
   });
   afterAll(async () => {
-    await server?.stop();
+    await h?.stop();
   });
 
   it('answers 503 not_configured', async () => {
-    const res = await fetch(`${server.url}${HUBSPOT_WEBHOOK_PATH}`, { method: 'POST', body: '[]' });
+    const res = await fetch(`${h.server.url}${HUBSPOT_WEBHOOK_PATH}`, { method: 'POST', body: '[]' });
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { code: 'not_configured' } });
   });

@@ -289,7 +289,10 @@ export interface BackfillResponse {
 }
 
 // ---------- HubSpot card API: prefix /api/card/v1 ----------
-// Called by hubspot.fetch, signed with X-HubSpot-Signature-v3. Body carries portalId and contactId.
+// Called by hubspot.fetch, signed with X-HubSpot-Signature-v3 over the full URL, which carries the query HubSpot
+// appends (portalId, userId, userEmail, appId). Body carries portalId (equal to the signed query's) and contactId.
+// POST /status answers from our database; POST /refresh reads Stripe first (a linked contact's customers, or an
+// unlinked contact's email looked up in Stripe when `canCheckStripe`).
 
 export const CARD_API_PREFIX = '/api/card/v1';
 
@@ -298,8 +301,26 @@ export interface CardRequest {
   contactId: string;
 }
 
+export type CardNotLinkedReason = 'no_install' | 'no_customer';
+
 export type CardResponse =
-  | { state: 'linked'; customers: CustomerStatus[]; /** Set when a refresh could not reach Stripe. */ warning?: string }
-  | { state: 'not_linked'; reason: 'no_install' | 'no_customer'; message: string };
+  | {
+      state: 'linked';
+      /** The linked customers whose data we hold. */
+      customers: CustomerStatus[];
+      /** Linked customers whose data has not arrived yet (shown as syncing, never as "no customer"). */
+      syncing: number;
+      /** Set when a refresh could not ask Stripe: the figures are the last synced state. */
+      warning?: string;
+    }
+  | {
+      state: 'not_linked';
+      reason: CardNotLinkedReason;
+      message: string;
+      /** Whether /refresh looks the contact's email up in Stripe (the backend can read Stripe in this mode). */
+      canCheckStripe: boolean;
+      /** Set when a lookup in Stripe could not be made or completed. */
+      warning?: string;
+    };
 
 export type { SyncEventType };

@@ -77,3 +77,31 @@ export function verifyHubSpotRequest(req: Request, rawBody: string, secret: stri
 export function signatureErrorCode(check: Exclude<SignatureCheck, 'ok'>): ErrorCode {
   return check === 'missing' ? 'missing_signature' : check === 'stale' ? 'stale_signature' : 'invalid_signature';
 }
+
+/** A client secret HubSpot signs with, named by the app it belongs to. */
+export interface SigningApp<A extends string> {
+  app: A;
+  secret: string;
+}
+
+/**
+ * Checks a request against the secret of each of our HubSpot apps (the marketplace app, the self-hosted app) and
+ * answers which app signed it, or why none did ('missing' and 'stale' do not depend on the secret).
+ */
+export function verifyHubSpotRequestOfApps<A extends string>(
+  req: Request,
+  rawBody: string,
+  apps: readonly SigningApp<A>[],
+  publicUrl: string | undefined,
+): { check: 'ok'; app: A } | { check: Exclude<SignatureCheck, 'ok'> } {
+  let refused: Exclude<SignatureCheck, 'ok'> = 'missing';
+  for (const { app, secret } of apps) {
+    const check = verifyHubSpotRequest(req, rawBody, secret, publicUrl);
+    if (check === 'ok') return { check, app };
+    refused = check;
+  }
+  return { check: refused };
+}
+
+/** The names of the query parameters HubSpot appends to every `hubspot.fetch` URL (and signs with it). */
+export const CARD_FETCH_QUERY = ['portalId', 'userId', 'userEmail', 'appId'] as const;

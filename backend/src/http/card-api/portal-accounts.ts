@@ -1,5 +1,4 @@
 import type { Db, Queryable } from '../../adapters/store/db';
-import type { InstallRegistry } from '../../adapters/hubspot/installs';
 import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 /**
@@ -16,21 +15,6 @@ export interface PortalAccess {
 
 /** No private-app token: OAuth installs only. */
 export const oauthOnlyAccess: PortalAccess = { privateAppModes: async () => [] };
-
-/** The private-app token's portal from the install registry (HUBSPOT_ACCESS_TOKEN serves '' in its modes). */
-export function registryPortalAccounts(db: Queryable, installs: Pick<InstallRegistry, 'resolveInstall'>): PortalAccess {
-  return {
-    async privateAppModes(portalId) {
-      const modes: boolean[] = [];
-      for (const livemode of [false, true]) {
-        // Resolving the private app's portal may ask HubSpot once; an unreachable HubSpot means "not this portal".
-        const install = await installs.resolveInstall(db, { accountId: null, livemode }).catch(() => null);
-        if (install?.portalId === portalId) modes.push(livemode);
-      }
-      return modes;
-    },
-  };
-}
 
 export interface LinkedCustomer {
   account: string;

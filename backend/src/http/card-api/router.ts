@@ -1,19 +1,25 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../adapters/store/db';
-import type { CardResponse, CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import type { CardResponse } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
-import { signatureErrorCode, verifyHubSpotRequest } from './hubspot-signature';
-import { oauthOnlyAccess, readableCustomers, type LinkedCustomer, type PortalAccess, type ReadableCustomers } from './portal-accounts';
+import { answerOf, foundMessage, lookUpContact, notFoundAnswer, refreshLinked, untilLinked, type AnswerDeps, type Refresher } from './card-answers';
+import { signatureErrorCode, verifyHubSpotRequestOfApps, type SigningApp } from './hubspot-signature';
+import { oauthOnlyAccess, readableCustomers, type PortalAccess, type ReadableCustomers } from './portal-accounts';
+import type { ContactLookup } from './stripe-lookup';
 
 export interface CardApiDeps {
   db: Db;
-  /** The HubSpot app's client secret: HubSpot signs card requests with it. Without it the card API answers 503. */
+  /** The marketplace HubSpot app's client secret (HUBSPOT_CLIENT_SECRET): HubSpot signs its card's requests with it. */
   clientSecret: string | undefined;
+  /** The self-hosted HubSpot app's client secret (HUBSPOT_CARD_CLIENT_SECRET). Without either, the API answers 503. */
+  cardClientSecret?: string;
   /** Our public base URL (e.g. https://sync.example.com): the URL HubSpot signed is rebuilt from it behind a proxy. */
   publicUrl?: string;
   /** Reads the customer's live state from Stripe into the read model (throws when Stripe is slow or down). */
-  refresh?(account: string, livemode: boolean, customerId: string, signal: AbortSignal): Promise<void>;
+  refresh?: Refresher;
+  /** Looks an unlinked contact's email up in Stripe (when the backend can read Stripe). */
+  lookup?: ContactLookup;
   refreshTimeoutMs?: number;
   /** Which accounts a portal reads besides its OAuth installs (the engine adds the private-app token's portal). */
   portalAccounts?: PortalAccess;
@@ -24,12 +30,22 @@ const cardBody = z.object({ portalId: z.coerce.number().int().positive(), contac
 /** The HubSpot card's API (mount at CARD_API_PREFIX). */
 export function cardApiRouter(deps: CardApiDeps): Router {
   const r = Router();
+  const apps: SigningApp<'marketplace' | 'self_hosted'>[] = [
+    ...(deps.clientSecret ? [{ app: 'marketplace' as const, secret: deps.clientSecret }] : []),
+    ...(deps.cardClientSecret ? [{ app: 'self_hosted' as const, secret: deps.cardClientSecret }] : []),
+  ];
   r.use(express.raw({ type: '*/*', limit: '64kb' }));
   r.use((req: Request, res: Response, next: NextFunction) => {
-    if (!deps.clientSecret) return sendError(res, 503, 'internal', 'The HubSpot card API is not configured (HUBSPOT_CLIENT_SECRET)');
+    if (apps.length === 0) return sendError(res, 503, 'not_configured', 'The Stripe sync service is not set up for this HubSpot card yet.');
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    const check = verifyHubSpotRequest(req, rawBody, deps.clientSecret, deps.publicUrl);
-    if (check !== 'ok') return sendError(res, 401, signatureErrorCode(check), `HubSpot request signature: ${check}`);
+    const verified = verifyHubSpotRequestOfApps(req, rawBody, apps, deps.publicUrl);
+    if (verified.check !== 'ok') return sendError(res, 401, signatureErrorCode(verified.check), `HubSpot request signature: ${verified.check}`);
+    // hubspot.fetch appends the calling portal (and user and app) to the URL it signs: without it, this request did
+    // not come from a card, and the body may not name another portal than it.
+    const signedPortal = req.query.portalId;
+    if (typeof signedPortal !== 'string' || !/^\d{1,20}$/.test(signedPortal)) {
+      return sendError(res, 403, 'forbidden', 'The request does not carry the portal HubSpot signed (portalId)');
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(rawBody);
@@ -38,41 +54,41 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     }
     const body = cardBody.safeParse(parsed);
     if (!body.success) return sendError(res, 400, 'bad_request', 'portalId and contactId are required');
-    // HubSpot appends the calling portal to the URL it signs: the body may not name another portal.
-    const signedPortal = req.query.portalId;
-    if (signedPortal !== undefined && String(signedPortal) !== String(body.data.portalId)) {
-      return sendError(res, 403, 'forbidden', 'portalId does not match the calling portal');
-    }
+    if (signedPortal !== String(body.data.portalId)) return sendError(res, 403, 'forbidden', 'portalId does not match the calling portal');
     res.locals.card = body.data;
     next();
   });
 
   const access = deps.portalAccounts ?? oauthOnlyAccess;
-  const read = readThrough(deps.db, (portalId, contactId) => readableCustomers(deps.db, access, portalId, contactId));
-  const handle = (refresh: boolean) => async (req: Request, res: Response) => {
+  const answers: AnswerDeps = { refresh: deps.refresh, lookup: deps.lookup, timeoutMs: deps.refreshTimeoutMs ?? 8000 };
+  const readNow = (portalId: number, contactId: string) => readableCustomers(deps.db, access, portalId, contactId);
+  const read = readThrough(deps.db, readNow);
+
+  const status = async (_req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
-    // A refresh reads what is stored now; the status path may answer what it read before if nothing changed since.
-    const readable = refresh ? await readableCustomers(deps.db, access, portalId, contactId) : await read(portalId, contactId);
-    let { links } = readable;
-    if (links.length === 0) {
-      if (!readable.connected) {
-        return res.json({ state: 'not_linked', reason: 'no_install', message: 'This HubSpot account is not connected to a Stripe account yet. Connect it from the app’s settings in the Stripe Dashboard.' } satisfies CardResponse);
-      }
-      return res.json({ state: 'not_linked', reason: 'no_customer', message: 'No Stripe customer is linked to this contact. Customers are linked by their Stripe customer id or email when they pay.' } satisfies CardResponse);
-    }
-    let warning: string | undefined;
-    if (refresh) {
-      warning = await refreshAll(deps, links);
+    res.json(answerOf(await read(portalId, contactId), answers) satisfies CardResponse);
+  };
+  const refresh = async (_req: Request, res: Response) => {
+    const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
+    // A refresh reads what is stored now (the status path may answer what it read before if nothing changed since).
+    const readable = await readNow(portalId, contactId);
+    if (readable.links.length > 0) {
+      const warning = await refreshLinked(answers, readable.links);
       // Read again: what the refresh folded in (all of it, or the customers Stripe did answer for).
-      ({ links } = await readableCustomers(deps.db, access, portalId, contactId));
+      return res.json(answerOf(await readNow(portalId, contactId), answers, warning) satisfies CardResponse);
     }
-    const customers: CustomerStatus[] = links.flatMap((l) => (l.status ? [l.status] : []));
-    res.json({ state: 'linked', customers, ...(warning ? { warning } : {}) } satisfies CardResponse);
+    if (!readable.connected || !answers.lookup) return res.json(answerOf(readable, answers) satisfies CardResponse);
+    const started = Date.now();
+    const lookup = await lookUpContact({ ...answers, lookup: answers.lookup }, portalId, contactId);
+    if (lookup.found === 0) return res.json(notFoundAnswer(readable, answers, lookup.message, lookup.warning) satisfies CardResponse);
+    // The pusher links what was found; wait for it within what is left of our deadline.
+    const after = await untilLinked(() => readNow(portalId, contactId), Math.min(LINK_WAIT_MS, answers.timeoutMs - (Date.now() - started)));
+    res.json(notFoundAnswer(after, answers, foundMessage(lookup.found)) satisfies CardResponse);
   };
   const wrap = (h: (req: Request, res: Response) => Promise<unknown>) => (req: Request, res: Response, next: NextFunction) =>
     h(req, res).catch(next);
-  r.post('/status', wrap(handle(false)));
-  r.post('/refresh', wrap(handle(true)));
+  r.post('/status', wrap(status));
+  r.post('/refresh', wrap(refresh));
   r.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `No route ${req.method} ${req.path}`));
   r.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
@@ -86,6 +102,9 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   });
   return r;
 }
+
+/** Longest a refresh waits for the pusher to link the customers a lookup found. */
+const LINK_WAIT_MS = 4000;
 
 /** Most contacts whose answer the status path keeps (the oldest read goes first). */
 const READ_CACHE_ENTRIES = 10_000;
@@ -116,35 +135,4 @@ function readThrough(
     if (kept.size > READ_CACHE_ENTRIES) kept.delete(kept.keys().next().value as string);
     return value;
   };
-}
-
-/** Refreshes every linked customer from Stripe within our own deadline (HubSpot gives up after 15 s). */
-async function refreshAll(deps: CardApiDeps, links: LinkedCustomer[]): Promise<string | undefined> {
-  if (!deps.refresh) return 'Live refresh from Stripe is not configured (STRIPE_API_KEY); showing the last synced state.';
-  const controller = new AbortController();
-  const timeoutMs = deps.refreshTimeoutMs ?? 8000;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new Error('timeout'));
-    }, timeoutMs);
-  });
-  try {
-    await Promise.race([
-      Promise.all(links.map((l) => deps.refresh!(l.account, l.livemode, l.customerId, controller.signal))),
-      deadline,
-    ]);
-    return undefined;
-  } catch (err) {
-    // The refresher can say why it did not ask Stripe (e.g. a customer of the other mode than the API key).
-    const told = (err as { cardWarning?: unknown } | null)?.cardWarning;
-    if (typeof told === 'string') return told;
-    const timedOut = err instanceof Error && err.message === 'timeout';
-    return timedOut
-      ? `Stripe did not answer within ${Math.round(timeoutMs / 1000)} s; showing the last synced state.`
-      : 'Stripe could not be reached; showing the last synced state.';
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -2,6 +2,7 @@ import type { ServerContext } from '../../server';
 import type { SyncEngine } from '../../sync/engine';
 import type { BackfillService } from '../../http/app-api/services';
 import { hubspotWebhookRouter } from '../../http/webhook-hubspot';
+import { registryPortalInstalls } from '../../http/card-api/portal-installs';
 import { createIngestor } from '../../ingest/ingestor';
 import { driftCheck, type DriftResult } from '../drift-check';
 import { hubspotContactReader } from '../hubspot-read';
@@ -51,7 +52,17 @@ export function completenessPlugin(options: CompletenessPluginOptions = {}) {
     const runner = startBackfillRunner({ db, logger, stripeFor, metrics, onCustomersChanged: wakePusher, ...options.runner });
     const backfill = createBackfillService({ db, wake: runner.wake, hasKey: (live) => Boolean(live ? keys.live : keys.test) });
 
-    ctx.app.use(hubspotWebhookRouter({ db, clientSecret: config.hubspot.clientSecret, publicUrl: config.publicUrl, logger, metrics }));
+    ctx.app.use(
+      hubspotWebhookRouter({
+        db,
+        clientSecret: config.hubspot.clientSecret,
+        cardClientSecret: config.hubspot.cardClientSecret,
+        publicUrl: config.publicUrl,
+        portals: registryPortalInstalls(db, engine.installs, engine.hubspot),
+        logger,
+        metrics,
+      }),
+    );
 
     // Recovered events enter the inbox through an ingestor of their own: the same insert + enqueue transaction.
     const ingestor = createIngestor({ db, queue: ctx.queue, metrics: ctx.metrics, logger });

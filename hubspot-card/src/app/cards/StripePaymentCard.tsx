@@ -1,5 +1,6 @@
 import { hubspot } from '@hubspot/ui-extensions';
 import { StripePaymentCard } from './components/StripePaymentCard';
 
-// The card's entry point (StripePaymentCard-hsmeta.json): hand HubSpot's context and actions to the component.
-hubspot.extend<'crm.record.sidebar'>(({ context, actions }) => <StripePaymentCard context={context} actions={actions} />);
+// The card's entry point (StripePaymentCard-hsmeta.json). The card reads HubSpot's context and actions through the
+// library's hooks (useExtensionContext / useExtensionActions).
+hubspot.extend<'crm.record.sidebar'>(() => <StripePaymentCard />);

@@ -18,6 +18,7 @@ import {
   money,
   PAYMENT_STATUS_VIEW,
   SUBSCRIPTION_STATUS_VIEW,
+  timeAgo,
   type DisplayPrefs,
 } from '../lib/format';
 
@@ -26,7 +27,7 @@ export interface CustomerSectionProps {
   prefs: DisplayPrefs;
 }
 
-/** One Stripe customer's payment health: status, plan and MRR, payments, invoices, totals, link and sync time. */
+/** One Stripe customer's payment health: status, plan and MRR, payments, invoices, totals, link, freshness and sync time. */
 export function CustomerSection({ customer, prefs }: CustomerSectionProps) {
   const currency = customerCurrency(customer);
   const sub = customer.subscription;
@@ -99,6 +100,9 @@ export function CustomerSection({ customer, prefs }: CustomerSectionProps) {
       <Link href={{ url: customer.dashboardUrl, external: true }} testId={`dashboard-link-${customer.customerId}`}>
         {customer.livemode ? 'Open in Stripe Dashboard' : 'Open in Stripe Dashboard (test mode)'}
       </Link>
+      <Text variant="microcopy" testId={`updated-${customer.customerId}`}>
+        {`Stripe data updated ${timeAgo(customer.updatedAt, prefs) ?? formatDateTime(customer.updatedAt, prefs)}`}
+      </Text>
       <Text variant="microcopy" testId={`last-synced-${customer.customerId}`}>
         {customer.lastSyncedAt
           ? `Last synced to HubSpot ${formatDateTime(customer.lastSyncedAt, prefs)}`

@@ -1,33 +1,49 @@
-import { Alert, Button, Divider, ErrorState, Flex, LoadingButton, LoadingSpinner, Text } from '@hubspot/ui-extensions';
+import {
+  Alert,
+  Button,
+  Divider,
+  ErrorState,
+  Flex,
+  LoadingButton,
+  LoadingSpinner,
+  Text,
+  useExtensionActions,
+  useExtensionContext,
+} from '@hubspot/ui-extensions';
 import { cardRequestFrom } from '../lib/cardApi';
-import type { CustomerStatus } from '../lib/contracts';
+import type { CardResponse, CustomerStatus } from '../lib/contracts';
 import { displayPrefs, type DisplayPrefs } from '../lib/format';
+import { cardProfile } from '../lib/profile';
 import { useCardData } from '../lib/useCardData';
 import { CustomerSection } from './CustomerSection';
 import { NotLinked } from './NotLinked';
+import { Syncing } from './Syncing';
 
-/** What the card reads of HubSpot's extension context (a CRM record in the sidebar). */
-export interface CardContext {
-  portal: { id: number; timezone?: string };
-  crm: { objectId: number };
-  user?: { locale?: string };
-}
-
-export interface CardActions {
-  addAlert?: (alert: { type?: 'info' | 'warning' | 'success' | 'danger' | 'tip'; message: string; title?: string }) => void;
-}
-
-export interface StripePaymentCardProps {
-  context: CardContext;
-  actions?: CardActions;
-}
-
-/** The contact's live Stripe payment status. Everything it needs comes in through props. */
-export function StripePaymentCard({ context, actions }: StripePaymentCardProps) {
+/** The contact's live Stripe payment status, from HubSpot's extension context (a CRM record in the sidebar). */
+export function StripePaymentCard() {
+  const context = useExtensionContext<'crm.record.sidebar'>();
+  const actions = useExtensionActions<'crm.record.sidebar'>();
+  const { backendUrl, distribution } = cardProfile(context.variables);
   const prefs = displayPrefs(context.user?.locale, context.portal.timezone);
-  const { state, reload, refresh } = useCardData(cardRequestFrom(context), () =>
-    actions?.addAlert?.({ type: 'success', message: 'Stripe payment status refreshed.' }),
-  );
+  const onRefreshed = (data: CardResponse) => {
+    // Only a refresh that read Stripe says so; one that could not keeps its warning on the card instead.
+    if (data.state === 'linked' && data.customers.length > 0 && !data.warning) {
+      actions.addAlert?.({ type: 'success', message: 'Stripe payment status refreshed.' });
+    }
+  };
+  const { state, reload, refresh } = useCardData(backendUrl, cardRequestFrom(context), onRefreshed);
+
+  if (backendUrl === null) {
+    return (
+      <ErrorState title="This card is not set up" type="error">
+        <Text>
+          It was uploaded without the address of its Stripe sync service: the BACKEND_URL variable of the project profile
+          is missing or not an https:// URL. The app's developer uploads it again with a profile (hs project upload
+          --profile …).
+        </Text>
+      </ErrorState>
+    );
+  }
 
   if (state.status === 'loading') {
     return <LoadingSpinner label="Loading Stripe payment status" showLabel layout="centered" />;
@@ -45,29 +61,58 @@ export function StripePaymentCard({ context, actions }: StripePaymentCardProps) 
   }
 
   const { data, refreshing, refreshError } = state;
+  const notices = (
+    <>
+      {refreshError ? (
+        <Alert title="Refresh failed" variant="danger">
+          {`${refreshError.message} What you see is from the last successful load.`}
+        </Alert>
+      ) : null}
+      {data.warning ? (
+        <Alert title="Not refreshed from Stripe" variant="warning" testId="warning">
+          {data.warning}
+        </Alert>
+      ) : null}
+    </>
+  );
+
   if (data.state === 'not_linked') {
-    return <NotLinked reason={data.reason} message={data.message} busy={refreshing} onCheckAgain={refresh} />;
+    return (
+      <Flex direction="column" gap="md">
+        {notices}
+        <NotLinked
+          reason={data.reason}
+          message={data.message}
+          canCheckStripe={data.canCheckStripe}
+          distribution={distribution}
+          busy={refreshing}
+          onCheckAgain={reload}
+          onCheckStripe={refresh}
+        />
+      </Flex>
+    );
   }
   if (data.customers.length === 0) {
     return (
-      <NotLinked
-        reason="no_customer"
-        message="The Stripe sync service found no customer for this contact."
-        busy={refreshing}
-        onCheckAgain={refresh}
-      />
+      <Flex direction="column" gap="md">
+        {notices}
+        <Syncing count={data.syncing} busy={refreshing} onCheckAgain={reload} />
+      </Flex>
     );
   }
 
   return (
     <Flex direction="column" gap="md">
-      {refreshError ? (
-        <Alert title="Refresh failed" variant="danger">
-          {refreshError.message} The figures below are from the last successful load.
-        </Alert>
-      ) : null}
+      {notices}
       {data.customers.length > 1 ? (
         <Text testId="customer-count">{data.customers.length} Stripe customers are linked to this contact.</Text>
+      ) : null}
+      {data.syncing > 0 ? (
+        <Text testId="syncing-count">
+          {data.syncing === 1
+            ? 'One more linked Stripe customer is still syncing.'
+            : `${data.syncing} more linked Stripe customers are still syncing.`}
+        </Text>
       ) : null}
       <CustomerList customers={data.customers} prefs={prefs} />
       <LoadingButton variant="secondary" loading={refreshing} onClick={refresh} testId="refresh">

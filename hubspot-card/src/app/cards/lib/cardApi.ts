@@ -1,15 +1,26 @@
 import { hubspot } from '@hubspot/ui-extensions';
-import { cardEndpointUrl, REQUEST_TIMEOUT_MS, type CardEndpoint } from '../config';
-import type { ApiErrorCode, CardRequest, CardResponse } from './contracts';
+import { CARD_API_PREFIX, type ApiErrorCode, type CardRequest, type CardResponse } from './contracts';
 
 /**
  * The card's only network code: POST JSON to our backend through `hubspot.fetch` (HubSpot signs the request with
- * X-HubSpot-Signature-v3; the card sends no secrets). Every failure becomes a CardApiError with a code and a
- * message fit to show the user.
+ * X-HubSpot-Signature-v3 and appends the calling portal and user to the URL; the card sends no secrets). Every
+ * failure becomes a CardApiError with a code and a message fit to show the user.
  */
 
+export type CardEndpoint = 'status' | 'refresh';
+
+/**
+ * hubspot.fetch's own `timeout` per endpoint, under its 15 s ceiling. /status answers from our database; /refresh
+ * reads Stripe live and the backend stops itself before this, so the card gets an answer in time.
+ */
+export const REQUEST_TIMEOUT_MS: Record<CardEndpoint, number> = { status: 8_000, refresh: 14_000 };
+
+export function cardEndpointUrl(backendUrl: string, endpoint: CardEndpoint): string {
+  return `${backendUrl}${CARD_API_PREFIX}/${endpoint}`;
+}
+
 /** Our API's error codes, plus what can go wrong before an answer arrives. */
-export type CardErrorCode = ApiErrorCode | 'network' | 'timeout' | 'bad_response' | 'http_error';
+export type CardErrorCode = ApiErrorCode | 'network' | 'bad_response' | 'http_error';
 
 export class CardApiError extends Error {
   readonly code: CardErrorCode;
@@ -29,21 +40,20 @@ export function cardRequestFrom(context: { portal: { id: number }; crm: { object
   return { portalId: context.portal.id, contactId: String(context.crm.objectId) };
 }
 
-export async function postCard(endpoint: CardEndpoint, request: CardRequest): Promise<CardResponse> {
+export async function postCard(backendUrl: string, endpoint: CardEndpoint, request: CardRequest): Promise<CardResponse> {
   const timeout = REQUEST_TIMEOUT_MS[endpoint];
   let response: Response;
   try {
-    response = await withTimeout(
-      hubspot.fetch(cardEndpointUrl(endpoint), {
-        method: 'POST',
-        timeout,
-        body: { portalId: request.portalId, contactId: request.contactId },
-      }),
+    response = await hubspot.fetch(cardEndpointUrl(backendUrl, endpoint), {
+      method: 'POST',
       timeout,
+      body: { portalId: request.portalId, contactId: request.contactId },
+    });
+  } catch {
+    throw new CardApiError(
+      'network',
+      `Could not reach the Stripe sync service (no answer within ${Math.round(timeout / 1000)} seconds, or no connection). Try again in a moment.`,
     );
-  } catch (err) {
-    if (err instanceof CardApiError) throw err;
-    throw new CardApiError('network', 'Could not reach the Stripe sync service. Check your connection and try again.');
   }
 
   const payload = await readJson(response);
@@ -59,27 +69,6 @@ export async function postCard(endpoint: CardEndpoint, request: CardRequest): Pr
     throw new CardApiError('bad_response', 'The Stripe sync service sent an answer this card does not understand.', response.status);
   }
   return payload;
-}
-
-export const fetchStatus = (request: CardRequest): Promise<CardResponse> => postCard('status', request);
-export const refreshStatus = (request: CardRequest): Promise<CardResponse> => postCard('refresh', request);
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new CardApiError('timeout', `The Stripe sync service did not answer within ${Math.round(ms / 1000)} seconds.`));
-    }, ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }
 
 async function readJson(response: Response): Promise<unknown> {
@@ -102,15 +91,23 @@ function asApiError(payload: unknown): { code: ApiErrorCode; message: string } |
 }
 
 const NOT_LINKED_REASONS: readonly string[] = ['no_install', 'no_customer'];
+const optionalString = (value: unknown) => value === undefined || typeof value === 'string';
 
 /** Checks the shape the views rely on; a backend of another version fails here, not deep in a render. */
 export function isCardResponse(payload: unknown): payload is CardResponse {
-  if (!isObject(payload)) return false;
+  if (!isObject(payload) || !optionalString(payload.warning)) return false;
   if (payload.state === 'not_linked') {
-    return typeof payload.reason === 'string' && NOT_LINKED_REASONS.includes(payload.reason) && typeof payload.message === 'string';
+    return (
+      typeof payload.reason === 'string' &&
+      NOT_LINKED_REASONS.includes(payload.reason) &&
+      typeof payload.message === 'string' &&
+      typeof payload.canCheckStripe === 'boolean'
+    );
   }
   if (payload.state === 'linked') {
     return (
+      Number.isSafeInteger(payload.syncing) &&
+      (payload.syncing as number) >= 0 &&
       Array.isArray(payload.customers) &&
       payload.customers.every(
         (c: unknown) =>
@@ -118,7 +115,8 @@ export function isCardResponse(payload: unknown): payload is CardResponse {
           typeof c.customerId === 'string' &&
           typeof c.dashboardUrl === 'string' &&
           typeof c.livemode === 'boolean' &&
-          typeof c.lifetimeValue === 'number',
+          typeof c.lifetimeValue === 'number' &&
+          typeof c.updatedAt === 'string',
       )
     );
   }

@@ -8,6 +8,7 @@
 export type {
   ApiError,
   ApiErrorCode,
+  CardNotLinkedReason,
   CardRequest,
   CardResponse,
   CustomerStatus,

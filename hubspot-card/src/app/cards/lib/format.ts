@@ -88,3 +88,18 @@ export function money(minor: number, currency: string | null, prefs: DisplayPref
 export function customerLabel(customer: CustomerStatus): string {
   return customer.name || customer.email || customer.customerId;
 }
+
+/**
+ * How long ago an ISO time was, in the user's words: "now", "3 minutes ago", "2 hours ago", "yesterday", "5 days
+ * ago". A time slightly in the future (clocks differ) counts as now; an unreadable one answers null.
+ */
+export function timeAgo(iso: string, prefs: DisplayPrefs, nowMs: number = Date.now()): string | null {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return null;
+  const seconds = Math.max(0, (nowMs - at) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(prefs.locale, { numeric: 'auto' });
+  if (seconds < 60) return rtf.format(0, 'second');
+  if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), 'minute');
+  if (seconds < 86_400) return rtf.format(-Math.floor(seconds / 3600), 'hour');
+  return rtf.format(-Math.floor(seconds / 86_400), 'day');
+}

@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CardEndpoint } from '../config';
-import { CardApiError, postCard } from './cardApi';
+import { CardApiError, postCard, type CardEndpoint } from './cardApi';
 import type { CardRequest, CardResponse } from './contracts';
 
 /**
@@ -21,10 +20,11 @@ export interface CardData {
 }
 
 /**
- * Loads the card for one portal and contact. Only the newest request may change the state: an answer that arrives
- * after a newer request started (or after the record changed, or the card unmounted) is dropped.
+ * Loads the card for one portal and contact from `backendUrl` (nothing is fetched while it is null). Only the newest
+ * request may change the state: an answer that arrives after a newer request started (or after the record changed,
+ * or the card unmounted) is dropped. `onRefreshed` hears every answer of /refresh.
  */
-export function useCardData(request: CardRequest, onRefreshed?: (data: CardResponse) => void): CardData {
+export function useCardData(backendUrl: string | null, request: CardRequest, onRefreshed?: (data: CardResponse) => void): CardData {
   const { portalId, contactId } = request;
   const [state, setState] = useState<CardDataState>({ status: 'loading' });
   const latestRequest = useRef(0);
@@ -33,11 +33,12 @@ export function useCardData(request: CardRequest, onRefreshed?: (data: CardRespo
 
   const run = useCallback(
     (endpoint: CardEndpoint, keepView: boolean) => {
+      if (backendUrl === null) return;
       const id = ++latestRequest.current;
       setState((prev) =>
         keepView && prev.status === 'success' ? { ...prev, refreshing: true, refreshError: null } : { status: 'loading' },
       );
-      postCard(endpoint, { portalId, contactId }).then(
+      postCard(backendUrl, endpoint, { portalId, contactId }).then(
         (data) => {
           if (id !== latestRequest.current) return;
           setState({ status: 'success', data, refreshing: false, refreshError: null });
@@ -52,7 +53,7 @@ export function useCardData(request: CardRequest, onRefreshed?: (data: CardRespo
         },
       );
     },
-    [portalId, contactId],
+    [backendUrl, portalId, contactId],
   );
 
   useEffect(() => {
