@@ -5,6 +5,8 @@ import { CARD_API_PREFIX } from '@stripe-hubspot-sync/contracts';
 import { CARD_ENV, CARD_SECRET, hubspotSignatureV3 } from '../card/card-client';
 import { customerStory } from '../card/card-seed';
 import { anyBody, contentEncoding, contentType, expectNoServerError, extraHeaders, FUZZ_RUNS, headerValue, rawRequest, rowCounts } from './fuzz-support';
+import { completenessPlugin } from '../../src/jobs/backfill/plugin';
+import { HUBSPOT_WEBHOOK_PATH } from '../../src/http/webhook-hubspot';
 
 /**
  * The HubSpot card API with random bodies, headers, queries and signatures — and with properly signed random
@@ -114,5 +116,75 @@ describe.each(dbKinds())('card API fuzz on %s', (kind) => {
     );
     expect(await rowCounts(h.server.db)).toEqual(before);
     expect(seen.has(400)).toBe(true);
+  });
+});
+
+/**
+ * A card's hubspot.fetch may target any path of our origin, signed with the app's secret like a webhook: aimed at the
+ * webhook route with deletion events of any portal's contacts, under any query HubSpot appends, it is refused and
+ * forgets nothing.
+ */
+describe('card fetches aimed at the HubSpot webhook route', () => {
+  let h: SyncHarness;
+  let linkedContact = '';
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      kind: 'pglite',
+      hubspot: { clientSecret: CARD_SECRET },
+      env: CARD_ENV,
+      engine: { plugins: [completenessPlugin({ recovery: { tickMs: 3_600_000 } })] },
+    });
+    await h.send(...customerStory('cus_webhookfuzz', 'webhookfuzz@example.com'));
+    await h.idle();
+    linkedContact = h.contactOf('cus_webhookfuzz')!.id;
+    // Gone from HubSpot: only the route's refusal keeps its data.
+    h.hubspot.portal(TEST_PORTAL_ID).contacts.get(linkedContact)!.archived = true;
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('refuses every signed request carrying the query HubSpot appends to card fetches, and deletes nothing', async () => {
+    const before = await rowCounts(h.server.db);
+    const cardQuery = fc
+      .record(
+        {
+          portalId: fc.oneof(fc.constant(String(TEST_PORTAL_ID)), fc.integer({ min: 1, max: 1e9 }).map(String)),
+          userId: fc.integer({ min: 1, max: 1e6 }).map(String),
+          userEmail: fc.emailAddress(),
+          appId: fc.integer({ min: 1, max: 1e6 }).map(String),
+        },
+        { requiredKeys: [] },
+      )
+      .filter((q) => Object.keys(q).length > 0)
+      .map((q) => `?${new URLSearchParams(q).toString()}`);
+    const events = fc.array(
+      fc.record({
+        subscriptionType: fc.constantFrom('contact.privacyDeletion', 'contact.deletion'),
+        portalId: fc.constantFrom(TEST_PORTAL_ID, 999),
+        objectId: fc.constantFrom(Number(linkedContact), 1),
+      }),
+      { minLength: 1, maxLength: 5 },
+    );
+    await fc.assert(
+      fc.asyncProperty(cardQuery, events, async (query, body) => {
+        const p = `${HUBSPOT_WEBHOOK_PATH}${query}`;
+        const raw = JSON.stringify(body);
+        const t = String(Date.now());
+        const a = await rawRequest(h.server.url, {
+          method: 'POST',
+          path: p,
+          headers: {
+            'content-type': 'application/json',
+            'x-hubspot-signature-v3': hubspotSignatureV3(CARD_SECRET, 'POST', `${h.server.url}${p}`, raw, t),
+            'x-hubspot-request-timestamp': t,
+          },
+          body: raw,
+        });
+        expect(a.status).toBe(403);
+      }),
+      { numRuns: FUZZ_RUNS },
+    );
+    expect(await rowCounts(h.server.db)).toEqual(before);
   });
 });
