@@ -45,8 +45,13 @@ describe.each(dbKinds())('card lookups and states on %s', (kind) => {
     const r = await refresh(contact.id);
     expect(r.status).toBe(200);
     expect(emailLookups().map((x) => x.query.email)).toEqual(['found-later@example.com']);
-    expect(r.body).toMatchObject({ state: 'linked', syncing: 0, customers: [{ customerId: customer.id, name: 'Found Later' }] });
     expect(r.body.warning).toBeUndefined();
+    // The refresh waits a few seconds for the pusher to link what it found; on a slow machine it says it is on its way.
+    if (r.body.state === 'linked') {
+      expect(r.body).toMatchObject({ syncing: 0, customers: [{ customerId: customer.id, name: 'Found Later' }] });
+    } else {
+      expect(r.body).toMatchObject({ state: 'not_linked', reason: 'no_customer', message: expect.stringContaining('is being linked to this contact') });
+    }
     await h.idle();
     expect(h.hubspot.portal(TEST_PORTAL_ID).contacts.get(contact.id)?.properties.stripe_customer_id).toBe(customer.id);
     expect((await status(contact.id)).body).toMatchObject({ state: 'linked', customers: [{ customerId: customer.id }] });
