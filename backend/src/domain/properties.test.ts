@@ -37,6 +37,7 @@ describe('toHubSpotProperties', () => {
   it('writes every default field, converted for its HubSpot type', () => {
     expect(toHubSpotProperties(base, defaultSettings())).toEqual({
       stripe_customer_id: 'cus_A',
+      stripe_customer_ids: 'cus_A',
       stripe_customer_since: String(Date.UTC(2023, 10, 14)),
       stripe_subscription_status: 'active',
       stripe_plan: 'Pro',

@@ -48,13 +48,29 @@ function oneOf(value: string | null | undefined, options: readonly string[], fal
   return value && options.includes(value) ? value : fallback;
 }
 
+/** What a contact carries: one customer's status, or the roll-up of the customers sharing it with all their ids. */
+export type ContactFacts = CustomerStatus & { customerIds?: readonly string[] };
+
+/** The ids as one text value ("cus_A;cus_B"), whole ids only, "…" when they do not all fit. */
+function idList(ids: readonly string[]): string {
+  let out = '';
+  for (const id of ids) {
+    const next = out ? `${out};${id}` : id;
+    if (next.length > MAX_TEXT - 2) return `${out};…`;
+    out = next;
+  }
+  return out;
+}
+
 /** The value of one field, as HubSpot takes it ("" when unknown). */
-export function fieldValue(key: FieldKey, s: CustomerStatus): string {
+export function fieldValue(key: FieldKey, s: ContactFacts): string {
   const sub = s.subscription;
   const subCurrency = s.currency ?? sub?.currency ?? null;
   switch (key) {
     case 'customerId':
       return s.customerId;
+    case 'customerIds':
+      return idList(s.customerIds ?? [s.customerId]);
     case 'customerSince':
       return toHubSpotDate(s.customerSince) ?? '';
     case 'subscriptionStatus':
@@ -97,7 +113,7 @@ export function fieldValue(key: FieldKey, s: CustomerStatus): string {
 }
 
 /** The enabled fields' values under the merchant's property names. */
-export function toHubSpotProperties(status: CustomerStatus, settings: SyncSettings): Record<string, string> {
+export function toHubSpotProperties(status: ContactFacts, settings: SyncSettings): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of FIELD_CATALOG) {
     const setting = settings.fields[f.key];

@@ -2,23 +2,15 @@ import { randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db';
 import { loadSettings } from '../adapters/store/settings-store';
-import {
-  addDeadLetter,
-  claimDirty,
-  deleteLink,
-  linksOf,
-  markPushed,
-  markRetry,
-  markSettled,
-  renewClaims,
-  saveLink,
-  type DirtyCustomer,
-} from '../adapters/store/push-store';
+import { addDeadLetter, claimDirty, markPushed, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
 import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
-import { changedProperties, desiredProperties, failedPaymentTask } from '../domain/sync/contact-write';
+import { failedPaymentTask } from '../domain/sync/contact-write';
+import { normalEmail } from '../domain/sync/identity';
+import { createContacts, resolveLinks, type PushContext } from './push-identity';
+import { writeLinkedContacts } from './push-groups';
 import { propertyDefinitions } from '../domain/properties';
 import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
 import type { IngestPressure } from '../ingest/pressure';
@@ -174,9 +166,9 @@ async function ensureProvisioned(db: Db, gw: CrmGateway, settings: SyncSettings)
 }
 
 /**
- * Identity, then writes: the stored link; else the contact holding the customer id in the unique property;
- * else the contact with the customer's email; else a new contact (when allowed). Lookups use batch reads
- * (consistent), never search (eventually consistent).
+ * Identity, then writes (README, "Who is who"): the stored link; else the contact holding the customer id in the
+ * unique property; else the contact with the customer's email; else a new contact (when allowed) — see
+ * push-identity.ts. Then each linked contact is written as the roll-up of all its customers — see push-groups.ts.
  */
 async function writeContacts(
   deps: PusherDeps,
@@ -188,7 +180,6 @@ async function writeContacts(
   const { db } = deps;
   let customers = claimedCustomers;
   const { account, livemode } = customers[0].key;
-  const idProperty = settings.fields.customerId.property;
   // A contact HubSpot deleted for privacy is never written again for that customer.
   const suppressed = await suppressedCustomers(db, account, livemode, customers.map((c) => c.key.customerId));
   await settle(
@@ -200,80 +191,33 @@ async function writeContacts(
   );
   customers = customers.filter((c) => !suppressed.has(c.key.customerId));
   if (customers.length === 0) return;
-  const links = await linksOf(db, account, livemode, gw.portalId, customers.map((c) => c.key.customerId));
-
-  const unlinked = customers.filter((c) => !links.has(c.key.customerId));
-  if (unlinked.length > 0) {
-    const byId = await gw.findByProperty(idProperty, unlinked.map((c) => c.key.customerId));
-    for (const c of unlinked) {
-      const contactId = byId.get(c.key.customerId);
-      if (contactId) {
-        links.set(c.key.customerId, contactId);
-        await saveLink(db, c.key, gw.portalId, contactId, 'customer_id');
-      }
-    }
-    const byEmailWanted = unlinked.filter((c) => !links.has(c.key.customerId) && c.status.email);
-    if (byEmailWanted.length > 0) {
-      const byEmail = await gw.findByEmail(byEmailWanted.map((c) => c.status.email!.toLowerCase()));
-      for (const c of byEmailWanted) {
-        const contactId = byEmail.get(c.status.email!.toLowerCase());
-        if (contactId) {
-          links.set(c.key.customerId, contactId);
-          await saveLink(db, c.key, gw.portalId, contactId, 'email');
-        }
-      }
-    }
-  }
+  const ctx: PushContext = {
+    db,
+    gw,
+    settings,
+    token,
+    leaseSeconds: deps.leaseSeconds ?? 120,
+    outcomes: {
+      done: (c, contactId, properties) => done(deps, gw, settings, c, token, contactId, properties),
+      failed: (c, r) => failed(deps, gw, c, token, r),
+    },
+  };
+  const links = await resolveLinks(ctx, customers);
 
   const creates: DirtyCustomer[] = [];
-  const updates: DirtyCustomer[] = [];
   const noEmail: DirtyCustomer[] = [];
   const noCreate: DirtyCustomer[] = [];
   for (const c of customers) {
-    if (links.has(c.key.customerId)) updates.push(c);
-    else if (!c.status.email) noEmail.push(c);
+    if (links.has(c.key.customerId)) continue;
+    if (!normalEmail(c.status.email)) noEmail.push(c);
     else if (!settings.options.createContacts) noCreate.push(c);
     else creates.push(c);
   }
   await settle(db, noEmail, token, 'skipped', 'The Stripe customer has no email and no linked HubSpot contact');
   await settle(db, noCreate, token, 'skipped', 'No HubSpot contact matches and creating contacts is turned off');
 
-  const desired = new Map(customers.map((c) => [c.key.customerId, desiredProperties(c.status, settings)]));
-  if (creates.length > 0) {
-    const results = await gw.create(creates.map((c) => ({ key: c.key.customerId, properties: desired.get(c.key.customerId)! })));
-    for (const c of creates) {
-      const r = results.get(c.key.customerId);
-      if (r?.ok) {
-        links.set(c.key.customerId, r.contactId);
-        await saveLink(db, c.key, gw.portalId, r.contactId, 'created');
-        await done(deps, gw, settings, c, token, r.contactId, desired.get(c.key.customerId)!);
-      } else if (r && !r.ok && r.existingContactId) {
-        // Someone created the contact meanwhile: link to it and update it like any linked contact.
-        links.set(c.key.customerId, r.existingContactId);
-        await saveLink(db, c.key, gw.portalId, r.existingContactId, 'conflict');
-        updates.push(c);
-      } else await failed(deps, gw, c, token, r);
-    }
-  }
-
-  const toWrite: { c: DirtyCustomer; contactId: string; properties: Record<string, string> }[] = [];
-  for (const c of updates) {
-    const contactId = links.get(c.key.customerId)!;
-    const properties = changedProperties(desired.get(c.key.customerId)!, c.syncedProperties);
-    if (Object.keys(properties).length === 0) await done(deps, gw, settings, c, token, contactId, desired.get(c.key.customerId)!);
-    else toWrite.push({ c, contactId, properties });
-  }
-  if (toWrite.length === 0) return;
-  const results = await gw.update(toWrite.map((w) => ({ key: w.c.key.customerId, contactId: w.contactId, properties: w.properties })));
-  for (const w of toWrite) {
-    const r = results.get(w.c.key.customerId);
-    if (r?.ok) await done(deps, gw, settings, w.c, token, w.contactId, desired.get(w.c.key.customerId)!);
-    else if (r && !r.ok && r.category === 'OBJECT_NOT_FOUND') {
-      // The linked contact was deleted in HubSpot: forget the link; the next pass matches or creates again.
-      await deleteLink(db, w.c.key);
-      await markRetry(db, { ...w.c, attempts: 0 }, token, 'The linked HubSpot contact no longer exists; matching again');
-    } else await failed(deps, gw, w.c, token, r);
-  }
+  for (const [customerId, link] of await createContacts(ctx, creates)) links.set(customerId, link);
+  await writeLinkedContacts(ctx, customers.filter((c) => links.has(c.key.customerId)), links);
 }
 
 async function done(

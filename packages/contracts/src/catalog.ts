@@ -73,7 +73,8 @@ export interface FieldDefinition {
 }
 
 export const FIELD_CATALOG = [
-  { key: 'customerId', label: 'Stripe customer ID', description: 'The Stripe customer id (cus_…); unique, used to match the contact.', defaultProperty: 'stripe_customer_id', type: 'string', fieldType: 'text', defaultEnabled: true },
+  { key: 'customerId', label: 'Stripe customer ID', description: 'The Stripe customer id (cus_…), of the first-created customer when several share the contact; unique, used to match the contact.', defaultProperty: 'stripe_customer_id', type: 'string', fieldType: 'text', defaultEnabled: true },
+  { key: 'customerIds', label: 'Stripe customer IDs', description: 'Every Stripe customer on this contact (customers sharing an email), the primary one first; the other Stripe properties add them up.', defaultProperty: 'stripe_customer_ids', type: 'string', fieldType: 'text', defaultEnabled: true },
   { key: 'customerSince', label: 'Customer since', description: 'When the Stripe customer was created.', defaultProperty: 'stripe_customer_since', type: 'date', fieldType: 'date', defaultEnabled: true },
   { key: 'subscriptionStatus', label: 'Subscription status', description: 'Status of the main subscription, or none.', defaultProperty: 'stripe_subscription_status', type: 'enumeration', fieldType: 'select', options: SUBSCRIPTION_STATUSES, defaultEnabled: true },
   { key: 'plan', label: 'Plan', description: 'Name of the plan (product and price) of the main subscription.', defaultProperty: 'stripe_plan', type: 'string', fieldType: 'text', defaultEnabled: true },

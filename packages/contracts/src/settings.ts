@@ -47,10 +47,10 @@ export function defaultSettings(): SyncSettings {
   };
 }
 
-const fieldsShape = Object.fromEntries(FIELD_KEYS.map((k) => [k, fieldSettingSchema])) as Record<
-  FieldKey,
-  typeof fieldSettingSchema
->;
+/** A field missing from a document (saved before the field existed, or sent by an older app) takes its default. */
+const fieldsShape = Object.fromEntries(
+  FIELD_CATALOG.map((f) => [f.key, fieldSettingSchema.default({ enabled: f.defaultEnabled, property: f.defaultProperty })]),
+) as unknown as Record<FieldKey, typeof fieldSettingSchema>;
 
 /** The full settings document, as stored and as the app sends it. */
 export const syncSettingsSchema = z

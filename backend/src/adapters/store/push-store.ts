@@ -1,6 +1,7 @@
 import type { Queryable } from './db';
 import type { CustomerKey } from './sync-store';
 import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import type { MatchedBy } from '../../domain/sync/identity';
 
 /** A customer whose HubSpot contact is out of date, leased to one pusher. */
 export interface DirtyCustomer {
@@ -143,38 +144,58 @@ export async function addDeadLetter(
   );
 }
 
+/** How a customer is linked to its HubSpot contact (see `domain/sync/identity.ts`). */
+export interface ContactLink {
+  contactId: string;
+  matchedBy: MatchedBy;
+  /** For `email` links: the (lower-case) email the contact was matched on. */
+  matchedEmail: string | null;
+}
+
 export async function linksOf(
   db: Queryable,
   account: string,
   livemode: boolean,
   portalId: number,
   customerIds: string[],
-): Promise<Map<string, string>> {
+): Promise<Map<string, ContactLink>> {
   if (customerIds.length === 0) return new Map();
-  const { rows } = await db.query<{ customer_id: string; contact_id: string }>(
-    `SELECT customer_id, contact_id FROM contact_links
+  const { rows } = await db.query<{ customer_id: string; contact_id: string; matched_by: MatchedBy; matched_email: string | null }>(
+    `SELECT customer_id, contact_id, matched_by, matched_email FROM contact_links
       WHERE account_key = $1 AND livemode = $2 AND portal_id = $3 AND customer_id = ANY($4::text[])`,
     [account, livemode, portalId, customerIds],
   );
-  return new Map(rows.map((r) => [r.customer_id, r.contact_id]));
+  return new Map(rows.map((r) => [r.customer_id, { contactId: r.contact_id, matchedBy: r.matched_by, matchedEmail: r.matched_email }]));
 }
 
+/** Links a customer to a contact, recording how (and, for an email match, on which email). */
 export async function saveLink(
   db: Queryable,
   key: CustomerKey,
   portalId: number,
   contactId: string,
-  matchedBy: 'customer_id' | 'email' | 'created' | 'conflict',
+  matchedBy: MatchedBy,
+  matchedEmail: string | null = null,
 ): Promise<void> {
   await db.query(
-    `INSERT INTO contact_links (account_key, livemode, customer_id, portal_id, contact_id, matched_by)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO contact_links (account_key, livemode, customer_id, portal_id, contact_id, matched_by, matched_email)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (account_key, livemode, customer_id) DO UPDATE
-       SET portal_id = EXCLUDED.portal_id, contact_id = EXCLUDED.contact_id, matched_by = EXCLUDED.matched_by, linked_at = now()`,
-    [...keyParams(key), portalId, contactId, matchedBy],
+       SET portal_id = EXCLUDED.portal_id, contact_id = EXCLUDED.contact_id, matched_by = EXCLUDED.matched_by,
+           matched_email = EXCLUDED.matched_email, linked_at = now()`,
+    [...keyParams(key), portalId, contactId, matchedBy, matchedBy === 'email' ? matchedEmail : null],
   );
 }
 
+/**
+ * Forgets a customer's link; what we wrote went to that contact, so the next contact it is linked to gets
+ * everything (`synced_properties` is cleared).
+ */
 export async function deleteLink(db: Queryable, key: CustomerKey): Promise<void> {
-  await db.query(`DELETE FROM contact_links WHERE ${KEY}`, keyParams(key));
+  await db.query(
+    `WITH gone AS (DELETE FROM contact_links WHERE ${KEY} RETURNING account_key, livemode, customer_id)
+     UPDATE customers c SET synced_properties = NULL
+       FROM gone WHERE c.account_key = gone.account_key AND c.livemode = gone.livemode AND c.customer_id = gone.customer_id`,
+    keyParams(key),
+  );
 }

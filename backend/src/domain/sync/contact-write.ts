@@ -1,16 +1,39 @@
 import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
-import { lifecycleStageUpdate, toHubSpotProperties } from '../properties';
+import { lifecycleStageUpdate, propertyDefinitions, toHubSpotProperties } from '../properties';
+import { rollUp } from './contact-rollup';
+import { normalEmail } from './identity';
 
 /**
- * The full property set a contact should carry for a customer: the mapped fields, the email (the contact's
- * identity in HubSpot) and, once the customer has paid, the `customer` lifecycle stage when the merchant wants it.
+ * The full property set a contact should carry for a customer it belongs to alone: the mapped fields, the email
+ * (the contact's identity in HubSpot) and, once the customer has paid, the `customer` lifecycle stage when the
+ * merchant wants it.
  */
 export function desiredProperties(status: CustomerStatus, settings: SyncSettings): Record<string, string> {
-  const props: Record<string, string> = { ...toHubSpotProperties(status, settings) };
-  if (status.email) props.email = status.email.toLowerCase();
-  if (settings.options.setLifecycleCustomer) Object.assign(props, lifecycleStageUpdate(status) ?? {});
+  return contactProperties([status], normalEmail(status.email), settings);
+}
+
+/**
+ * The property set of a contact shared by these customers (see `contact-rollup.ts`): their roll-up, the email when
+ * given (its owner's; null leaves the contact's email alone), the lifecycle stage once any of them has paid.
+ * Without customers: every mapped property cleared (the contact is no longer any customer's).
+ */
+export function contactProperties(
+  statuses: readonly CustomerStatus[],
+  email: string | null,
+  settings: SyncSettings,
+): Record<string, string> {
+  if (statuses.length === 0) return clearedProperties(settings);
+  const facts = rollUp(statuses);
+  const props: Record<string, string> = { ...toHubSpotProperties(facts, settings) };
+  if (email) props.email = email;
+  if (settings.options.setLifecycleCustomer) Object.assign(props, lifecycleStageUpdate(facts) ?? {});
   return props;
+}
+
+/** Every mapped property empty (HubSpot clears it); the email and the lifecycle stage are left alone. */
+export function clearedProperties(settings: SyncSettings): Record<string, string> {
+  return Object.fromEntries(propertyDefinitions(settings).map((d) => [d.name, '']));
 }
 
 /**

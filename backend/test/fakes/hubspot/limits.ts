@@ -41,6 +41,7 @@ export class Injector {
   private queue: { remaining: number; status: number; body?: unknown }[] = [];
   private rate: { fraction: number; status: number } | null = null;
   private locks = 0;
+  private holds: { remaining: number; ms: number }[] = [];
   private random: () => number;
   latencyMs: number | null = null;
 
@@ -58,6 +59,19 @@ export class Injector {
 
   lockNext(count: number): void {
     this.locks += Math.max(0, count);
+  }
+
+  delayNext(count: number, ms: number): void {
+    if (count > 0 && ms > 0) this.holds.push({ remaining: count, ms });
+  }
+
+  /** How long this CRM write is held before it is applied (consumes one delayNext), 0 for none. */
+  nextHold(isWrite: boolean): number {
+    const head = this.holds[0];
+    if (!isWrite || !head) return 0;
+    head.remaining -= 1;
+    if (head.remaining <= 0) this.holds.shift();
+    return head.ms;
   }
 
   seed(seed: number): void {
@@ -85,6 +99,7 @@ export class Injector {
     this.queue = [];
     this.rate = null;
     this.locks = 0;
+    this.holds = [];
     this.latencyMs = null;
     this.random = seededRandom(this.seedValue);
   }

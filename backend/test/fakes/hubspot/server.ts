@@ -133,6 +133,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       if (route.kind !== 'oauth') headers = admit(route, req, record);
       if (parsed.error) throw parsed.error;
       if (opts.validateBodies && route.op) validateRequestBody(route.op, parsed.value);
+      const hold = route.kind === 'oauth' ? 0 : injector.nextHold(route.write === true);
+      if (hold > 0) await new Promise((r) => setTimeout(r, hold));
       const owner = record.portalId === null ? noPortal : portal(record.portalId);
       result = await route.handler({
         portal: owner,
@@ -182,6 +184,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       failNext: (count, status, body) => injector.failNext(count, status, body),
       failRate: (fraction, status) => injector.failRate(fraction, status),
       lockNext: (count) => injector.lockNext(count),
+      delayNext: (count, ms) => injector.delayNext(count, ms),
       latency: (ms) => (injector.latencyMs = ms),
       setBurstLimit: (limit, windowMs) => {
         burst.limit = limit;

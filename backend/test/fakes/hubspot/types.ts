@@ -86,6 +86,8 @@ export interface FakeHubSpotInject {
   failRate(fraction: number, status: number): void;
   /** The next `count` CRM writes answer 423 Locked. */
   lockNext(count: number): void;
+  /** The next `count` CRM writes are held `ms` before they are applied (a slow request: it lands late). */
+  delayNext(count: number, ms: number): void;
   /** Added to every response from now on. */
   latency(ms: number): void;
   setBurstLimit(limit: number, windowMs?: number): void;
