@@ -21,6 +21,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   logger.info({ config: redactedConfig(config) }, 'starting');
+  if (config.nodeEnv === 'production' && !config.databaseUrl) {
+    // Only with ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true (the config refuses it otherwise).
+    logger.warn(
+      { dataDir: config.dataDir },
+      'production on the embedded database: it survives a process crash, not a power loss or kernel crash (PGlite cannot fsync); after an unclean stop the Stripe events since the last heartbeat are listed again (needs STRIPE_API_KEY)',
+    );
+  }
 
   let server;
   try {
