@@ -6,9 +6,17 @@ import type { ObjectRecord } from '../domain/records';
 import { claimCardRefresh } from '../adapters/store/card-refreshes';
 import { tombstoneOf } from '../adapters/store/tombstones';
 
-/** The refresh cannot be done for that customer; `cardWarning` tells the card why (the card shows the last synced state). */
+/**
+ * The refresh cannot be done for that customer; `cardWarning` tells the card why (the card shows the last synced
+ * state). `reason`: the API key reads the other mode (`mode`), the customer was read from Stripe less than the
+ * minimum interval ago (`throttled`), or the app was uninstalled from the account (`uninstalled`); the last two
+ * warnings are worded for the merchant.
+ */
 export class RefreshNotPossible extends Error {
-  constructor(readonly cardWarning: string) {
+  constructor(
+    readonly cardWarning: string,
+    readonly reason: 'mode' | 'throttled' | 'uninstalled' = 'mode',
+  ) {
     super(cardWarning);
     this.name = 'RefreshNotPossible';
   }
@@ -41,7 +49,7 @@ export function createCustomerRefresher(db: Db, apiKey: string, apiBaseUrl: stri
       );
     }
     if ((await tombstoneOf(db, { account, livemode })) !== null) {
-      throw new RefreshNotPossible('The Stripe App was uninstalled from this Stripe account; showing the last synced state.');
+      throw new RefreshNotPossible('The Stripe App was uninstalled from this Stripe account; showing the last synced state.', 'uninstalled');
     }
     const minInterval = opts.minIntervalSeconds ?? 0;
     if (minInterval > 0) {
@@ -49,7 +57,8 @@ export function createCustomerRefresher(db: Db, apiKey: string, apiBaseUrl: stri
       if (!claim.claimed) {
         const wait = Math.max(1, minInterval - claim.ageSeconds);
         throw new RefreshNotPossible(
-          `Read from Stripe ${claim.ageSeconds} s ago; showing that state. Refresh again in ${wait} s for a new read.`,
+          `Refreshed from Stripe ${claim.ageSeconds} s ago; showing that state. A new refresh is possible in ${wait} s.`,
+          'throttled',
         );
       }
     }
