@@ -17,6 +17,7 @@ import {
   type Mode,
   type PutSettingsRequest,
   type PutSettingsResponse,
+  type ReplayEventsRequest,
   type ReplayRequest,
   type ReplayResponse,
   type SyncNowResponse,
@@ -173,6 +174,10 @@ export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}
     replayDeadLetters: (selection: ReplaySelection) => {
       const body: Omit<ReplayRequest, 'mode'> = selection;
       return call<ReplayResponse>({ method: 'POST', path: '/dead-letters/replay', body: { ...body } });
+    },
+    replayFailedEvents: (selection: ReplaySelection) => {
+      const body: Omit<ReplayEventsRequest, 'mode'> = selection;
+      return call<ReplayResponse>({ method: 'POST', path: '/events/replay', body: { ...body } });
     },
     getCustomer: (customerId: string) => call<CustomerSyncResponse>({ method: 'GET', path: customerPath(customerId) }),
     syncCustomer: (customerId: string) =>

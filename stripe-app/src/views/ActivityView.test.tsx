@@ -9,6 +9,7 @@ import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Repl
 import { activityResponse, CONNECTION, pendingConnection, viewProps } from '../../test/fixtures';
 import { byText, hasText, renderView, unmountAll } from '../../test/render';
 import { ActivityView } from './ActivityView';
+import type { ActivityEvent, FailedEvent } from '../data/contracts';
 
 let backend: FakeBackend;
 
@@ -215,5 +216,95 @@ describe('ActivityView — answers arriving out of order', () => {
 
     expect(wrapper).toContainText('customer.updated');
     expect(wrapper).not.toContainText('charge.succeeded');
+  });
+});
+
+describe('ActivityView — events that could not be processed', () => {
+  const FAILED: FailedEvent[] = [
+    {
+      id: 'evt_bad_1',
+      type: 'invoice.paid',
+      created: 1714557900,
+      receivedAt: '2024-05-01T10:05:00.000Z',
+      failedAt: '2024-05-01T12:00:00.000Z',
+      reason: 'Could not be processed (11 attempts): the database is away',
+      replayable: true,
+    },
+    {
+      id: 'evt_bad_2',
+      type: 'customer.updated',
+      created: 1714000000,
+      receivedAt: '2024-04-25T00:00:00.000Z',
+      failedAt: '2024-04-25T02:00:00.000Z',
+      reason: 'Never processed: no job ran it, even after it was enqueued again. Replay it to try again.',
+      replayable: false,
+    },
+  ];
+  const processingFailure: ActivityEvent = {
+    id: 'evt_bad_1',
+    type: 'invoice.paid',
+    created: 1714557900,
+    receivedAt: '2024-05-01T10:05:00.000Z',
+    outcome: 'failed',
+    reason: 'Could not be processed (11 attempts): the database is away',
+    customerId: null,
+    failure: 'processing',
+  };
+
+  beforeEach(() => {
+    backend.route('GET /activity', ok(activityResponse({ failedEvents: FAILED, events: [processingFailure] })));
+  });
+
+  /** The section: the largest box that starts with its heading (remote-ui finds host components only). */
+  const section = (wrapper: Awaited<ReturnType<typeof loaded>>['wrapper']) =>
+    wrapper
+      .findAll(Box)
+      .filter((b) => b.text.startsWith('Could not be processed ('))
+      .sort((a, b) => b.findAll(Button).length - a.findAll(Button).length)[0];
+
+  it('lists them with our error, and says which ones can no longer be replayed', async () => {
+    const { wrapper } = await loaded();
+    expect(wrapper).toContainText('Could not be processed (2)');
+    expect(hasText(wrapper, Box, 'Could not be processed (11 attempts): the database is away')).toBe(true);
+    // One Replay: the event whose data is still kept.
+    expect(section(wrapper).findAll(Button).map((b) => b.text)).toEqual(['Replay all', 'Replay']);
+    expect(section(wrapper)).toContainText('cannot be replayed');
+    // In the event list, our own error is not presented as HubSpot's.
+    expect(wrapper).not.toContainText('HubSpot said: Could not be processed');
+  });
+
+  it('replays one, shows it pending, then reloads', async () => {
+    const answer = deferred();
+    backend.route('POST /events/replay', () => answer.promise);
+    const { wrapper, settle } = await loaded();
+    const replay = () => section(wrapper).findAll(Button).find((b) => b.text === 'Replay')!;
+    wrapper.act(() => replay().trigger('onPress'));
+    await settle();
+    expect(replay().prop('pending')).toBe(true);
+    expect(backend.calls('POST /events/replay').map((r) => r.body)).toEqual([{ mode: 'test', ids: ['evt_bad_1'] }]);
+    expect(backend.calls('POST /dead-letters/replay')).toHaveLength(0);
+
+    backend.route('GET /activity', ok(activityResponse({ failedEvents: FAILED.slice(1) })));
+    answer.resolve(ok({ replayed: 1 }));
+    await settle();
+    expect(wrapper.find(Banner, { title: 'Replay' })!.prop('description')).toBe('1 event was queued to be processed again.');
+    expect(backend.calls('GET /activity')).toHaveLength(2);
+    expect(wrapper).toContainText('Could not be processed (1)');
+  });
+
+  it('replays all of them', async () => {
+    backend.route('POST /events/replay', ok({ replayed: 1 }));
+    const { wrapper, settle } = await loaded();
+    wrapper.act(() => section(wrapper).findAll(Button).find((b) => b.text === 'Replay all')!.trigger('onPress'));
+    await settle();
+    expect(backend.calls('POST /events/replay').map((r) => r.body)).toEqual([{ mode: 'test', all: true }]);
+    expect(wrapper.find(Banner, { title: 'Replay' })!.prop('description')).toBe('1 event was queued to be processed again.');
+  });
+
+  it('shows nothing of them when every event was processed', async () => {
+    backend.route('GET /activity', ok(activityResponse()));
+    const { wrapper } = await loaded();
+    expect(wrapper).not.toContainText('Could not be processed');
+    expect(wrapper).toContainText('Needs attention (2)');
   });
 });

@@ -4,7 +4,7 @@ import { ModeNotice } from '../components/ModeNotice';
 import { OAuthCompletionPanel } from '../components/OAuthCompletionPanel';
 import { LoadError, Loading } from '../components/States';
 import { appSettingsUrl } from '../links';
-import { Counts, DeadLetters, EventRows, OutcomeFilterSelect } from '../pages/activity/ActivitySections';
+import { Counts, DeadLetters, EventRows, FailedEvents, OutcomeFilterSelect } from '../pages/activity/ActivitySections';
 import { useActivityPage } from '../pages/activity/useActivityPage';
 
 /** Viewport `stripe.dashboard.drawer.default`: what the sync did lately, and what needs a replay. */
@@ -47,6 +47,12 @@ export function ActivityView(props: ExtensionContextValue) {
               replaying={vm.replaying}
               onReplay={vm.replayOne}
               onReplayAll={vm.replayAll}
+            />
+            <FailedEvents
+              items={load.data.failedEvents}
+              replaying={vm.replaying}
+              onReplay={vm.replayEvent}
+              onReplayAll={vm.replayAllEvents}
             />
             <Divider />
             <Box css={{ stack: 'y', gap: 'small' }}>

@@ -1,7 +1,7 @@
 import { Badge, Box, Button, Inline, Select } from '@stripe/ui-extension-sdk/ui';
-import type { ActivityEvent, DeadLetter, EventOutcome } from '../../data/contracts';
+import type { ActivityEvent, DeadLetter, EventOutcome, FailedEvent } from '../../data/contracts';
 import { formatTime, OUTCOME_BADGE, OUTCOME_LABEL, OUTCOMES } from '../../format';
-import type { OutcomeFilter, ReplayBusy } from './useActivityPage';
+import type { OutcomeFilter, ReplayBusy, ReplayTarget } from './useActivityPage';
 
 export function Counts({ counts }: { counts: Record<EventOutcome, number> }) {
   return (
@@ -26,7 +26,8 @@ export function outcomeDetail(e: ActivityEvent): string | null {
     case 'skipped':
       return `Skipped: ${e.reason}`;
     case 'failed':
-      return `HubSpot said: ${e.reason}`;
+      // Our own error when it could not be processed (its words already say so); HubSpot's message otherwise.
+      return e.failure === 'processing' ? e.reason : `HubSpot said: ${e.reason}`;
     case 'ignored':
       return `Ignored: ${e.reason}`;
     default:
@@ -92,7 +93,7 @@ export function DeadLetters(props: {
       <Box css={{ stack: 'x', distribute: 'space-between', alignY: 'center' }}>
         <Box css={{ font: 'heading' }}>{`Needs attention (${items.length})`}</Box>
         {items.length > 0 ? (
-          <Button size="small" onPress={props.onReplayAll} pending={replaying?.kind === 'all'} disabled={replaying !== null && replaying.kind !== 'all'}>
+          <Button size="small" onPress={props.onReplayAll} pending={isBusy(replaying, 'dead_letters')} disabled={replaying !== null && !isBusy(replaying, 'dead_letters')}>
             Replay all
           </Button>
         ) : null}
@@ -112,8 +113,8 @@ export function DeadLetters(props: {
               <Button
                 size="small"
                 onPress={() => props.onReplay(d.id)}
-                pending={replaying?.kind === 'one' && replaying.id === d.id}
-                disabled={replaying !== null && !(replaying.kind === 'one' && replaying.id === d.id)}
+                pending={isBusy(replaying, 'dead_letters', d.id)}
+                disabled={replaying !== null && !isBusy(replaying, 'dead_letters', d.id)}
               >
                 Replay
               </Button>
@@ -121,6 +122,63 @@ export function DeadLetters(props: {
           </Box>
         ))
       )}
+    </Box>
+  );
+}
+
+/** Whether `replaying` is the replay of all of `of` (no `id`), or of that one item. */
+function isBusy(replaying: ReplayBusy, of: ReplayTarget, id?: string): boolean {
+  if (!replaying || replaying.of !== of) return false;
+  return id === undefined ? replaying.kind === 'all' : replaying.kind === 'one' && replaying.id === id;
+}
+
+/**
+ * Events that could not be processed (every retry failed, or no job ran them): nothing of them reached the
+ * customer. Replay processes them again; one whose data was removed after the retention period cannot be.
+ */
+export function FailedEvents(props: {
+  items: FailedEvent[];
+  replaying: ReplayBusy;
+  onReplay: (id: string) => void;
+  onReplayAll: () => void;
+}) {
+  const { items, replaying } = props;
+  if (items.length === 0) return null;
+  const replayable = items.filter((e) => e.replayable).length;
+  return (
+    <Box css={{ stack: 'y', gap: 'small' }}>
+      <Box css={{ stack: 'x', distribute: 'space-between', alignY: 'center' }}>
+        <Box css={{ font: 'heading' }}>{`Could not be processed (${items.length})`}</Box>
+        {replayable > 0 ? (
+          <Button size="small" onPress={props.onReplayAll} pending={isBusy(replaying, 'events')} disabled={replaying !== null && !isBusy(replaying, 'events')}>
+            Replay all
+          </Button>
+        ) : null}
+      </Box>
+      <Box css={{ color: 'secondary' }}>These events reached us but were never applied. Replay processes them again.</Box>
+      {items.map((e) => (
+        <Box key={e.id} css={{ stack: 'y', gap: 'xxsmall' }}>
+          <Box css={{ fontFamily: 'monospace' }}>{e.type}</Box>
+          <Box css={{ font: 'caption' }}>{e.reason}</Box>
+          <Box css={{ font: 'caption', color: 'secondary' }}>{[formatTime(e.created), e.id, `failed ${formatTime(e.failedAt)}`].join(' · ')}</Box>
+          {e.replayable ? (
+            <Inline>
+              <Button
+                size="small"
+                onPress={() => props.onReplay(e.id)}
+                pending={isBusy(replaying, 'events', e.id)}
+                disabled={replaying !== null && !isBusy(replaying, 'events', e.id)}
+              >
+                Replay
+              </Button>
+            </Inline>
+          ) : (
+            <Box css={{ font: 'caption', color: 'secondary' }}>
+              Its data was removed after the retention period, so it cannot be replayed: an import from the settings brings its facts back.
+            </Box>
+          )}
+        </Box>
+      ))}
     </Box>
   );
 }

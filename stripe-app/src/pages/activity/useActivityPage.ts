@@ -11,7 +11,10 @@ export const ACTIVITY_LIMIT = 50;
 
 export type OutcomeFilter = EventOutcome | 'all';
 
-export type ReplayBusy = { kind: 'one'; id: string } | { kind: 'all' } | null;
+/** What a replay works on: HubSpot's dead letters (write again) or events that could not be processed (process again). */
+export type ReplayTarget = 'dead_letters' | 'events';
+
+export type ReplayBusy = { of: ReplayTarget; kind: 'one'; id: string } | { of: ReplayTarget; kind: 'all' } | null;
 
 export interface ActivityPageModel {
   mode: Mode;
@@ -31,13 +34,15 @@ export interface ActivityPageModel {
   replayError: string | null;
   replayOne: (id: string) => void;
   replayAll: () => void;
+  replayEvent: (id: string) => void;
+  replayAllEvents: () => void;
   /** The way back from HubSpot (finishing, the portal to confirm, the outcome). */
   oauth: OAuthCompletionModel;
 }
 
 type Props = Pick<ExtensionContextValue, 'userContext' | 'environment' | 'oauthContext'>;
 
-/** The drawer's view model: counts, recent events (filterable), dead letters and their replay. */
+/** The drawer's view model: counts, recent events (filterable), dead letters and failed events, and their replay. */
 export function useActivityPage(props: Props): ActivityPageModel {
   const client = useBackendClient(props);
   const [filter, setFilter] = useState<OutcomeFilter>('all');
@@ -61,13 +66,16 @@ export function useActivityPage(props: Props): ActivityPageModel {
       setReplaying(busy);
       setReplayNotice(null);
       setReplayError(null);
-      client.replayDeadLetters(selection).then(
+      const events = busy.of === 'events';
+      (events ? client.replayFailedEvents(selection) : client.replayDeadLetters(selection)).then(
         ({ replayed }) => {
           setReplaying(null);
           setReplayNotice(
             replayed === 0
               ? 'Nothing was replayed: the items were already handled.'
-              : `${replayed} ${replayed === 1 ? 'item was' : 'items were'} queued for another try.`,
+              : events
+                ? `${replayed} ${replayed === 1 ? 'event was' : 'events were'} queued to be processed again.`
+                : `${replayed} ${replayed === 1 ? 'item was' : 'items were'} queued for another try.`,
           );
           reload();
         },
@@ -97,8 +105,10 @@ export function useActivityPage(props: Props): ActivityPageModel {
     replaying,
     replayNotice,
     replayError,
-    replayOne: useCallback((id: string) => replay({ ids: [id] }, { kind: 'one', id }), [replay]),
-    replayAll: useCallback(() => replay({ all: true }, { kind: 'all' }), [replay]),
+    replayOne: useCallback((id: string) => replay({ ids: [id] }, { of: 'dead_letters', kind: 'one', id }), [replay]),
+    replayAll: useCallback(() => replay({ all: true }, { of: 'dead_letters', kind: 'all' }), [replay]),
+    replayEvent: useCallback((id: string) => replay({ ids: [id] }, { of: 'events', kind: 'one', id }), [replay]),
+    replayAllEvents: useCallback(() => replay({ all: true }, { of: 'events', kind: 'all' }), [replay]),
     oauth,
   };
 }
