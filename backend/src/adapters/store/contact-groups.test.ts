@@ -96,22 +96,35 @@ describe.each(dbKinds())('a contact’s customers are leased together on %s', (k
 });
 
 describe.each(dbKinds())('migration 008 on %s', (kind) => {
-  it('keeps how links were made, reading links of unknown kind as email matches on the customer’s email', async () => {
+  it('keeps how links were made (unknown kinds as email matches on the customer’s email) and queues shared contacts for a full write', async () => {
     const target = await freshDatabase(kind);
     const db = await target.open();
     try {
       await migrate(db, loadMigrations().filter((m) => m.version < 8));
-      for (const [id, how] of [['cus_m1', 'created'], ['cus_m2', 'conflict'], ['cus_m3', 'email'], ['cus_m4', 'customer_id']] as const) {
+      // cus_m3 and cus_m4 share one contact; the others have one each.
+      const links = [['cus_m1', 'created', 'c1'], ['cus_m2', 'conflict', 'c2'], ['cus_m3', 'email', 'c3'], ['cus_m4', 'customer_id', 'c3']] as const;
+      for (const [id, how, contact] of links) {
         await db.query(
-          `INSERT INTO customers (account_key, livemode, customer_id, email, status) VALUES ('', false, $1, $2, '{}')`,
+          `INSERT INTO customers (account_key, livemode, customer_id, email, status, version, synced_version, synced_properties, sync_state)
+           VALUES ('', false, $1, $2, '{}', 3, 3, '{"stripe_customer_id":"x"}', 'synced')`,
           [id, `${id.toUpperCase()}@Example.com`],
         );
         await db.query(
-          `INSERT INTO contact_links (account_key, livemode, customer_id, portal_id, contact_id, matched_by) VALUES ('', false, $1, 1, $1, $2)`,
-          [id, how],
+          `INSERT INTO contact_links (account_key, livemode, customer_id, portal_id, contact_id, matched_by) VALUES ('', false, $1, 1, $2, $3)`,
+          [id, contact, how],
         );
       }
       await migrate(db);
+      // The shared contact's customers are queued for a full write (its roll-up); the others are left alone.
+      const queued = await db.query(
+        `SELECT customer_id, synced_version, synced_properties IS NULL AS full, push_priority FROM customers ORDER BY customer_id`,
+      );
+      expect(queued.rows.map((r) => [r.customer_id, Number(r.synced_version), r.full, r.push_priority])).toEqual([
+        ['cus_m1', 3, false, 'live'],
+        ['cus_m2', 3, false, 'live'],
+        ['cus_m3', 2, true, 'backfill'],
+        ['cus_m4', 2, true, 'backfill'],
+      ]);
       const { rows } = await db.query('SELECT customer_id, matched_by, matched_email FROM contact_links ORDER BY customer_id');
       expect(rows).toEqual([
         { customer_id: 'cus_m1', matched_by: 'created', matched_email: null },

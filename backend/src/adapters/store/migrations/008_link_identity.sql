@@ -14,3 +14,15 @@ UPDATE contact_links l SET matched_email = lower(trim(COALESCE(c.email, c.status
  WHERE l.matched_by = 'email' AND c.account_key = l.account_key AND c.livemode = l.livemode AND c.customer_id = l.customer_id;
 
 ALTER TABLE contact_links ADD CONSTRAINT contact_links_matched_by CHECK (matched_by IN ('created', 'customer_id', 'email'));
+
+-- Contacts shared by several customers were written one customer at a time, so they may carry one customer's id
+-- beside another's figures: queue their customers (at backfill priority) so each such contact is written again in
+-- full, as the roll-up of its customers.
+UPDATE customers c SET synced_properties = NULL, synced_version = LEAST(c.synced_version, c.version - 1),
+       sync_state = 'pending', push_priority = 'backfill', dirty_since = now()
+  FROM contact_links l
+ WHERE c.account_key = l.account_key AND c.livemode = l.livemode AND c.customer_id = l.customer_id
+   AND c.status IS NOT NULL AND c.version > 0
+   AND EXISTS (SELECT 1 FROM contact_links o
+                WHERE o.portal_id = l.portal_id AND o.contact_id = l.contact_id AND o.account_key = l.account_key
+                  AND o.livemode = l.livemode AND o.customer_id <> l.customer_id);
