@@ -66,7 +66,13 @@ export function signatureFailureLimit(opts: SignatureFailureLimitOptions): Signa
   return {
     async refuse(req, res, refuse, limited) {
       if (limited) (res.locals as Record<symbol, unknown>)[LIMITED] = limited;
-      await limiter(req, res, () => refuse());
+      try {
+        await limiter(req, res, () => refuse());
+      } catch (err) {
+        // The limit is a courtesy: if it cannot count (no address, say), the request gets its ordinary refusal.
+        logger?.warn({ err }, 'signature failure limit could not count this request');
+        if (!res.headersSent) refuse();
+      }
     },
   };
 }
