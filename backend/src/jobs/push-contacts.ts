@@ -1,8 +1,12 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db';
 import { loadSettings } from '../adapters/store/settings-store';
 import { addDeadLetter, claimDirty, markPushed, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
+import { holdForConnection, resendProperties, type RetryBackoff } from '../adapters/store/push-store';
+import { connectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
+import { RetryableHubSpotError, asConnectionFailure, isPortalWideCategory } from '../adapters/hubspot/errors';
+import { guardProperties, writtenProperties } from './property-guard';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
@@ -35,6 +39,15 @@ export interface PusherDeps {
   minPassIntervalMs?: number;
   /** While the webhook route is flooded, each pass first waits a bounded moment (acknowledgements first). */
   pressure?: IngestPressure;
+  /** Backoff of a customer's retries (default 1 s doubling to 5 minutes). */
+  retry?: RetryBackoff;
+  /**
+   * How long customers of a connection HubSpot refuses (401/403, a refused refresh) wait before they are looked
+   * at again (default 60 s); the connection check that succeeds wakes them sooner.
+   */
+  connectionCheckMs?: number;
+  /** How often our properties are checked in each portal (default 5 minutes); PROPERTY_DOESNT_EXIST checks at once. */
+  propertyRecheckMs?: number;
 }
 
 export interface Pusher {
@@ -124,45 +137,61 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
 async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: string): Promise<void> {
   const { account, livemode } = customers[0].key;
   const { db, logger } = deps;
+  const checkMs = deps.connectionCheckMs ?? 60_000;
+  let portalId: number | null = null;
   try {
     const lookup = await deps.gatewayFor(account, livemode, { share: customers[0].priority === 'backfill' ? 0.5 : 1 });
     if ('none' in lookup) {
       await settle(db, customers, token, 'skipped', lookup.none);
       return;
     }
-    const gw = lookup.gateway;
+    portalId = lookup.gateway.portalId;
+    // A connection HubSpot refuses: keep every change and make no call until a check finds it working.
+    const refused = await connectionFailure(db, account, livemode);
+    if (refused) {
+      await holdForConnection(db, customers, token, pausedReason(refused.state, refused.message), checkMs);
+      return;
+    }
     const { settings } = await loadSettings(db, account, livemode);
-    await ensureProvisioned(db, gw, settings);
-    await writeContacts(deps, gw, settings, customers, token);
+    const guard = await guardProperties(db, lookup.gateway, propertyDefinitions(settings), {
+      recheckMs: deps.propertyRecheckMs ?? 300_000,
+    });
+    await writeContacts(deps, guard.gateway, settings, customers, token);
+    const resent = await resendProperties(db, portalId, guard.recreated);
+    if (resent > 0) logger.info({ portalId, properties: guard.recreated, resent }, 'HubSpot properties created again; their values are written again');
   } catch (err) {
-    // Anything unexpected (HubSpot down past our retries, a token refresh failing): release the lease and retry
-    // later; customers already settled in this pass are not touched (their claim token is gone).
+    // Customers already settled in this pass are not touched below (their claim token is gone).
     const message = err instanceof Error ? err.message : String(err);
+    const refused = asConnectionFailure(err);
+    if (refused) {
+      // The connection, not these customers: pause it (shown in the Stripe App), keep the changes, check it later.
+      logger.warn({ account, livemode, portalId, status: refused.status, category: refused.category }, 'HubSpot refuses the connection; writes paused');
+      await recordConnectionFailure(
+        db,
+        { accountKey: account, livemode, portalId, state: refused.severity, code: refused.category, message: refused.message },
+        checkMs,
+      ).catch((e: unknown) => logger.warn({ err: e }, 'could not record the refused HubSpot connection'));
+      await holdForConnection(db, customers, token, pausedReason(refused.severity, refused.message), checkMs).catch(() => undefined);
+      return;
+    }
+    // HubSpot down past our retries, or anything unexpected: release the lease and retry later. When the whole
+    // portal failed, the portal answering again wakes these customers (hubspot-health.ts).
     logger.warn({ err, account, livemode }, 'HubSpot write failed; will retry');
-    for (const c of customers) await markRetry(db, c, token, message).catch(() => undefined);
+    const waitingOnPortal = err instanceof RetryableHubSpotError ? portalId : null;
+    for (const c of customers) await markRetry(db, c, token, message, { ...deps.retry, waitingOnPortal }).catch(() => undefined);
   }
+}
+
+function pausedReason(state: 'paused' | 'broken', message: string): string {
+  return state === 'broken'
+    ? `Waiting: the HubSpot connection must be reconnected (${message})`
+    : `Waiting: HubSpot refuses our access (${message}); writing resumes once it accepts it again`;
 }
 
 /** Customers nothing can be written for, with one reason, and their events: two statements in all. */
 async function settle(db: Db, cs: DirtyCustomer[], token: string, state: 'skipped' | 'failed', reason: string) {
   await markSettled(db, cs, token, state, reason);
   await settleCustomerEvents(db, cs, state, reason);
-}
-
-/** Creates the "Stripe" group and the mapped properties once per portal and property set. */
-async function ensureProvisioned(db: Db, gw: CrmGateway, settings: SyncSettings): Promise<void> {
-  const definitions = propertyDefinitions(settings);
-  const hash = createHash('sha256').update(JSON.stringify(definitions)).digest('hex').slice(0, 32);
-  const { rows } = await db.query('SELECT 1 FROM portal_provisioning WHERE portal_id = $1 AND definitions_hash = $2', [
-    gw.portalId,
-    hash,
-  ]);
-  if (rows.length > 0) return;
-  await gw.ensureProperties(definitions as never);
-  await db.query('INSERT INTO portal_provisioning (portal_id, definitions_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING', [
-    gw.portalId,
-    hash,
-  ]);
 }
 
 /**
@@ -237,14 +266,15 @@ async function done(
       deps.logger.warn({ err, customerId: c.key.customerId }, 'could not create the failed-payment task');
     }
   }
-  await markPushed(deps.db, c, token, properties);
+  await markPushed(deps.db, c, token, writtenProperties(gw, properties));
   await settleCustomerEvents(deps.db, [c], 'synced', null);
 }
 
 async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {
   const message = r && !r.ok ? r.message : 'HubSpot returned no result for this contact';
   if (r && !r.ok && !r.permanent) {
-    await markRetry(deps.db, c, token, message);
+    // A whole portal failing (outage, limits) is waited out together: the portal answering again wakes it.
+    await markRetry(deps.db, c, token, message, { ...deps.retry, waitingOnPortal: isPortalWideCategory(r.category) ? gw.portalId : null });
     return;
   }
   const category = r && !r.ok ? r.category : null;

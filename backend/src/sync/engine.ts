@@ -7,6 +7,10 @@ import { createOAuthFlow } from '../adapters/hubspot/oauth-flow';
 import { hubspotGateway } from '../adapters/hubspot/gateway';
 import { createApplyProcessor } from '../jobs/apply-events';
 import { startPusher, type Pusher } from '../jobs/push-contacts';
+import { DEFAULT_CONNECTION_CHECK_MS, startHealthMonitor, type HealthMonitor, type HealthMonitorOptions } from '../jobs/hubspot-health';
+import { connectionHealth } from '../adapters/store/connection-health';
+import type { RetryBackoff } from '../adapters/store/push-store';
+import type { RetryPolicy } from '../adapters/hubspot/call';
 import type { EventProcessor } from '../jobs/types';
 import type { GatewayLookup } from '../domain/sync/ports';
 import { appApiRouter } from '../http/app-api/router';
@@ -26,11 +30,26 @@ export interface SyncEngine {
   hubspot: HubSpotAdapter;
   gatewayFor(account: string, livemode: boolean, opts?: { share?: number }): Promise<GatewayLookup>;
   installService: InstallService;
+  /** Notices HubSpot accepting a refused connection again, or a portal answering after an outage. */
+  health: HealthMonitor;
 }
 
 export interface SyncEngineOptions {
   /** Pusher timing (tests and benchmarks tune it). */
-  pusher?: { settleMs?: number; pollMs?: number; batchSize?: number; leaseSeconds?: number; minPassIntervalMs?: number; maxHoldMs?: number };
+  pusher?: {
+    settleMs?: number;
+    pollMs?: number;
+    batchSize?: number;
+    leaseSeconds?: number;
+    minPassIntervalMs?: number;
+    maxHoldMs?: number;
+    retry?: RetryBackoff;
+    propertyRecheckMs?: number;
+  };
+  /** Connection checks and outage probes (tests shorten them). */
+  health?: HealthMonitorOptions;
+  /** Retries of each HubSpot call (tests shorten them). */
+  hubspotRetry?: Partial<RetryPolicy>;
   /** Extra wiring after the engine exists (backfill, recovery, lifecycle routes). */
   plugins?: ((ctx: ServerContext, engine: SyncEngine) => void | Promise<void> | { backfill?: BackfillService })[];
 }
@@ -78,6 +97,7 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
       );
       const running = engine;
       ctx.onShutdown(async () => {
+        await running.health.stop();
         await running.pusher.stop();
         running.hubspot.close();
       });
@@ -96,6 +116,9 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     apiBaseUrl: config.hubspot.apiBaseUrl,
     rateLimitPer10s: config.hubspot.rateLimitPer10s,
     registry: ctx.metrics.registry,
+    retry: options.hubspotRetry,
+    // Any call a portal answers wakes the writes waiting out its outage.
+    onCallSucceeded: (portalId) => health.portalSucceeded(portalId),
   });
   const oauth =
     config.hubspot.clientId && config.hubspot.clientSecret
@@ -126,8 +149,10 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     gatewayFor,
     leaseSeconds: config.queue.expireSeconds,
     pressure: ctx.pressure,
+    connectionCheckMs: options.health?.connectionCheckMs ?? DEFAULT_CONNECTION_CHECK_MS,
     ...options.pusher,
   });
+  const health = startHealthMonitor({ db, logger, installs, hubspot, onWoken: () => pusher.wake(), ...options.health });
   const processor = createApplyProcessor({
     db,
     onCustomersChanged: () => pusher.wake(),
@@ -140,13 +165,13 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
   const installService: InstallService = {
     async connection(account, livemode) {
       const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
-      return install ? toConnection(install) : null;
+      return install ? { ...toConnection(install), health: await connectionHealth(db, account, livemode, install.portalId) } : null;
     },
     oauth: oauthFlow && { ...oauthFlow, confirm: async (args) => toConnection(await oauthFlow.confirm(args)) },
     disconnect: (account, livemode) => installs.disconnect(db, { accountId: account, livemode }),
   };
 
-  return { processor, pusher, installs, hubspot, gatewayFor, installService };
+  return { processor, pusher, installs, hubspot, gatewayFor, installService, health };
 }
 
 function toConnection(install: Install): HubSpotConnection {

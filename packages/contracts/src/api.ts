@@ -97,6 +97,26 @@ export interface HubSpotConnection {
   connectedAt: string;
   /** `oauth` for marketplace installs, `private_app` for a self-hosted token. */
   kind: 'oauth' | 'private_app';
+  /** Whether HubSpot accepts this connection now (absent from backends that do not report it). */
+  health?: ConnectionHealth;
+}
+
+/**
+ * `ok`: writing. `paused`: HubSpot refuses our token or its scopes (401/403) — every change is kept, the connection
+ * is checked every minute and writing resumes by itself once HubSpot accepts it. `broken`: HubSpot revoked the
+ * authorization (app uninstalled, refresh token refused) — every change is kept until the merchant reconnects.
+ */
+export interface ConnectionHealth {
+  state: 'ok' | 'paused' | 'broken';
+  /** HubSpot's code (e.g. INVALID_AUTHENTICATION, MISSING_SCOPES, BAD_REFRESH_TOKEN) and message; null when ok. */
+  code: string | null;
+  message: string | null;
+  /** Since when HubSpot refuses it (ISO); null when ok. */
+  since: string | null;
+  /** Customers whose latest facts are waiting to be written to HubSpot. */
+  waiting: number;
+  /** Our properties HubSpot would not (re)create in this portal: writes go out without them. */
+  propertyProblems: { property: string; message: string; since: string }[];
 }
 
 /** GET /settings?mode= */

@@ -1,3 +1,4 @@
+import type { ConnectionHealth } from '@stripe-hubspot-sync/contracts';
 import type { Queryable } from './db';
 
 /**
@@ -33,8 +34,6 @@ interface Row {
   next_check_at: Date | string;
 }
 
-const COLUMNS = 'account_key, livemode, portal_id, state, code, message, since, checked_at, next_check_at';
-
 function toFailure(r: Row): ConnectionFailure {
   return {
     accountKey: r.account_key,
@@ -65,12 +64,52 @@ export async function recordConnectionFailure(
   );
 }
 
+/**
+ * The refusal recorded for (account, mode), or null. A refusal older than the connection's credentials (the
+ * merchant reconnected, or a token was refreshed since) is stale: it is deleted and null answered, so the next
+ * write tries the new credentials.
+ */
 export async function connectionFailure(db: Queryable, accountKey: string, livemode: boolean): Promise<ConnectionFailure | null> {
-  const { rows } = await db.query<Row>(
-    `SELECT ${COLUMNS} FROM hubspot_connection_health WHERE account_key = $1 AND livemode = $2`,
+  const { rows } = await db.query<Row & { stale: boolean }>(
+    `SELECT h.account_key, h.livemode, h.portal_id, h.state, h.code, h.message, h.since, h.checked_at, h.next_check_at,
+            COALESCE(i.updated_at > h.checked_at, false) AS stale
+       FROM hubspot_connection_health h
+       LEFT JOIN hubspot_installs i ON i.stripe_account_id = h.account_key AND i.livemode = h.livemode
+      WHERE h.account_key = $1 AND h.livemode = $2`,
     [accountKey, livemode],
   );
-  return rows[0] ? toFailure(rows[0]) : null;
+  const row = rows[0];
+  if (!row) return null;
+  if (row.stale) {
+    await db.query(
+      `DELETE FROM hubspot_connection_health h USING hubspot_installs i
+        WHERE h.account_key = $1 AND h.livemode = $2 AND i.stripe_account_id = h.account_key AND i.livemode = h.livemode
+          AND i.updated_at > h.checked_at`,
+      [accountKey, livemode],
+    );
+    return null;
+  }
+  return toFailure(row);
+}
+
+/** What the Stripe App shows of a connection's health. */
+export async function connectionHealth(db: Queryable, accountKey: string, livemode: boolean, portalId: number): Promise<ConnectionHealth> {
+  const [failure, problems, waiting] = await Promise.all([
+    connectionFailure(db, accountKey, livemode),
+    propertyProblems(db, portalId),
+    db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM customers WHERE account_key = $1 AND livemode = $2 AND version > synced_version AND status IS NOT NULL',
+      [accountKey, livemode],
+    ),
+  ]);
+  return {
+    state: failure?.state ?? 'ok',
+    code: failure?.code ?? null,
+    message: failure?.message ?? null,
+    since: failure?.since.toISOString() ?? null,
+    waiting: Number(waiting.rows[0]?.n ?? 0),
+    propertyProblems: problems.map((p) => ({ property: p.property, message: p.message, since: p.since.toISOString() })),
+  };
 }
 
 /**

@@ -82,7 +82,8 @@ export async function markPushed(
   await db.query(
     `UPDATE customers SET synced_version = GREATEST(synced_version, $4), synced_properties = $5, synced_status = $6,
             sync_state = CASE WHEN version <= $4 THEN 'synced' ELSE 'pending' END, sync_reason = NULL,
-            last_synced_at = now(), claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL
+            last_synced_at = now(), claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL,
+            waiting_on_portal = NULL
       WHERE ${KEY} AND claim_token = $7`,
     [...keyParams(c.key), c.version, JSON.stringify(properties), JSON.stringify(c.status), token],
   );
@@ -102,7 +103,7 @@ export async function markSettled(
   if (customers.length === 0) return;
   await db.query(
     `UPDATE customers c SET synced_version = GREATEST(c.synced_version, v.version), sync_state = $5, sync_reason = $6,
-            claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL
+            claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL, waiting_on_portal = NULL
        FROM unnest($1::text[], $2::boolean[], $3::text[], $4::bigint[]) AS v(account_key, livemode, customer_id, version)
       WHERE c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id
         AND c.claim_token = $7`,
@@ -118,16 +119,117 @@ export async function markSettled(
   );
 }
 
-/** A retryable failure: release the lease and try again after an exponential, jittered delay. */
-export async function markRetry(db: Queryable, c: DirtyCustomer, token: string, reason: string): Promise<void> {
-  const base = Math.min(300_000, 1000 * 2 ** Math.min(c.attempts, 8));
+/** Backoff of a customer's retries: attempt n waits between half and all of min(max, base·2^n). */
+export interface RetryBackoff {
+  /** Default 1 s. */
+  baseMs?: number;
+  /** Default 5 minutes. */
+  maxMs?: number;
+}
+
+/**
+ * A retryable failure: release the lease and try again after an exponential, jittered delay. `waitingOnPortal`
+ * names the portal when the whole portal failed (outage, limits), so that the portal answering again wakes the
+ * customer at once (wakePortal) instead of after its own backoff.
+ */
+export async function markRetry(
+  db: Queryable,
+  c: DirtyCustomer,
+  token: string,
+  reason: string,
+  opts: RetryBackoff & { waitingOnPortal?: number | null } = {},
+): Promise<void> {
+  const max = opts.maxMs ?? 300_000;
+  const base = Math.min(max, (opts.baseMs ?? 1000) * 2 ** Math.min(c.attempts, 16));
   const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
   await db.query(
     `UPDATE customers SET attempts = attempts + 1, sync_reason = $4, claimed_until = NULL, claim_token = NULL,
-            next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
+            next_attempt_at = now() + make_interval(secs => $5::double precision / 1000), waiting_on_portal = $7
       WHERE ${KEY} AND claim_token = $6`,
-    [...keyParams(c.key), reason, delayMs, token],
+    [...keyParams(c.key), reason, delayMs, token, opts.waitingOnPortal ?? null],
   );
+}
+
+/**
+ * The connection of these customers is refused (paused or broken): release them, their changes kept, until
+ * `holdMs` from now — a connection check that succeeds wakes them sooner (wakeConnection). Their attempts are not
+ * counted: nothing is wrong with them.
+ */
+export async function holdForConnection(
+  db: Queryable,
+  customers: readonly DirtyCustomer[],
+  token: string,
+  reason: string,
+  holdMs: number,
+): Promise<void> {
+  if (customers.length === 0) return;
+  await db.query(
+    `UPDATE customers c SET sync_reason = $5, claimed_until = NULL, claim_token = NULL, waiting_on_portal = NULL,
+            next_attempt_at = now() + make_interval(secs => $6::double precision / 1000)
+       FROM unnest($1::text[], $2::boolean[], $3::text[]) AS v(account_key, livemode, customer_id)
+      WHERE c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id
+        AND c.claim_token = $4`,
+    [
+      customers.map((c) => c.key.account),
+      customers.map((c) => c.key.livemode),
+      customers.map((c) => c.key.customerId),
+      token,
+      reason,
+      holdMs,
+    ],
+  );
+}
+
+/** The portal answers again: every customer waiting out its outage is due now. Answers how many were woken. */
+export async function wakePortal(db: Queryable, portalId: number): Promise<number> {
+  const r = await db.query(
+    `UPDATE customers SET next_attempt_at = NULL, attempts = 0, waiting_on_portal = NULL
+      WHERE waiting_on_portal = $1`,
+    [portalId],
+  );
+  return r.rowCount;
+}
+
+/** The connection of (account, mode) works again: its customers held or backing off are due now. */
+export async function wakeConnection(db: Queryable, account: string, livemode: boolean): Promise<number> {
+  const r = await db.query(
+    `UPDATE customers SET next_attempt_at = NULL, attempts = 0, waiting_on_portal = NULL
+      WHERE account_key = $1 AND livemode = $2 AND version > synced_version AND next_attempt_at IS NOT NULL`,
+    [account, livemode],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Properties were created again in this portal (deleted by a HubSpot user: their values went with them): every
+ * customer linked in the portal whose contact had a value for one of them is written again — only those
+ * properties, since they are no longer recorded as synced. Their own changes keep their priority; the rest go
+ * at backfill priority. Answers how many customers were queued.
+ */
+export async function resendProperties(db: Queryable, portalId: number, names: string[]): Promise<number> {
+  if (names.length === 0) return 0;
+  const r = await db.query(
+    `UPDATE customers c SET synced_properties = c.synced_properties - $2::text[],
+            push_priority = CASE WHEN c.version > c.synced_version THEN c.push_priority ELSE 'backfill' END,
+            dirty_since = CASE WHEN c.version > c.synced_version THEN c.dirty_since ELSE now() END,
+            synced_version = LEAST(c.synced_version, c.version - 1), sync_state = 'pending'
+       FROM contact_links l
+      WHERE l.portal_id = $1 AND c.account_key = l.account_key AND c.livemode = l.livemode
+        AND c.customer_id = l.customer_id AND c.status IS NOT NULL AND c.version > 0
+        AND c.synced_properties ?| $2::text[]`,
+    [portalId, names],
+  );
+  return r.rowCount;
+}
+
+/** Portals with customers waiting out an outage, with one connection (account, mode) that writes to each. */
+export async function portalsWithWaitingWork(db: Queryable): Promise<{ portalId: number; account: string; livemode: boolean }[]> {
+  const { rows } = await db.query<{ portal_id: string; account_key: string; livemode: boolean }>(
+    `SELECT DISTINCT ON (waiting_on_portal) waiting_on_portal AS portal_id, account_key, livemode
+       FROM customers WHERE waiting_on_portal IS NOT NULL
+      ORDER BY waiting_on_portal`,
+  );
+  return rows.map((r) => ({ portalId: Number(r.portal_id), account: r.account_key, livemode: r.livemode }));
 }
 
 export async function addDeadLetter(
