@@ -201,10 +201,11 @@ export async function wakeConnection(db: Queryable, account: string, livemode: b
 }
 
 /**
- * Properties were created again in this portal (deleted by a HubSpot user: their values went with them): every
- * customer linked in the portal whose contact had a value for one of them is written again — only those
- * properties, since they are no longer recorded as synced. Their own changes keep their priority; the rest go
- * at backfill priority. Answers how many customers were queued.
+ * Properties were created in this portal while customers are linked there: created again after a HubSpot user
+ * deleted them (their values went with them), or created at last after HubSpot had refused them (writes went out
+ * without them). Every customer linked in the portal is written again — only those properties, since they are no
+ * longer recorded as synced. Their own changes keep their priority; the rest go at backfill priority. Answers
+ * how many customers were queued.
  */
 export async function resendProperties(db: Queryable, portalId: number, names: string[]): Promise<number> {
   if (names.length === 0) return 0;
@@ -215,8 +216,7 @@ export async function resendProperties(db: Queryable, portalId: number, names: s
             synced_version = LEAST(c.synced_version, c.version - 1), sync_state = 'pending'
        FROM contact_links l
       WHERE l.portal_id = $1 AND c.account_key = l.account_key AND c.livemode = l.livemode
-        AND c.customer_id = l.customer_id AND c.status IS NOT NULL AND c.version > 0
-        AND c.synced_properties ?| $2::text[]`,
+        AND c.customer_id = l.customer_id AND c.status IS NOT NULL AND c.version > 0`,
     [portalId, names],
   );
   return r.rowCount;
