@@ -16,8 +16,10 @@ import type { ContactWrite, CrmGateway, PropertyDefinitionInput, WriteResult } f
 export interface PropertyGuard {
   /** The gateway to write through (same port; lookups and writes guarded). */
   readonly gateway: CrmGateway;
-  /** Properties created in this pass (a first provisioning, or again after a deletion). */
+  /** Properties created in this pass (a first provisioning, again after a deletion, or at last after a refusal). */
   readonly recreated: string[];
+  /** When (database time) the first of them was created: contacts linked before then lack their values. */
+  readonly createdAt: () => Date | null;
 }
 
 /** Per guarded gateway: every property it left out of a write in this pass. */
@@ -46,17 +48,20 @@ export async function guardProperties(
   const omitted = new Set<string>();
   let unavailable = new Set<string>();
   let provisionedNow = false;
+  let createdAt: Date | null = null;
 
   const provision = async () => {
     provisionedNow = true;
     const report = await inner.ensureProperties(definitions);
     await savePropertyProblems(db, portalId, names, report.failed);
-    await db.query(
+    const { rows: at } = await db.query<{ provisioned_at: Date | string }>(
       `INSERT INTO portal_provisioning (portal_id, definitions_hash) VALUES ($1, $2)
-       ON CONFLICT (portal_id, definitions_hash) DO UPDATE SET provisioned_at = now()`,
+       ON CONFLICT (portal_id, definitions_hash) DO UPDATE SET provisioned_at = now()
+       RETURNING provisioned_at`,
       [portalId, hash],
     );
     unavailable = new Set(report.failed.map((f) => f.name));
+    if (report.created.length > 0) createdAt ??= new Date(at[0]!.provisioned_at);
     recreated.push(...report.created.filter((n) => !recreated.includes(n)));
   };
 
@@ -108,7 +113,7 @@ export async function guardProperties(
     ensureProperties: (defs) => inner.ensureProperties(defs),
   };
   omittedBy.set(gateway, omitted);
-  return { gateway, recreated };
+  return { gateway, recreated, createdAt: () => createdAt };
 }
 
 function isMissing(r: WriteResult | undefined): boolean {

@@ -157,7 +157,7 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
       recheckMs: deps.propertyRecheckMs ?? 300_000,
     });
     await writeContacts(deps, guard.gateway, settings, customers, token);
-    const resent = await resendProperties(db, portalId, guard.recreated);
+    const resent = await resendProperties(db, portalId, guard.recreated, guard.createdAt());
     if (resent > 0) logger.info({ portalId, properties: guard.recreated, resent }, 'HubSpot properties created again; their values are written again');
   } catch (err) {
     // Customers already settled in this pass are not touched below (their claim token is gone).

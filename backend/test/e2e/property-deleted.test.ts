@@ -96,7 +96,7 @@ describe.each(dbKinds())('a property HubSpot refuses to create on %s', (kind) =>
     ]);
 
     // HubSpot allows it again: the next check creates it and every linked contact gets its value.
-    portal.refusedProperties.delete('stripe_dashboard_url');
+    portal.allowPropertyCreation('stripe_dashboard_url');
     await new Promise((r) => setTimeout(r, 1_100)); // past the recheck interval: the next pass checks the properties
     await h.send(customer(ids[0], { delinquent: false }, 'customer.updated'));
     await waitFor(() => ids.every((id) => h.contactOf(id)?.properties.stripe_dashboard_url?.endsWith(`/customers/${id}`)), {

@@ -218,18 +218,24 @@ export function createInstallRegistry(options: InstallRegistryOptions): InstallR
         tokens.refreshToken === refreshToken
           ? row.refresh_token_enc
           : cipher.encrypt(tokens.refreshToken, ctx(accountId, install.livemode, 'refresh'));
-      const saved = await db.query(
+      const saved = await db.query<{ updated_at: Date | string }>(
         `UPDATE hubspot_installs SET access_token_enc = $4, refresh_token_enc = $5, expires_at = $6, updated_at = now(),
                 refresh_lease_until = NULL, refresh_lease_token = NULL
           WHERE stripe_account_id = $1 AND livemode = $2 AND refresh_lease_token = $3 AND disconnected_at IS NULL
-            AND refresh_token_enc = $7`,
+            AND refresh_token_enc = $7
+          RETURNING updated_at`,
         [...key, lease, sealed, refreshSealed, tokens.expiresAt, row.refresh_token_enc],
       );
       // The lease was lost (it expired and another instance refreshed, or the connection was replaced or
       // disconnected): what the row holds now decides.
       if (saved.rowCount === 0) continue;
       const expiresAtMs = tokens.expiresAt.getTime();
-      latest.set(cacheKey(install), { sealed, expiresAtMs, lifetimeMs: expiresAtMs - Date.now() });
+      latest.set(cacheKey(install), {
+        sealed,
+        expiresAtMs,
+        lifetimeMs: expiresAtMs - Date.now(),
+        savedAtMs: new Date(saved.rows[0]!.updated_at).getTime(),
+      });
       return tokens.accessToken;
     }
   }
@@ -325,7 +331,11 @@ export function createInstallRegistry(options: InstallRegistryOptions): InstallR
         return options.privateApp.accessToken;
       }
       const accountId = install.accountId!;
-      const known = latest.get(cacheKey(install)) ?? sealedOf.get(install);
+      // The newest of the token this process refreshed and the one the install was read with: a connection saved
+      // since (reconnected, perhaps to another portal, by another instance) wins over an older refresh.
+      const own = sealedOf.get(install);
+      const cached = latest.get(cacheKey(install));
+      const known = cached && (!own || cached.savedAtMs >= own.savedAtMs) ? cached : own;
       if (!opts.forceRefresh && known && !due(known)) {
         return cipher.decrypt(known.sealed, ctx(accountId, install.livemode, 'access'));
       }
@@ -366,6 +376,8 @@ interface SealedAccess {
   expiresAtMs: number;
   /** How long the token was issued for (about 30 minutes at HubSpot). */
   lifetimeMs: number;
+  /** The row's updated_at when it held this token. */
+  savedAtMs: number;
 }
 
 /** The sealed access token an Install was read with (kept off the object so it never gets logged). */
@@ -373,7 +385,8 @@ const sealedOf = new WeakMap<Install, SealedAccess>();
 
 function sealedAccess(row: Row): SealedAccess {
   const expiresAtMs = row.expires_at ? new Date(row.expires_at).getTime() : 0;
-  return { sealed: row.access_token_enc, expiresAtMs, lifetimeMs: expiresAtMs - new Date(row.updated_at).getTime() };
+  const savedAtMs = new Date(row.updated_at).getTime();
+  return { sealed: row.access_token_enc, expiresAtMs, lifetimeMs: expiresAtMs - savedAtMs, savedAtMs };
 }
 
 function toInstall(row: Row): Install {

@@ -201,14 +201,14 @@ export async function wakeConnection(db: Queryable, account: string, livemode: b
 }
 
 /**
- * Properties were created in this portal while customers are linked there: created again after a HubSpot user
- * deleted them (their values went with them), or created at last after HubSpot had refused them (writes went out
- * without them). Every customer linked in the portal is written again — only those properties, since they are no
- * longer recorded as synced. Their own changes keep their priority; the rest go at backfill priority. Answers
- * how many customers were queued.
+ * Properties were created in this portal at `createdAt` while customers were linked there: created again after a
+ * HubSpot user deleted them (their values went with them), or created at last after HubSpot had refused them
+ * (writes went out without them). Every customer linked in the portal before then is written again — only those
+ * properties, since they are no longer recorded as synced. Their own changes keep their priority; the rest go at
+ * backfill priority. Answers how many customers were queued.
  */
-export async function resendProperties(db: Queryable, portalId: number, names: string[]): Promise<number> {
-  if (names.length === 0) return 0;
+export async function resendProperties(db: Queryable, portalId: number, names: string[], createdAt: Date | null): Promise<number> {
+  if (names.length === 0 || !createdAt) return 0;
   const r = await db.query(
     `UPDATE customers c SET synced_properties = c.synced_properties - $2::text[],
             push_priority = CASE WHEN c.version > c.synced_version THEN c.push_priority ELSE 'backfill' END,
@@ -216,8 +216,8 @@ export async function resendProperties(db: Queryable, portalId: number, names: s
             synced_version = LEAST(c.synced_version, c.version - 1), sync_state = 'pending'
        FROM contact_links l
       WHERE l.portal_id = $1 AND c.account_key = l.account_key AND c.livemode = l.livemode
-        AND c.customer_id = l.customer_id AND c.status IS NOT NULL AND c.version > 0`,
-    [portalId, names],
+        AND c.customer_id = l.customer_id AND c.status IS NOT NULL AND c.version > 0 AND l.linked_at < $3`,
+    [portalId, names, createdAt],
   );
   return r.rowCount;
 }

@@ -75,6 +75,10 @@ export class Portal implements FakePortal {
     this.refusedProperties.set(name, message);
   }
 
+  allowPropertyCreation(name: string): void {
+    this.refusedProperties.delete(name);
+  }
+
   addContact(properties: Record<string, string>): FakeContact {
     const values = normalizeValues(properties);
     if (values.email && this.contactByEmail(values.email)) {

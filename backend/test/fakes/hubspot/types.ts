@@ -71,6 +71,8 @@ export interface FakePortal {
   addContact(properties: Record<string, string>): FakeContact;
   /** Creating a property of that name answers 400 VALIDATION_ERROR with `message` (e.g. a portal at its limit). */
   refusePropertyCreation(name: string, message?: string): void;
+  /** Creating that property works again. */
+  allowPropertyCreation(name: string): void;
 }
 
 export interface RequestFilter {
