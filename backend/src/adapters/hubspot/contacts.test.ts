@@ -108,10 +108,18 @@ describe('contacts', () => {
 
   it('fails every record of a batch whose fault is in every record, without splitting down to singles', async () => {
     const { portalId, portal } = await newPortal();
-    const inputs = Array.from({ length: 64 }, (_, i) => ({ properties: { email: `w${i}@example.com`, no_such_property: 'x' } }));
+    const inputs = Array.from({ length: 64 }, (_, i) => ({ properties: { email: `w${i}@example.com`, stripe_status: `bogus-${i % 2}` } }));
     const results = await batchCreate(portal, inputs);
     expect(results.every((r) => !r.ok && r.permanent && r.category === 'VALIDATION_ERROR')).toBe(true);
     expect(calls(portalId, 'create')).toBeLessThanOrEqual(7);
+  });
+
+  it('does not split a batch naming a property that does not exist: one call, every record PROPERTY_DOESNT_EXIST', async () => {
+    const { portalId, portal } = await newPortal();
+    const inputs = Array.from({ length: 64 }, (_, i) => ({ properties: { email: `m${i}@example.com`, no_such_property: 'x' } }));
+    const results = await batchCreate(portal, inputs);
+    expect(results.every((r) => !r.ok && r.category === 'PROPERTY_DOESNT_EXIST')).toBe(true);
+    expect(calls(portalId, 'create')).toBe(1);
   });
 
   it('updates by id and handles a 207 record by record (missing ids fail, others succeed)', async () => {
