@@ -3,6 +3,7 @@ import { OAuthCompletionPanel } from '../../components/OAuthCompletionPanel';
 import type { Mode } from '../../data/contracts';
 import { formatTime } from '../../format';
 import type { ConnectionModel } from './useHubSpotConnection';
+import { ConnectionHealthPanel, healthBadge } from './ConnectionHealthPanel';
 
 /** Which HubSpot portal this mode writes to; connect (OAuth, then confirm the portal) or disconnect. */
 export function ConnectionSection({ model, mode }: { model: ConnectionModel; mode: Mode }) {
@@ -19,11 +20,12 @@ export function ConnectionSection({ model, mode }: { model: ConnectionModel; mod
       {awaiting ? null : connection ? (
         <Box css={{ stack: 'y', gap: 'small' }}>
           <Inline>
-            <Badge type="positive">Connected</Badge>
+            <Badge type={healthBadge(connection.health).type}>{healthBadge(connection.health).label}</Badge>
           </Inline>
           <Box>
             {`Portal ${connection.portalId}${connection.hubDomain ? ` (${connection.hubDomain})` : ''}, connected ${formatTime(connection.connectedAt)}${connection.kind === 'private_app' ? ' with a private app token' : ''}.`}
           </Box>
+          <ConnectionHealthPanel connection={connection} model={model} />
           {connection.kind === 'oauth' ? (
             <Box>
               <Button type="destructive" onPress={model.disconnect} pending={phase === 'disconnecting'}>
