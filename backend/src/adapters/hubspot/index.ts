@@ -8,8 +8,11 @@ export {
   HubSpotError,
   PermanentHubSpotError,
   RetryableHubSpotError,
+  ConnectionHubSpotError,
   RateBudgetTimeoutError,
+  asConnectionFailure,
   isHubSpotError,
+  missingProperties,
   type RetryReason,
 } from './errors';
 export { createHubSpotMetrics, type HubSpotMetrics } from './metrics';
