@@ -180,8 +180,13 @@ export async function holdForConnection(
   );
 }
 
-/** The portal answers again: every customer waiting out its outage is due now. Answers how many were woken. */
+/**
+ * The portal answers again: every customer waiting out its outage is due now. Answers how many were woken. Looks
+ * first (an indexed read), so the usual answer — nobody waits — writes nothing.
+ */
 export async function wakePortal(db: Queryable, portalId: number): Promise<number> {
+  const waiting = await db.query('SELECT 1 FROM customers WHERE waiting_on_portal = $1 LIMIT 1', [portalId]);
+  if (waiting.rows.length === 0) return 0;
   const r = await db.query(
     `UPDATE customers SET next_attempt_at = NULL, attempts = 0, waiting_on_portal = NULL
       WHERE waiting_on_portal = $1`,
