@@ -11,9 +11,9 @@ import { portalsWithWaitingWork, wakeConnection, wakePortal } from '../adapters/
  * - connections HubSpot refused (401/403, a refused refresh): each is checked with one cheap authenticated call
  *   every `connectionCheckMs`; when it succeeds the connection is healthy again and its customers are written.
  * - customers waiting out a portal's outage (5xx, network, 429): their backoff grows long, so the portal is probed
- *   every `outageProbeMs`, and any call the portal answers with success (a probe, a card refresh, another
- *   customer's write) wakes all of them at once — the first such call on each instance at most every
- *   `wakeThrottleMs` looks, so busy portals cost one indexed no-op UPDATE per interval.
+ *   every `outageProbeMs`, and any call the portal answers with success (the probe, another customer's write)
+ *   wakes all of them at once. Each instance looks at most every `wakeThrottleMs` per portal, so a busy portal
+ *   costs one indexed read per interval.
  */
 
 export interface HealthMonitorOptions {
