@@ -264,7 +264,10 @@ describe.each(dbKinds())('recovery after an unclean stop (%s)', (kind) => {
     await b.stop();
     const c = await startProcess('instance-c', { staleAfterSeconds: 0 });
     try {
-      expect(await runs(c.db)).toEqual(['instance-c']); // b's clean stop deleted its heartbeat
+      // b's clean stop deleted its heartbeat: c (which takes any heartbeat as stale) finds nothing to recover.
+      expect(await c.schedule.heartbeat()).toBeNull();
+      expect(c.recovered).toEqual([]);
+      expect(await runs(c.db)).toEqual(['instance-c']);
     } finally {
       await c.stop();
     }
