@@ -64,6 +64,8 @@ describe('the card bundled from its folder, as HubSpot builds it', () => {
   it('leaves no require() in the output, and no backend path', () => {
     expect(built.code).not.toMatch(/\brequire\(/);
     expect(built.code).not.toMatch(/backend\/src|card-api|webhook-hubspot/);
+    // The contracts package has no side effects: the settings schema (zod) it also exports stays out of the card.
+    expect(built.code).not.toMatch(/ZodError|\$ZodType/);
     // React comes from the host page.
     expect(built.code).toMatch(/from\s*"react(\/jsx-runtime)?"/);
   });
