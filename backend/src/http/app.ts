@@ -1,4 +1,4 @@
-import express, { type Application } from 'express';
+import express, { type Application, type Request, type Response } from 'express';
 import type { Queryable } from '../adapters/store/db';
 import type { Ingestor } from '../ingest/ingestor';
 import type { Logger } from '../logger';
@@ -27,6 +27,18 @@ const SIGNATURE_LIMIT = 'signatureFailureLimit';
 /** The app's per-IP limit on failed signatures (shared by every route that checks one). */
 export function signatureFailuresOf(app: Application): SignatureFailureLimit | undefined {
   return app.locals[SIGNATURE_LIMIT] as SignatureFailureLimit | undefined;
+}
+
+/**
+ * Refuses a request whose signature failed: through the app's per-IP limit when it has one (429 past the limit),
+ * else with `refuse` at once. For routers that reach the app only through `req.app`.
+ */
+export function refuseSignature(req: Request, res: Response, refuse: () => void): void {
+  const limit = signatureFailuresOf(req.app);
+  if (!limit) return refuse();
+  limit.refuse(req, res, refuse).catch(() => {
+    if (!res.headersSent) refuse();
+  });
 }
 
 /**

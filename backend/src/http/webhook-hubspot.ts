@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { CARD_FETCH_QUERY, signatureErrorCode, verifyHubSpotRequestOfApps, type SigningApp } from './card-api/hubspot-signature';
 import type { PortalInstalls } from './card-api/portal-installs';
 import { bodyParserError, sendError } from './errors';
+import { refuseSignature } from './app';
 
 export const HUBSPOT_WEBHOOK_PATH = '/webhooks/hubspot';
 
@@ -105,7 +106,7 @@ export function hubspotWebhookRouter(deps: HubSpotWebhookDeps): Router {
       const verified = verifyHubSpotRequestOfApps(req, rawBody, apps, deps.publicUrl);
       if (verified.check !== 'ok') {
         logger.warn({ reason: verified.check, ip: req.ip }, 'hubspot webhook rejected');
-        return sendError(res, 401, signatureErrorCode(verified.check), `HubSpot request signature: ${verified.check}`);
+        return refuseSignature(req, res, () => sendError(res, 401, signatureErrorCode(verified.check), `HubSpot request signature: ${verified.check}`));
       }
       let parsed: unknown;
       try {

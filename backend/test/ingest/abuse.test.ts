@@ -1,5 +1,6 @@
 import type { Queryable } from '../../src/adapters/store/db';
 import { recentEvents } from '../../src/adapters/store/activity-store';
+import { completenessPlugin } from '../../src/jobs/backfill/plugin';
 import { syncEngineServerOptions } from '../../src/sync/engine';
 import { createCustomerRefresher, RefreshNotPossible } from '../../src/sync/refresh';
 import { APP_API_PREFIX } from '@stripe-hubspot-sync/contracts';
@@ -105,6 +106,45 @@ describe('refused signatures (embedded database)', () => {
     expect((await webhookFrom(server, '198.51.100.8', false)).status).toBe(400);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/stripe_webhooks_rejected_total\{reason="too_many_requests"\} [1-9]/);
+  });
+});
+
+describe('refused HubSpot signatures (card API and HubSpot webhooks, embedded database)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({
+      kind: 'pglite',
+      env: { ...CARD_ENV, SIGNATURE_FAILURES_PER_MINUTE: '3' },
+      ...syncEngineServerOptions({ plugins: [completenessPlugin({ recovery: { tickMs: 3_600_000 } })] }),
+    });
+  });
+  afterAll(() => server?.stop());
+
+  const hubspotWebhookFrom = (ip: string) =>
+    send(`${server.url}/webhooks/hubspot`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-forwarded-for': ip,
+        'x-hubspot-signature-v3': 'bm90IG91cnM=',
+        'x-hubspot-request-timestamp': String(Date.now()),
+      },
+      body: '[]',
+    });
+
+  it('limits refused card and HubSpot webhook signatures per address, never a correctly signed card request', async () => {
+    const ip = '203.0.113.9';
+    const card = (secret: string) =>
+      cardCall(server.url, '/status', { portalId: 61, contactId: '501' }, { secret, headers: { 'x-forwarded-for': ip } });
+    for (let i = 0; i < 2; i++) expect((await card('not-our-secret')).status).toBe(401);
+    expect((await hubspotWebhookFrom(ip)).status).toBe(401);
+    expect((await card('not-our-secret')).status).toBe(429);
+    expect((await hubspotWebhookFrom(ip)).status).toBe(429);
+    // HubSpot's own signed card request from that address is answered as ever.
+    const signed = await card(CARD_SECRET);
+    expect(signed.status).toBe(200);
+    // Another address is not affected.
+    expect((await hubspotWebhookFrom('203.0.113.10')).status).toBe(401);
   });
 });
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../adapters/store/db';
 import type { CardResponse } from '@stripe-hubspot-sync/contracts';
 import { sendError } from '../respond';
+import { refuseSignature } from '../app';
 import { answerOf, foundMessage, lookUpContact, notFoundAnswer, refreshLinked, untilLinked, type AnswerDeps, type Refresher } from './card-answers';
 import { signatureErrorCode, verifyHubSpotRequestOfApps, type SigningApp } from './hubspot-signature';
 import { oauthOnlyAccess, readableCustomers, type PortalAccess, type ReadableCustomers } from './portal-accounts';
@@ -39,7 +40,9 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     if (apps.length === 0) return sendError(res, 503, 'not_configured', 'The Stripe sync service is not set up for this HubSpot card yet.');
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const verified = verifyHubSpotRequestOfApps(req, rawBody, apps, deps.publicUrl);
-    if (verified.check !== 'ok') return sendError(res, 401, signatureErrorCode(verified.check), `HubSpot request signature: ${verified.check}`);
+    if (verified.check !== 'ok') {
+      return refuseSignature(req, res, () => sendError(res, 401, signatureErrorCode(verified.check), `HubSpot request signature: ${verified.check}`));
+    }
     // hubspot.fetch appends the calling portal (and user and app) to the URL it signs: without it, this request did
     // not come from a card, and the body may not name another portal than it.
     const signedPortal = req.query.portalId;
