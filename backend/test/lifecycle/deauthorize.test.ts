@@ -27,6 +27,10 @@ const TABLES: [string, string][] = [
   ['dead_letters', 'account_key'],
   ['backfills', 'account_key'],
   ['privacy_suppressions', 'account_key'],
+  ['card_refreshes', 'account_key'],
+  ['hubspot_oauth_states', 'account_key'],
+  ['hubspot_pending_connections', 'account_key'],
+  ['hubspot_connection_health', 'account_key'],
 ];
 
 describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
@@ -83,13 +87,33 @@ describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
       livemode,
       portalId,
     ]);
+    await db.query(`INSERT INTO card_refreshes (account_key, livemode, customer_id, refreshed_at) VALUES ($1, $2, $3, now())`, [account, livemode, customerId]);
+    await db.query(
+      `INSERT INTO hubspot_oauth_states (state_hash, account_key, livemode, user_id, code_challenge, expires_at)
+       VALUES ($1, $2, $3, 'usr_1', 'challenge', now() + interval '10 minutes')`,
+      [`hash-${account}-${livemode}`, account, livemode],
+    );
+    await db.query(
+      `INSERT INTO hubspot_pending_connections
+         (account_key, livemode, user_id, portal_id, access_token_enc, refresh_token_enc, token_expires_at, confirm_by)
+       VALUES ($1, $2, 'usr_1', $3, 'enc-access', 'enc-refresh', now() + interval '30 minutes', now() + interval '30 minutes')`,
+      [account, livemode, portalId + 1000],
+    );
+    await db.query(
+      `INSERT INTO hubspot_connection_health (account_key, livemode, portal_id, state, message, next_check_at)
+       VALUES ($1, $2, $3, 'paused', 'refused', now() + interval '1 minute')`,
+      [account, livemode, portalId],
+    );
   }
 
   it('deletes that account and mode, and only those', async () => {
     await populate('acct_A', true, 501);
     await populate('acct_A', false, 502);
     await populate('acct_B', true, 503);
-    const full = { hubspot_installs: 1, sync_settings: 1, stripe_events: 1, stripe_objects: 1, customers: 1, contact_links: 1, dead_letters: 1, backfills: 1, privacy_suppressions: 1 };
+    const full = {
+      hubspot_installs: 1, sync_settings: 1, stripe_events: 1, stripe_objects: 1, customers: 1, contact_links: 1, dead_letters: 1, backfills: 1,
+      privacy_suppressions: 1, card_refreshes: 1, hubspot_oauth_states: 1, hubspot_pending_connections: 1, hubspot_connection_health: 1,
+    };
     expect(await counts('acct_A', true)).toEqual(full);
 
     const uninstall = stripeEvent('account.application.deauthorized', { id: 'ca_test', object: 'application', name: 'Stripe → HubSpot' }, {

@@ -22,13 +22,16 @@ const ACCOUNT_TABLES: readonly (readonly [table: string, accountColumn: string])
   ['backfills', 'account_key'],
   ['privacy_suppressions', 'account_key'],
   ['card_refreshes', 'account_key'],
+  ['hubspot_oauth_states', 'account_key'],
+  ['hubspot_pending_connections', 'account_key'],
+  ['hubspot_connection_health', 'account_key'],
 ];
 
 /**
  * Deletes, in one transaction, everything we hold of `account` in that mode: the HubSpot connection and its
  * tokens, settings, stored events (except `keepEventId`, the uninstall event itself, which holds no personal
- * data), Stripe objects, the read model, contact links, dead letters, backfills, privacy suppressions and card
- * refresh times. A running backfill of it stops at its next checkpoint (its row is gone). Other accounts and the
+ * data), Stripe objects, the read model, contact links, dead letters, backfills, privacy suppressions, card
+ * refresh times, OAuth states, unconfirmed HubSpot connections (their tokens too) and the connection's health. A running backfill of it stops at its next checkpoint (its row is gone). Other accounts and the
  * other mode are untouched.
  *
  * With `uninstall` (the `account.application.deauthorized` event), the same transaction first waits for the
