@@ -1,6 +1,6 @@
 import type { Queryable } from './db';
 import type { CustomerKey } from './sync-store';
-import type { ContactLink, DirtyCustomer } from './push-store';
+import { dirtyCustomerOf, type ContactLink, type DirtyCustomer } from './push-store';
 import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 
 /**
@@ -91,13 +91,7 @@ export async function leaseGroups(
     if (!r.status) continue;
     const members = out.get(group.id) ?? [];
     members.push({
-      key: { account: r.account_key, livemode: r.livemode, customerId: r.customer_id },
-      version: Number(r.version),
-      status: r.status,
-      syncedStatus: r.synced_status,
-      syncedProperties: r.synced_properties,
-      attempts: r.attempts,
-      priority: r.push_priority === 'backfill' ? 'backfill' : 'live',
+      ...dirtyCustomerOf({ ...r, status: r.status }),
       dirty: Number(r.version) > Number(r.synced_version),
       lastSyncedAt: r.last_synced_at ? new Date(r.last_synced_at) : null,
     });

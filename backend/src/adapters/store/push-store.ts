@@ -50,7 +50,22 @@ export async function claimDirty(
                c.push_priority`,
     [opts.limit, opts.leaseSeconds, opts.token, opts.settleMs],
   );
-  return rows.map((r) => ({
+  return rows.map(dirtyCustomerOf);
+}
+
+/** A leased `customers` row (the columns `claimDirty` returns) as the pusher's view of it. */
+export function dirtyCustomerOf(r: {
+  account_key: string;
+  livemode: boolean;
+  customer_id: string;
+  version: number | string;
+  status: DirtyCustomer['status'];
+  synced_status: DirtyCustomer['syncedStatus'];
+  synced_properties: DirtyCustomer['syncedProperties'];
+  attempts: number;
+  push_priority: string;
+}): DirtyCustomer {
+  return {
     key: { account: r.account_key, livemode: r.livemode, customerId: r.customer_id },
     version: Number(r.version),
     status: r.status,
@@ -58,7 +73,7 @@ export async function claimDirty(
     syncedProperties: r.synced_properties,
     attempts: r.attempts,
     priority: r.push_priority === 'backfill' ? 'backfill' : 'live',
-  }));
+  };
 }
 
 /** Extends the lease of every customer this pusher still holds under `token` (a pass that is still running). */
