@@ -259,9 +259,12 @@ export async function addDeadLetter(
   message: string,
   category: string | null,
 ): Promise<void> {
+  // Only while the customer exists: a pass still running when its account was uninstalled (or its data deleted)
+  // must not bring a row back.
   await db.query(
     `INSERT INTO dead_letters (account_key, livemode, customer_id, portal_id, category, message)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+     SELECT $1::text, $2::boolean, $3::text, $4::bigint, $5::text, $6::text
+      WHERE EXISTS (SELECT 1 FROM customers WHERE ${KEY})`,
     [...keyParams(c.key), portalId, category, message],
   );
 }
@@ -299,9 +302,11 @@ export async function saveLink(
   matchedBy: MatchedBy,
   matchedEmail: string | null = null,
 ): Promise<void> {
+  // Only while the customer exists (as for dead letters): nothing comes back for an uninstalled account.
   await db.query(
     `INSERT INTO contact_links (account_key, livemode, customer_id, portal_id, contact_id, matched_by, matched_email)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     SELECT $1::text, $2::boolean, $3::text, $4::bigint, $5::text, $6::text, $7::text
+      WHERE EXISTS (SELECT 1 FROM customers WHERE ${KEY})
      ON CONFLICT (account_key, livemode, customer_id) DO UPDATE
        SET portal_id = EXCLUDED.portal_id, contact_id = EXCLUDED.contact_id, matched_by = EXCLUDED.matched_by,
            matched_email = EXCLUDED.matched_email, linked_at = now()`,
