@@ -88,6 +88,16 @@ async function main(): Promise<void> {
     console.log(`ingested, applied and pushed in ${seconds.toFixed(1)} s (${CONCURRENCY} in flight; not a benchmark); ${h.contacts().length} contacts in the fake HubSpot`);
     console.log(`event outcomes: ${outcome.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
 
+    // Row writes in this database (PostgreSQL's statistics, flushed by idle backends within about 10 s).
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    const w = (
+      await h.server.db.query<{ ins: string; upd: string; del: string }>(
+        `SELECT tup_inserted AS ins, tup_updated AS upd, tup_deleted AS del FROM pg_stat_database WHERE datname = current_database()`,
+      )
+    ).rows[0];
+    const perEvent = (n: string) => (Number(n) / events).toFixed(2);
+    console.log(`row writes per event, every table and the migrations included: ${perEvent(w.ins)} inserted, ${perEvent(w.upd)} updated, ${perEvent(w.del)} deleted`);
+
     await h.server.db.query('ANALYZE');
     print('## As left by the run (dead row versions of updated rows included)', await sizes(h));
     await h.server.db.query('VACUUM FULL');
