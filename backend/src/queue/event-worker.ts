@@ -50,10 +50,7 @@ interface Failure {
 export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
   const { db, queue, processor, logger, metrics, batchSize, pressure } = deps;
   const expireMs = (deps.expireSeconds ?? 60) * 1000;
-  return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (fetched, workerId) => {
-    // Highest priority first (a quiet merchant's jobs before a flooding one's, see fairPriorities in job-queue.ts):
-    // while flooded the batch goes in slices with waits between them, and a quiet merchant's event is in the first.
-    const jobs = [...fetched].sort((a, b) => b.priority - a.priority);
+  return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (jobs, workerId) => {
     let waitBudgetMs = expireMs / 4;
     const isolateUntil = Date.now() + expireMs / 4;
     const failures: Failure[] = [];
