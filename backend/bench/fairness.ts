@@ -88,7 +88,7 @@ async function runOnce(kind: DbKind, o: FairnessOptions): Promise<FairnessRun> {
     const quiet = startQuietTenant(backend, o);
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: 16 });
     if (load.ok !== load.count) throw new Error(`flood not fully acknowledged: ${JSON.stringify(load.errors)}`);
-    const settled = await waitDrained(backend, load.count + 1, 1_800_000);
+    const settled = await backend.waitSettled(load.count + 1, 1_800_000, 250);
     const sentB = await quiet.stop();
     const queueDepth = await stopWatch();
     // B's last events are written within seconds; the log is read once they had the time.
@@ -190,28 +190,6 @@ function matchB(backend: BenchBackend, sent: SentChange[]) {
 async function waitForWrites(backend: BenchBackend, sent: QuietSent, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && matchB(backend, sent.changes).unmatched > 0) await new Promise((r) => setTimeout(r, 500));
-}
-
-/**
- * Like `backend.waitSettled`, but light on a loaded server: polls the cheap `queue_depth` metric each second and
- * asks the activity counts (a scan of the day's events) only once no job waits; a count that times out is asked
- * again at the next poll.
- */
-async function waitDrained(backend: BenchBackend, expected: number, timeoutMs: number): Promise<{ at: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (Date.now() > deadline) throw new Error(`flood not drained after ${timeoutMs} ms`);
-    const text = await fetch(`${backend.url}/metrics`, { signal: AbortSignal.timeout(10_000) })
-      .then((r) => r.text())
-      .catch(() => '');
-    if (/^queue_depth 0$/m.test(text)) {
-      const counts = await backend.outcomes().catch(() => undefined);
-      const answered = Date.now();
-      const stored = counts ? Object.values(counts).reduce((x, y) => x + y, 0) : 0;
-      if (counts && stored >= expected && counts.pending === 0) return { at: answered };
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 function round(n: number): number {
