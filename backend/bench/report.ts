@@ -7,7 +7,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESULTS_PATH } from './lib/results';
-import { fairnessRows, fairnessTable } from './report-fairness';
 import { latencySvg, type Series } from './report-svg';
 
 type Json = Record<string, unknown>;
@@ -68,7 +67,6 @@ function targetRows(r: Json): Row[] {
     rows.push({ target: `Card p95 < 25 ms at 20 concurrent (${label})`, measured: fmt(p95, ' ms'), met: p95 === undefined ? undefined : p95 < 25, section: 'card' });
     if (at(r, 'card') === undefined) break;
   }
-  rows.push(...fairnessRows(r));
   const rss = num(at(r, 'latency-curve', 'peakRssMb'));
   rows.push({ target: 'Server peak RSS < 200 MB', measured: fmt(rss, ' MB'), met: rss === undefined ? undefined : rss < 200, section: 'latency-curve' });
   return rows;
@@ -220,12 +218,6 @@ export function renderReport(results: Json, svgName: string): string {
     '## Naive baseline',
     '',
     ...baselineTable(results),
-    '',
-    '## Fairness between merchants',
-    '',
-    'Merchant A (one tenant) is flooded while merchant B sends 5 events/s; B\'s end-to-end latency during the flood, A\'s drain against its floor.',
-    '',
-    ...fairnessTable(results),
     '',
     '## Latency against load',
     '',

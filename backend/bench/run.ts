@@ -13,7 +13,6 @@ const SECTIONS: Record<string, Section> = {
   card: async () => (await import('./card')).runCardSection() as unknown as Promise<Record<string, unknown>>,
   'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
   'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
-  fairness: async () => (await import('./fairness')).runFairnessSection(),
   report: async () => (await import('./report')).writeReportFromResults(),
 };
 
