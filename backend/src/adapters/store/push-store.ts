@@ -15,20 +15,9 @@ export interface DirtyCustomer {
   priority: 'live' | 'backfill';
 }
 
-/** A customer the pusher may lease now (columns of `c`): out of date, not leased, not waiting for a retry, quiet for `settleMs` ($4). */
-function claimable(c: string): string {
-  return `${c}.version > ${c}.synced_version AND ${c}.status IS NOT NULL
-          AND (${c}.claimed_until IS NULL OR ${c}.claimed_until < now())
-          AND (${c}.next_attempt_at IS NULL OR ${c}.next_attempt_at <= now())
-          AND (${c}.dirty_since IS NULL OR ${c}.dirty_since <= now() - make_interval(secs => $4::double precision / 1000))`;
-}
-
 /**
  * Leases up to `limit` out-of-date customers (settled for `settleMs`) to this pusher for `leaseSeconds`.
  * SKIP LOCKED + the lease make several instances share the work; a crashed pusher's lease simply expires.
- * Fair between merchants: customers are taken in turns across (account, mode) — each one's longest-waiting
- * customer, then each one's second, … (live changes before backfill writes) — so one merchant's flood of changed
- * customers never holds back another's: a quiet merchant's change goes in the next pass.
  */
 export async function claimDirty(
   db: Queryable,
@@ -45,18 +34,15 @@ export async function claimDirty(
     attempts: number;
     push_priority: string;
   }>(
-    `WITH ready AS (
-       SELECT account_key, livemode, customer_id, (push_priority = 'backfill') AS backfill, dirty_since,
-              row_number() OVER (PARTITION BY account_key, livemode ORDER BY (push_priority = 'backfill'), dirty_since NULLS FIRST) AS turn
-         FROM customers
-        WHERE ${claimable('customers')}),
-     picked AS (
-       SELECT c.account_key, c.livemode, c.customer_id FROM ready r
-         JOIN customers c ON c.account_key = r.account_key AND c.livemode = r.livemode AND c.customer_id = r.customer_id
-        WHERE ${claimable('c')}
-        ORDER BY r.backfill, r.turn, r.dirty_since NULLS FIRST
+    `WITH picked AS (
+       SELECT account_key, livemode, customer_id FROM customers
+        WHERE version > synced_version AND status IS NOT NULL
+          AND (claimed_until IS NULL OR claimed_until < now())
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+          AND (dirty_since IS NULL OR dirty_since <= now() - make_interval(secs => $4::double precision / 1000))
+        ORDER BY (push_priority = 'backfill'), dirty_since NULLS FIRST
         LIMIT $1
-        FOR UPDATE OF c SKIP LOCKED)
+        FOR UPDATE SKIP LOCKED)
      UPDATE customers c SET claimed_until = now() + make_interval(secs => $2::double precision), claim_token = $3
        FROM picked
       WHERE c.account_key = picked.account_key AND c.livemode = picked.livemode AND c.customer_id = picked.customer_id
