@@ -119,9 +119,8 @@ export class JobQueue {
   }
 
   /**
-   * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`,
-   * `status`, `account_id` and `livemode`) whose status is `received` (a handled event), its priority from the
-   * (account, mode)'s recent volume (`fairPriorities`): pg-boss's insert statement, fed from `source`
+   * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`
+   * and `status`) whose status is `received` (a handled event): pg-boss's insert statement, fed from `source`
    * instead of a JSON parameter, its own parameters numbered from $1 (the statement's first ones). Lets the ingest
    * store events and enqueue their jobs in one statement (one round trip, atomic without BEGIN/COMMIT). Built once
    * per source.
@@ -131,8 +130,8 @@ export class JobQueue {
     if (fragment) return fragment;
     if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
     const jobs =
-      `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id), 'priority', s.priority)), '[]'::json)` +
-      ` FROM (${fairPriorities(source)}) s)`;
+      `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id))), '[]'::json)` +
+      ` FROM ${source} s WHERE s.status = 'received')`;
     const sql = this.insertPlan.text
       .replace(JOBS_PARAM, `json_to_recordset(${jobs})`)
       .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`);
@@ -228,35 +227,6 @@ export class JobQueue {
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }
-}
-
-/** Events of one (account, mode) received within this window count as its recent volume. */
-export const FAIRNESS_WINDOW_SECONDS = 10;
-/** Recent events counted at most per (account, mode): bounds the index scan, and the lowest priority. */
-export const FAIRNESS_COUNT_CAP = 2048;
-
-/**
- * The handled events of \`source\` (a CTE with columns \`id\`, \`status\`, \`account_id\`, \`livemode\`) with the priority
- * of their job: \`-floor(log2(n))\`, where n counts the events of the same (account, mode) received in the last
- * \`FAIRNESS_WINDOW_SECONDS\` (stored before this statement, capped) plus the event's rank among this batch's events of
- * that (account, mode). pg-boss takes jobs by \`priority DESC, created_on\`, so a flooding account's jobs sink below
- * a quiet account's (a first event in the window has priority 0, an account at 5 events/s about -5, a flood -11)
- * while its own jobs still run whenever no quieter account's job waits: fairness from state in the database, so it
- * holds across instances. The recent count is taken once per (account, mode) of the batch (OFFSET 0 keeps the
- * planner from evaluating it per event).
- */
-function fairPriorities(source: string): string {
-  const key = `COALESCE(account_id, '')`;
-  return (
-    `SELECT e.id, (-floor(log(2::numeric, (v.recent + e.rank)::numeric)))::int AS priority` +
-    ` FROM (SELECT id, ${key} AS k, livemode, row_number() OVER (PARTITION BY ${key}, livemode ORDER BY id) AS rank` +
-    ` FROM ${source} WHERE status = 'received') e` +
-    ` JOIN (SELECT d.k, d.livemode, (SELECT count(*) FROM (SELECT 1 FROM stripe_events r` +
-    ` WHERE COALESCE(r.account_id, '') = d.k AND r.livemode = d.livemode` +
-    ` AND r.received_at > now() - interval '${FAIRNESS_WINDOW_SECONDS} seconds' LIMIT ${FAIRNESS_COUNT_CAP}) c) AS recent` +
-    ` FROM (SELECT DISTINCT ${key} AS k, livemode FROM ${source} WHERE status = 'received') d OFFSET 0) v` +
-    ` ON v.k = e.k AND v.livemode = e.livemode`
-  );
 }
 
 /** Where pg-boss's insert statement reads its jobs (its parameter $1, a JSON array). */
