@@ -244,7 +244,9 @@ export function startRecoverySchedule(opts: RecoveryScheduleOptions): RecoverySc
   const heartbeat = (): Promise<UncleanStopRecovery | null> => {
     if (controller.signal.aborted) return Promise.resolve(null);
     const beat = recordHeartbeat(opts.db, owner);
-    beating = beat.catch(() => undefined);
+    // Every beat still in flight (the start's own and an explicit one may overlap): the clean stop waits for all of
+    // them, so none lands after the stop deleted the row and leaves a heartbeat that looks like an unclean stop.
+    beating = Promise.all([beating, beat.catch(() => undefined)]);
     return beat.then(() => serial(recoverUncleanStops));
   };
   const heartbeatTimer = setInterval(() => {
