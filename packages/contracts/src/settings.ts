@@ -28,6 +28,63 @@ export const syncOptionsSchema = z
   .strict();
 
 export type SyncOptions = z.infer<typeof syncOptionsSchema>;
+
+/** HubSpot ticket priorities (the `hs_ticket_priority` property's options). */
+export const TICKET_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+
+/**
+ * What the sync writes beyond contact properties (each per account and mode): companies, a deal per subscription,
+ * revenue movements on the contact's timeline, tickets on failed payments.
+ */
+export const crmObjectsSchema = z
+  .object({
+    companies: z
+      .object({
+        /** Associate customers with companies (business name or a company email domain). */
+        enabled: z.boolean(),
+        /** Create a company when none matches by Stripe customer id or domain. */
+        create: z.boolean(),
+      })
+      .strict(),
+    deals: z
+      .object({
+        /** One deal per subscription in the "Stripe subscriptions" pipeline. */
+        enabled: z.boolean(),
+        /** The deal amount: monthly (MRR) or yearly (ARR) recurring revenue, in the subscription's currency. */
+        amount: z.enum(['mrr', 'arr']),
+        /** Also a (closed won) deal for each one-off Checkout payment. */
+        checkoutDeals: z.boolean(),
+      })
+      .strict(),
+    timeline: z
+      .object({
+        /** Revenue movements (new, upgrade, churn, failed payment, …) on the contact's timeline. */
+        enabled: z.boolean(),
+      })
+      .strict(),
+    tickets: z
+      .object({
+        /** A ticket for each unpaid invoice, closed when it is paid or voided. */
+        enabled: z.boolean(),
+        /** The ticket pipeline (null: HubSpot's default support pipeline). */
+        pipelineId: z.string().trim().min(1).max(64).nullable(),
+        priority: z.enum(TICKET_PRIORITIES),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type CrmObjectSettings = z.infer<typeof crmObjectsSchema>;
+
+export function defaultCrmObjectSettings(): CrmObjectSettings {
+  return {
+    companies: { enabled: true, create: true },
+    deals: { enabled: true, amount: 'mrr', checkoutDeals: false },
+    timeline: { enabled: true },
+    tickets: { enabled: false, pipelineId: null, priority: 'HIGH' },
+  };
+}
 export type FieldSetting = z.infer<typeof fieldSettingSchema>;
 
 export interface SyncSettings {
@@ -35,6 +92,8 @@ export interface SyncSettings {
   events: SyncEventType[];
   fields: Record<FieldKey, FieldSetting>;
   options: SyncOptions;
+  /** Companies, deals, timeline, tickets. */
+  crm: CrmObjectSettings;
 }
 
 export function defaultSettings(): SyncSettings {
@@ -44,6 +103,7 @@ export function defaultSettings(): SyncSettings {
       FIELD_CATALOG.map((f) => [f.key, { enabled: f.defaultEnabled, property: f.defaultProperty }]),
     ) as Record<FieldKey, FieldSetting>,
     options: { createContacts: true, setLifecycleCustomer: true, createTaskOnFailure: false },
+    crm: defaultCrmObjectSettings(),
   };
 }
 
@@ -58,6 +118,8 @@ export const syncSettingsSchema = z
     events: z.array(z.enum(SYNC_EVENT_TYPES)).refine((a) => new Set(a).size === a.length, 'Each event at most once'),
     fields: z.object(fieldsShape).strict(),
     options: syncOptionsSchema,
+    /** A document saved before this section existed takes the defaults. */
+    crm: crmObjectsSchema.default(defaultCrmObjectSettings),
   })
   .strict()
   .superRefine((s, ctx) => {
