@@ -10,7 +10,7 @@ import { runE2eLatencySection, type E2eLatencyResult } from './e2e-latency';
 const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
   burst: async () => {
     const r = await runBurstSection();
-    printBurst(r);
+    for (const one of [r.pglite, r.postgres]) if (!('skipped' in one)) printBurst(one);
     return r;
   },
   'e2e-latency': async () => {
@@ -34,6 +34,7 @@ function printBurst(r: BurstResult): void {
         `projected drain for ${r.events} events ${r.naive.projectedDrainSeconds} s; duplicate contacts ${r.naive.duplicateContacts}`,
     );
   }
+  console.log(`burst/${r.database}: server peak RSS ${r.memory.peakRssMb} MB`);
   for (const n of r.notes) console.log(`  note: ${n}`);
 }
 

@@ -6,6 +6,7 @@
  * per-event recipe (one search + one write per event) over a sample, projected to the whole burst.
  */
 import type { DbKind } from '../test/helpers/db';
+import { watchMemory, type MemoryFigures } from './lib/memory';
 import { BENCH_WEBHOOK_SECRET, HUBSPOT_BURST_LIMIT, OUR_BUDGET_PER_10S, startBenchBackend, warmUp, type BenchBackend } from './burst-lib/backend';
 import { burstPlan } from './burst-lib/events';
 import { batchFill, countCalls, type CallCounts } from './burst-lib/hubspot-calls';
@@ -20,7 +21,7 @@ export interface BurstOptions {
   concurrency: number;
   /** Events the naive baseline processes (its first N); 0 skips it. */
   naiveSample: number;
-  /** Default: postgres when DATABASE_URL is set, else pglite. */
+  /** One database; default: the embedded database, then PostgreSQL when DATABASE_URL is set. */
   kind?: DbKind;
   settleTimeoutMs: number;
 }
@@ -62,7 +63,16 @@ export interface BurstResult {
   outcomes: Record<string, number>;
   contacts: { expected: number; written: number; withFinalEmail: number };
   naive?: NaiveSummary;
+  /** The server process's memory from its start through the burst's drain (and the naive baseline's run). */
+  memory: MemoryFigures;
   notes: string[];
+}
+
+/** The section's result: the burst on each database (PostgreSQL only with DATABASE_URL). */
+export interface BurstSectionResult {
+  [key: string]: unknown;
+  pglite: BurstResult;
+  postgres: BurstResult | { skipped: string };
 }
 
 export interface NaiveSummary {
@@ -80,9 +90,25 @@ export interface NaiveSummary {
 
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
-export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise<BurstResult> {
+/**
+ * The burst on the embedded database, then on PostgreSQL (when DATABASE_URL is set); the naive baseline runs once,
+ * on the last of them (it only talks to the fake HubSpot).
+ */
+export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise<BurstSectionResult> {
+  const pg = Boolean(process.env.DATABASE_URL);
+  const pglite = await runBurst({ ...opts, kind: 'pglite', naiveSample: pg ? 0 : opts.naiveSample });
+  if (!pg) {
+    console.log('burst/postgres: skipped (DATABASE_URL is not set)');
+    return { pglite, postgres: { skipped: 'DATABASE_URL is not set' } };
+  }
+  return { pglite, postgres: await runBurst({ ...opts, kind: 'postgres' }) };
+}
+
+export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstResult> {
   const o: BurstOptions = { ...BURST_DEFAULTS, ...opts };
   const backend = await startBenchBackend({ kind: o.kind });
+  const memoryWatch = watchMemory(backend.server.child.pid ?? -1, { metricsUrl: backend.url });
+  let memory: MemoryFigures | undefined;
   try {
     // An installed product meets the burst: the portal lookup and the property provisioning happen once, on a
     // warm-up event, before the measurement.
@@ -93,6 +119,7 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: o.concurrency });
     if (load.ok !== load.count) throw new Error(`the burst was not fully acknowledged: ${JSON.stringify(load.errors)}`);
     const settled = await backend.waitSettled(load.count + 1, o.settleTimeoutMs);
+    console.log(`burst/${backend.kind}: ${load.count} events acknowledged at ${load.ackPerSecond}/s, settled ${round((settled.at - load.firstSendAt) / 1000)} s after the first send`);
     const queueDepth = await stopWatch();
     const fill = batchFill(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
     const calls = countCalls(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
@@ -128,7 +155,14 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
     );
     if (contacts.written !== o.customers) notes.push(`Only ${contacts.written} of ${o.customers} customers have a contact.`);
 
+    memory = await memoryWatch.stop();
     const naive = o.naiveSample > 0 ? await runNaiveBaseline(backend, events.slice(0, o.naiveSample), o.events) : undefined;
+    notes.push(
+      `Memory: the server process peaked at ${memory.peakRssMb} MB resident (VmHWM, its start included); ${memory.startRssMb} MB when the bench began, ` +
+        `${memory.endRssMb} MB once the burst was drained` +
+        (memory.atMaxRss ? ` (V8 heap ${memory.atMaxRss.heapUsedMb} MB used of ${memory.atMaxRss.heapTotalMb} MB, external ${memory.atMaxRss.externalMb} MB at the largest sample)` : '') +
+        '.',
+    );
     if (naive) {
       notes.push(
         `Naive baseline: measured over the first ${naive.sample} events of the same burst, then PROJECTED to ${o.events} events (${naive.projection}).`,
@@ -159,9 +193,11 @@ export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise
       outcomes: settled.outcomes,
       contacts,
       naive,
+      memory,
       notes,
     };
   } finally {
+    if (!memory) await memoryWatch.stop();
     await backend.stop();
   }
 }

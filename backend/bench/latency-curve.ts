@@ -2,10 +2,11 @@
  * Bench section `latency-curve`: webhook acknowledgement latency against offered load. One real server
  * process (as `npm start` runs it, see burst-lib/backend.ts) takes signed events open-loop at fixed rates
  * (25 → 400 events/s, a few seconds each) from the forked load generator; each step records the achieved
- * rate and ack p50/p99. Between steps the server is given a bounded time to drain its backlog. At the end the
- * server process's peak resident memory (VmHWM in /proc/<pid>/status) is read.
+ * rate and ack p50/p99. Between steps the server is given a bounded time to drain its backlog. The server
+ * process's resident memory is sampled throughout, and its peak (VmHWM in /proc/<pid>/status) read at the end.
+ * Runs on the embedded database, then on PostgreSQL when DATABASE_URL is set.
  */
-import { readFileSync } from 'node:fs';
+import { watchMemory, type MemoryFigures } from './lib/memory';
 import { BENCH_WEBHOOK_SECRET, startBenchBackend, warmUp } from './burst-lib/backend';
 import { runLoadProcess, type PlanSpec } from './burst-lib/load';
 import type { DbKind } from '../test/helpers/db';
@@ -39,23 +40,31 @@ export interface LatencyCurveResult {
   database: DbKind;
   secondsPerRate: number;
   points: LatencyCurvePoint[];
+  /** VmHWM of the server process after all steps (its start included). */
   peakRssMb: number | null;
+  memory: MemoryFigures;
   notes: string[];
 }
 
-/** Peak resident set size of a live process in MB (Linux), or null where /proc is not readable. */
-export function peakRssMb(pid: number): number | null {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : null;
-  } catch {
-    return null;
-  }
+export interface LatencyCurveSectionResult {
+  [key: string]: unknown;
+  pglite: LatencyCurveResult;
+  postgres: LatencyCurveResult | { skipped: string };
 }
 
-export async function runLatencyCurveSection(opts: Partial<LatencyCurveOptions> = {}): Promise<LatencyCurveResult> {
+export async function runLatencyCurveSection(opts: Partial<LatencyCurveOptions> = {}): Promise<LatencyCurveSectionResult> {
+  const pglite = await runLatencyCurve({ ...opts, kind: 'pglite' });
+  if (!process.env.DATABASE_URL) {
+    console.log('latency-curve/postgres: skipped (DATABASE_URL is not set)');
+    return { pglite, postgres: { skipped: 'DATABASE_URL is not set' } };
+  }
+  return { pglite, postgres: await runLatencyCurve({ ...opts, kind: 'postgres' }) };
+}
+
+export async function runLatencyCurve(opts: Partial<LatencyCurveOptions> = {}): Promise<LatencyCurveResult> {
   const o: LatencyCurveOptions = { ...LATENCY_CURVE_DEFAULTS, ...opts };
   const backend = await startBenchBackend({ kind: o.kind });
+  const memoryWatch = watchMemory(backend.server.child.pid ?? -1, { metricsUrl: backend.url });
   const notes: string[] = [
     'Open loop: events are sent on a fixed schedule whatever the answers; the ack time includes any wait for a free connection (16 at most) once the server falls behind.',
   ];
@@ -80,14 +89,16 @@ export async function runLatencyCurveSection(opts: Partial<LatencyCurveOptions> 
         notes.push(`After the ${rate}/s step the backlog was not applied within ${o.drainTimeoutMs / 1000} s; the next step ran with it still being applied.`);
       }
     }
-    const rss = peakRssMb(backend.server.child.pid ?? -1);
+    const memory = await memoryWatch.stop();
+    console.log(`latency-curve/${backend.kind}: server peak RSS ${memory.peakRssMb} MB (largest sample ${memory.maxSampledRssMb} MB)`);
     const saturated = points.find((p) => p.achieved < p.rate * 0.9);
     if (saturated) {
       notes.push(`At ${saturated.rate}/s offered the server acknowledged ${saturated.achieved}/s: past its capacity on this machine, requests queue and the ack time grows with the queue.`);
     }
-    notes.push('Peak RSS: VmHWM of the server process (the node process running src/main.ts) after all steps; the embedded database runs inside it.');
-    return { database: backend.kind, secondsPerRate: o.secondsPerRate, points, peakRssMb: rss, notes };
+    notes.push('Peak RSS: VmHWM of the server process (the node process running src/main.ts) after all steps, its start included; the embedded database runs inside it.');
+    return { database: backend.kind, secondsPerRate: o.secondsPerRate, points, peakRssMb: memory.peakRssMb, memory, notes };
   } finally {
+    await memoryWatch.stop();
     await backend.stop();
   }
 }

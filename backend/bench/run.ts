@@ -13,6 +13,7 @@ const SECTIONS: Record<string, Section> = {
   card: async () => (await import('./card')).runCardSection() as unknown as Promise<Record<string, unknown>>,
   'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
   'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
+  backfill: async () => (await import('./backfill')).runBackfillSection(),
   report: async () => (await import('./report')).writeReportFromResults(),
 };
 

@@ -16,8 +16,10 @@ import { signatureHeader } from '../../test/helpers/stripe-fixtures';
 import { runLoadProcess, type PlanSpec } from './load';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_burst';
-const APP_SECRET = 'absec_bench_app_secret';
-const ACCOUNT_ID = 'acct_benchmerchant';
+export const BENCH_APP_SECRET = 'absec_bench_app_secret';
+export const BENCH_ACCOUNT_ID = 'acct_benchmerchant';
+const APP_SECRET = BENCH_APP_SECRET;
+const ACCOUNT_ID = BENCH_ACCOUNT_ID;
 export const HUBSPOT_BURST_LIMIT = 110;
 export const HUBSPOT_WINDOW_MS = 10_000;
 export const OUR_BUDGET_PER_10S = 100;
