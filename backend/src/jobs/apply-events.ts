@@ -16,6 +16,8 @@ import {
 import { markEvents, type EventOutcomeUpdate } from '../adapters/store/event-outcomes';
 import { accountModeId, holdAccounts } from '../adapters/store/tombstones';
 import { forgetDeletedCustomers } from '../adapters/store/retention';
+import { recordHistory } from '../adapters/store/movements-store';
+import { previousAttributesOf } from '../domain/movements-history';
 import { isDeletedCustomer, withoutPersonalData } from '../domain/personal-data';
 import { mapEvent } from '../domain/events';
 import { deriveCustomerStatus } from '../domain/customer-view';
@@ -62,7 +64,7 @@ export function createApplyProcessor(deps: ApplyDeps): EventProcessor {
         }
         const id = customerKeyId(mapped.key);
         const group = groups.get(id) ?? { key: mapped.key, batches: [] };
-        group.batches.push({ eventId: event.id, records: mapped.records });
+        group.batches.push({ eventId: event.id, records: mapped.records, source: { type: event.type, previous: previousAttributesOf(event.payload) } });
         groups.set(id, group);
       }
       const results = await applyCustomers(deps.db, [...groups.values()], outcomes, sources);
@@ -99,6 +101,8 @@ export interface RecordBatch {
   /** The inbox event the records came from (its outcome is recorded), or null for API reads (refresh, backfill). */
   eventId: string | null;
   records: ObjectRecord[];
+  /** The event's type and `data.previous_attributes` (revenue movements, see movements-store.ts). */
+  source?: { type: string; previous: Record<string, unknown> | null };
 }
 
 export interface CustomerRecords {
@@ -199,6 +203,7 @@ async function applyInTransaction(
     }
   }
   const stored = await upsertRecords(tx, [...winners.values()]);
+  await recordHistory(tx, items);
   const landed = (key: CustomerKey, r: ObjectRecord) => {
     const id = objectKeyId(key.account, key.livemode, r);
     return stored.has(id) && winners.get(id)?.record === r;
