@@ -109,10 +109,61 @@ const CONTACTS_WRITE = ['crm.objects.contacts.write'];
 const SCHEMAS_READ = ['crm.schemas.contacts.read', 'crm.schemas.contacts.write', 'crm.objects.contacts.read'];
 const SCHEMAS_WRITE = ['crm.schemas.contacts.write'];
 
+/** Object scopes (read: any of the list; write: any of the list) by object type path name. */
+const OBJECT_SCOPES: Record<string, { read: string[]; write: string[] }> = {
+  companies: { read: ['crm.objects.companies.read', 'crm.objects.companies.write'], write: ['crm.objects.companies.write'] },
+  deals: { read: ['crm.objects.deals.read', 'crm.objects.deals.write'], write: ['crm.objects.deals.write'] },
+  tickets: { read: ['tickets'], write: ['tickets'] },
+  contacts: { read: CONTACTS_READ, write: CONTACTS_WRITE },
+};
+const SCHEMA_SCOPES: Record<string, { read: string[]; write: string[] }> = {
+  companies: { read: ['crm.schemas.companies.read', 'crm.schemas.companies.write', 'crm.objects.companies.read'], write: ['crm.schemas.companies.write'] },
+  deals: { read: ['crm.schemas.deals.read', 'crm.schemas.deals.write', 'crm.objects.deals.read'], write: ['crm.schemas.deals.write'] },
+  tickets: { read: ['tickets', 'crm.schemas.tickets.read', 'crm.schemas.tickets.write'], write: ['tickets', 'crm.schemas.tickets.write'] },
+  contacts: { read: SCHEMAS_READ, write: SCHEMAS_WRITE },
+};
+const PIPELINE_SCOPES: Record<string, { read: string[]; write: string[] }> = {
+  deals: { read: ['crm.objects.deals.read', 'crm.objects.deals.write', 'crm.schemas.deals.read', 'crm.schemas.deals.write'], write: ['crm.schemas.deals.write'] },
+  tickets: { read: ['tickets', 'crm.schemas.tickets.read'], write: ['tickets', 'crm.schemas.tickets.write'] },
+};
+
+/** The scope family of an object type path segment: companies, deals, tickets; everything else (contacts, notes, tasks) contacts. */
+function family(segment: string | undefined): string {
+  const s = (segment ?? '').toLowerCase();
+  if (['companies', 'company', '0-2'].includes(s)) return 'companies';
+  if (['deals', 'deal', '0-3'].includes(s)) return 'deals';
+  if (['tickets', 'ticket', '0-5'].includes(s)) return 'tickets';
+  return 'contacts';
+}
+
 /** Scopes of which a token needs one for the call (contacts and tasks: contacts scopes; properties: schemas). */
 export function requiredScopes(path: string, write: boolean): string[] {
-  if (path.startsWith('/crm/v3/properties/')) return write ? SCHEMAS_WRITE : SCHEMAS_READ;
-  if (path.startsWith('/crm/v3/objects/')) return write ? CONTACTS_WRITE : CONTACTS_READ;
+  return requiredScopeGroups(path, write)[0] ?? [];
+}
+
+/**
+ * Every group of scopes the call needs (one scope of each group): objects and properties by their object type
+ * (companies, deals and tickets have their own scopes; notes and tasks use the contacts ones, as HubSpot's specs
+ * say), pipelines by deals/tickets, associations one group per side, timeline events `timeline`.
+ */
+export function requiredScopeGroups(path: string, write: boolean): string[][] {
+  const pick = (table: Record<string, { read: string[]; write: string[] }>, segment: string | undefined): string[] => {
+    const entry = table[family(segment)] ?? table.contacts!;
+    return write ? entry.write : entry.read;
+  };
+  const seg = path.split('/');
+  if (path.startsWith('/crm/v3/properties/')) return [pick(SCHEMA_SCOPES, seg[4])];
+  if (path.startsWith('/crm/v3/objects/')) return [pick(OBJECT_SCOPES, seg[4])];
+  if (path.startsWith('/crm/v3/pipelines/')) {
+    const f = family(seg[4]);
+    return f === 'deals' || f === 'tickets' ? [pick(PIPELINE_SCOPES, f)] : [];
+  }
+  if (path.startsWith('/crm/v4/associations/')) return [pick(OBJECT_SCOPES, seg[4]), pick(OBJECT_SCOPES, seg[5])];
+  if (path.startsWith('/crm/v4/objects/')) {
+    const to = seg[7] === 'default' ? seg[8] : seg[7];
+    return [pick(OBJECT_SCOPES, seg[4]), pick(OBJECT_SCOPES, to)];
+  }
+  if (path.startsWith('/integrators/timeline/v3/events') || path.startsWith('/crm/v3/timeline/events')) return [['timeline']];
   return [];
 }
 

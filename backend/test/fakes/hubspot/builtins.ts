@@ -16,7 +16,7 @@ export const LIFECYCLE_STAGES: [string, string][] = [
 ];
 
 /** Properties that only HubSpot writes; setting them is a READ_ONLY_VALUE error. */
-export const READ_ONLY_PROPERTIES = new Set(['hs_object_id', 'lastmodifieddate']);
+export const READ_ONLY_PROPERTIES = new Set(['hs_object_id', 'lastmodifieddate', 'hs_lastmodifieddate']);
 
 /** Returned when a read names no properties (HubSpot's defaults for contacts). */
 export const DEFAULT_CONTACT_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];
@@ -24,7 +24,8 @@ export const DEFAULT_CONTACT_PROPERTIES = ['createdate', 'email', 'firstname', '
 /** Always returned alongside the properties a read asks for. */
 export const ALWAYS_RETURNED = ['createdate', 'hs_object_id', 'lastmodifieddate'];
 
-function builtin(
+/** A HubSpot-defined property definition (group `contactinformation` unless `extra.groupName` says otherwise). */
+export function builtin(
   name: string,
   label: string,
   type: string,

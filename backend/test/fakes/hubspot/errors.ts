@@ -74,6 +74,11 @@ export function authMissing(): HubSpotHttpError {
   return fail(401, 'INVALID_AUTHENTICATION', AUTH_MISSING_MESSAGE);
 }
 
+/** 401 for a missing or wrong developer API key (`?hapikey=`). */
+export function invalidApiKey(): HubSpotHttpError {
+  return fail(401, 'INVALID_AUTHENTICATION', 'The API key provided is invalid. View or manage your API key here: https://app.hubspot.com/l/api-key/');
+}
+
 export function authExpired(expiredAtMs: number, now = Date.now()): HubSpotHttpError {
   const seconds = Math.max(0, Math.floor((now - expiredAtMs) / 1000));
   const ago = seconds >= 60 ? `${Math.floor(seconds / 60)} minute(s)` : `${seconds} second(s)`;

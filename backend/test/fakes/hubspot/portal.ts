@@ -1,47 +1,74 @@
-import { ALWAYS_RETURNED, DEFAULT_CONTACT_PROPERTIES, builtinGroups, builtinProperties } from './builtins';
-import { normalizeValues, shapeOf, type PropertyShape } from './property-values';
-import type { FakeContact, FakePortal, FakeTask } from './types';
+import { AssociationStore } from './associations';
+import { newObjectId, ObjectStore, publicObject } from './object-store';
+import { CRM_OBJECT_TYPES, OBJECT_TYPES } from './object-types';
+import { PIPELINE_FIELDS, PipelineStore } from './pipelines';
+import { normalizeValues, type PropertyShape } from './property-values';
+import type {
+  AssociableType,
+  CrmObjectType,
+  FakeAssociation,
+  FakeContact,
+  FakeObject,
+  FakePipeline,
+  FakePortal,
+  FakeTask,
+  FakeTimelineEvent,
+} from './types';
 
 type Json = Record<string, unknown>;
 
-/** Ids are unique across the whole fake (as HubSpot record ids are), so a wrong-portal id answers 404. */
-let nextId = 101;
-export function newObjectId(): string {
-  return String(nextId++);
-}
+export { newObjectId };
 
-interface IndexVersion {
-  visibleAt: number;
-  snapshot: FakeContact | null;
-}
-
-/** One HubSpot account: its contacts, property definitions, groups, tasks and search index. */
+/**
+ * One HubSpot account: a store per object type (records, property definitions, groups, search index; see
+ * `object-store.ts`), its tasks, pipelines, associations and timeline events. The contact members predate the
+ * other object types and are the contact store's own maps.
+ */
 export class Portal implements FakePortal {
-  contacts = new Map<string, FakeContact>();
-  properties: Map<string, Json> = builtinProperties();
-  groups: Map<string, Json> = builtinGroups();
+  readonly stores: Record<CrmObjectType, ObjectStore>;
   tasks: FakeTask[] = [];
-  /** Property names whose creation is refused, with the message HubSpot answers. */
-  refusedProperties = new Map<string, string>();
-  /** Search sees, per contact, the newest version whose visibleAt has passed (eventual consistency). */
-  private index = new Map<string, IndexVersion[]>();
+  readonly pipelineStore = new PipelineStore();
+  readonly associationStore = new AssociationStore();
+  readonly events: FakeTimelineEvent[] = [];
 
-  constructor(readonly id: number) {}
-
-  shape(name: string): PropertyShape | undefined {
-    const def = this.properties.get(name);
-    return def && def.archived !== true ? shapeOf(def) : undefined;
+  constructor(readonly id: number) {
+    this.stores = Object.fromEntries(CRM_OBJECT_TYPES.map((t) => [t, new ObjectStore(OBJECT_TYPES[t])])) as Record<CrmObjectType, ObjectStore>;
   }
 
-  /** email plus every property defined with hasUniqueValue. */
+  store(type: CrmObjectType): ObjectStore {
+    return this.stores[type];
+  }
+
+  // --- contacts (the contact store's state, under the names the fake has always had) ---
+
+  get contacts(): Map<string, FakeContact> {
+    return this.stores.contacts.records;
+  }
+
+  get properties(): Map<string, Json> {
+    return this.stores.contacts.properties;
+  }
+
+  get groups(): Map<string, Json> {
+    return this.stores.contacts.groups;
+  }
+
+  /** Contact property names whose creation is refused, with the message HubSpot answers. */
+  get refusedProperties(): Map<string, string> {
+    return this.stores.contacts.refusedProperties;
+  }
+
+  shape(name: string): PropertyShape | undefined {
+    return this.stores.contacts.shape(name);
+  }
+
+  /** email plus every contact property defined with hasUniqueValue. */
   uniqueProperties(): string[] {
-    const names = ['email'];
-    for (const [name, def] of this.properties) if (def.hasUniqueValue === true && def.archived !== true) names.push(name);
-    return names;
+    return this.stores.contacts.uniqueProperties();
   }
 
   isUnique(name: string): boolean {
-    return this.uniqueProperties().includes(name);
+    return this.stores.contacts.isUnique(name);
   }
 
   liveContacts(): FakeContact[] {
@@ -53,30 +80,24 @@ export class Portal implements FakePortal {
   }
 
   contactByProperty(name: string, value: string): FakeContact | undefined {
-    const wanted = name === 'email' ? value.trim().toLowerCase() : value;
-    for (const c of this.contacts.values()) {
-      if (c.archived) continue;
-      const v = c.properties[name];
-      if (v !== undefined && (name === 'email' ? v.toLowerCase() : v) === wanted) return c;
-    }
-    return undefined;
+    return this.stores.contacts.byProperty(name, value);
   }
 
   /** Live contact addressed by id, or by the value of `idProperty` when given. */
   resolve(id: string, idProperty?: string): FakeContact | undefined {
-    if (!idProperty || idProperty === 'hs_object_id') {
-      const c = this.contacts.get(id);
-      return c && !c.archived ? c : undefined;
-    }
-    return this.contactByProperty(idProperty, id);
+    return this.stores.contacts.resolve(id, idProperty);
   }
 
-  refusePropertyCreation(name: string, message = `You have reached the maximum number of custom properties; property "${name}" cannot be created.`): void {
-    this.refusedProperties.set(name, message);
+  refusePropertyCreation(
+    name: string,
+    message = `You have reached the maximum number of custom properties; property "${name}" cannot be created.`,
+    objectType: CrmObjectType = 'contacts',
+  ): void {
+    this.stores[objectType].refusedProperties.set(name, message);
   }
 
-  allowPropertyCreation(name: string): void {
-    this.refusedProperties.delete(name);
+  allowPropertyCreation(name: string, objectType: CrmObjectType = 'contacts'): void {
+    this.stores[objectType].refusedProperties.delete(name);
   }
 
   addContact(properties: Record<string, string>): FakeContact {
@@ -91,60 +112,96 @@ export class Portal implements FakePortal {
 
   /** Creates a contact (no checks: callers validated), maintaining createdate/lastmodifieddate/hs_object_id. */
   create(values: Record<string, string>, now: Date): FakeContact {
-    const id = newObjectId();
-    const iso = now.toISOString();
-    const properties: Record<string, string> = {};
-    for (const [k, v] of Object.entries(values)) if (v !== '') properties[k] = v;
-    properties.createdate ??= iso;
-    properties.lastmodifieddate = iso;
-    properties.hs_object_id = id;
-    const contact: FakeContact = { id, properties, createdAt: iso, updatedAt: iso, archived: false };
-    this.contacts.set(id, contact);
-    return contact;
+    return this.stores.contacts.create(values, now);
   }
 
   /** Applies values to a contact (empty string clears), bumping updatedAt/lastmodifieddate. */
   update(contact: FakeContact, values: Record<string, string>, now: Date): void {
-    const iso = now.toISOString();
-    for (const [k, v] of Object.entries(values)) {
-      if (v === '') delete contact.properties[k];
-      else contact.properties[k] = v;
-    }
-    contact.properties.lastmodifieddate = iso;
-    contact.updatedAt = iso;
+    this.stores.contacts.update(contact, values, now);
   }
 
   archive(contact: FakeContact, now: Date): void {
-    contact.archived = true;
-    contact.archivedAt = now.toISOString();
+    this.stores.contacts.archive(contact, now);
   }
 
   /** Records a write for search: visible `lagMs` after `now` (a removed contact when archived/deleted). */
   indexWrite(contact: FakeContact, now: number, lagMs: number, removed = false): void {
-    const versions = this.index.get(contact.id) ?? [];
-    const snapshot = removed || contact.archived ? null : structuredClone(contact);
-    versions.push({ visibleAt: now + lagMs, snapshot });
-    // Keep only the newest version already visible and the ones still pending.
-    let lastVisible = -1;
-    for (let i = 0; i < versions.length; i++) if (versions[i]!.visibleAt <= now) lastVisible = i;
-    this.index.set(contact.id, lastVisible > 0 ? versions.slice(lastVisible) : versions);
+    this.stores.contacts.indexWrite(contact, now, lagMs, removed);
   }
 
   /** Contacts as the search index sees them at `now`, in id order. */
   searchable(now: number): FakeContact[] {
-    const out: FakeContact[] = [];
-    for (const versions of this.index.values()) {
-      let visible: IndexVersion | undefined;
-      for (const v of versions) if (v.visibleAt <= now) visible = v;
-      if (visible?.snapshot) out.push(visible.snapshot);
-    }
-    return out.sort((a, b) => Number(a.id) - Number(b.id));
+    return this.stores.contacts.searchable(now);
   }
 
   /** Forgets a contact entirely (GDPR delete). */
   purge(contact: FakeContact, now: number): void {
-    this.contacts.delete(contact.id);
-    this.indexWrite(contact, now, 0, true);
+    this.stores.contacts.purge(contact, now);
+  }
+
+  // --- every other object type ---
+
+  companies(): FakeObject[] {
+    return this.stores.companies.live();
+  }
+
+  deals(): FakeObject[] {
+    return this.stores.deals.live();
+  }
+
+  tickets(): FakeObject[] {
+    return this.stores.tickets.live();
+  }
+
+  notes(): FakeObject[] {
+    return this.stores.notes.live();
+  }
+
+  object(type: CrmObjectType, id: string): FakeObject | undefined {
+    return this.stores[type].records.get(id);
+  }
+
+  objectByProperty(type: CrmObjectType, name: string, value: string): FakeObject | undefined {
+    return this.stores[type].byProperty(name, value);
+  }
+
+  addObject(type: CrmObjectType, properties: Record<string, string>): FakeObject {
+    const values = { ...properties };
+    if (type === 'deals' || type === 'tickets') {
+      const f = PIPELINE_FIELDS[type];
+      values[f.pipeline] ??= f.defaultPipeline;
+    }
+    return this.stores[type].seed(values);
+  }
+
+  propertiesOf(type: CrmObjectType): Map<string, Json> {
+    return this.stores[type].properties;
+  }
+
+  groupsOf(type: CrmObjectType): Map<string, Json> {
+    return this.stores[type].groups;
+  }
+
+  pipelines(type: 'deals' | 'tickets'): FakePipeline[] {
+    return this.pipelineStore.live(type);
+  }
+
+  /** A live record of any associable type (tasks included). */
+  exists(type: AssociableType, id: string): boolean {
+    if (type === 'tasks') return this.tasks.some((t) => t.id === id);
+    return this.stores[type].resolve(id) !== undefined;
+  }
+
+  associations(from: AssociableType, to: AssociableType): FakeAssociation[] {
+    return this.associationStore.between(from, to).filter((a) => this.exists(from, a.fromId) && this.exists(to, a.toId));
+  }
+
+  defineAssociationLabel(from: AssociableType, to: AssociableType, label: string, inverseLabel?: string): number {
+    return this.associationStore.defineLabel(from, to, label, inverseLabel);
+  }
+
+  timelineEvents(): FakeTimelineEvent[] {
+    return [...this.events];
   }
 }
 
@@ -153,24 +210,5 @@ export class Portal implements FakePortal {
  * ignored) plus createdate/hs_object_id/lastmodifieddate, or HubSpot's defaults when none are asked.
  */
 export function publicContact(portal: Portal, contact: FakeContact, requested?: string[], all = false): Json {
-  let properties: Record<string, string | null>;
-  if (all) {
-    properties = { ...contact.properties };
-  } else {
-    const names = requested && requested.length > 0 ? [...new Set([...requested, ...ALWAYS_RETURNED])] : DEFAULT_CONTACT_PROPERTIES;
-    properties = {};
-    for (const name of names) {
-      if (contact.properties[name] !== undefined) properties[name] = contact.properties[name]!;
-      else if (portal.properties.has(name)) properties[name] = null;
-    }
-  }
-  return {
-    id: contact.id,
-    properties,
-    createdAt: contact.createdAt,
-    updatedAt: contact.updatedAt,
-    archived: contact.archived,
-    ...(contact.archivedAt ? { archivedAt: contact.archivedAt } : {}),
-  };
+  return publicObject(portal.stores.contacts, contact, requested, all);
 }
-

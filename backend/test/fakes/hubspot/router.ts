@@ -17,9 +17,10 @@ export interface Context {
 
 /**
  * `crm`: authenticated, rate limited, subject to injected failures; `search` as crm plus the per-second
- * search limit; `oauth`: none of that.
+ * search limit; `developer`: authenticated by the app's developer API key (`?hapikey=`), for no portal, not
+ * rate limited, subject to injected failures (timeline event templates); `oauth`: none of that.
  */
-export type RouteKind = 'crm' | 'search' | 'oauth';
+export type RouteKind = 'crm' | 'search' | 'developer' | 'oauth';
 
 export interface Route {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -32,6 +33,8 @@ export interface Route {
   op?: OperationRef;
   /** Body is form-encoded (OAuth). */
   form?: boolean;
+  /** Only an OAuth access token may call it: private-app tokens are refused with 403 (timeline events). */
+  oauthOnly?: boolean;
   handler(ctx: Context): HandlerResult | Promise<HandlerResult>;
 }
 

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkScopes, requiredScopes, TokenStore } from './auth';
+import { checkScopes, FAKE_APP_ID, requiredScopeGroups, TokenStore } from './auth';
 import {
   defaultFailureBody,
   errorBody,
   fail,
+  invalidApiKey,
   HubSpotHttpError,
   rateLimitBody,
   validationError,
@@ -14,17 +15,32 @@ import { Injector, RollingLimiter } from './limits';
 import { Portal } from './portal';
 import { Router, type Route } from './router';
 import { accountRoutes } from './routes/account';
+import { associationRoutes } from './routes/associations-v4';
 import { contactBasicRoutes } from './routes/contacts-basic';
 import { contactBatchRoutes } from './routes/contacts-batch';
 import { oauthRoutes } from './routes/oauth';
+import { objectBasicRoutes } from './routes/objects-basic';
+import { objectBatchRoutes } from './routes/objects-batch';
+import { pipelineRoutes } from './routes/pipelines';
 import { propertyRoutes } from './routes/properties';
-import { searchRoutes } from './routes/search';
+import { objectSearchRoutes, searchRoutes } from './routes/search';
 import { taskRoutes } from './routes/tasks';
+import { timelineRoutes } from './routes/timeline';
 import { validateRequestBody } from './spec-validator';
+import { TimelineTemplates } from './timeline';
 import type { FakeHubSpot, FakeHubSpotOptions, RecordedRequest, RequestFilter } from './types';
 
 export type {
+  AssociableType,
+  CrmObjectType,
+  FakeAssociation,
+  FakeAssociationType,
   FakeContact,
+  FakeEventTemplate,
+  FakeObject,
+  FakePipeline,
+  FakePipelineStage,
+  FakeTimelineEvent,
   FakeHubSpot,
   FakeHubSpotInject,
   FakeHubSpotOptions,
@@ -39,8 +55,9 @@ export type {
  * A fake HubSpot API on 127.0.0.1 for tests, reached through the real `@hubspot/api-client` with
  * `basePath: fake.url`. It follows HubSpot's published OpenAPI contracts (`specs/hubspot`): request
  * bodies are validated against each operation's schema and answers use HubSpot's shapes and error bodies.
- * Each portal (HubSpot account) has its own contacts, properties, groups and tasks; the bearer token decides
- * the portal. See README.md in this folder for the behaviours it models.
+ * Each portal (HubSpot account) has its own contacts, companies, deals, tickets, notes, tasks, properties,
+ * pipelines, associations and timeline events; the bearer token decides the portal. Timeline event templates
+ * belong to the fake's one app. See README.md in this folder for the behaviours it models.
  */
 export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promise<FakeHubSpot> {
   const opts = {
@@ -54,6 +71,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     clientSecret: options.clientSecret ?? 'test-client-secret',
     validateBodies: options.validateBodies ?? true,
     seed: options.seed ?? 1,
+    developerApiKey: options.developerApiKey ?? 'test-developer-api-key',
   };
   const portals = new Map<number, Portal>();
   const tokens = new TokenStore();
@@ -61,8 +79,9 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   const burst = new RollingLimiter(opts.burstLimit, opts.burstWindowMs);
   const search = new RollingLimiter(opts.searchPerSecond, 1000);
   const injector = new Injector(opts.seed);
-  /** Stand-in for OAuth routes, which act for no portal. */
+  /** Stand-in for OAuth and developer routes, which act for no portal. */
   const noPortal = new Portal(0);
+  const templates = new TimelineTemplates();
 
   const portal = (id: number): Portal => {
     let p = portals.get(id);
@@ -70,12 +89,18 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     return p;
   };
 
+  const objectTypes = ['companies', 'deals', 'tickets', 'notes'] as const;
   const routes: Route[] = [
     ...searchRoutes,
     ...contactBatchRoutes,
     ...contactBasicRoutes,
     ...taskRoutes,
+    ...objectTypes.flatMap((t) => [...objectSearchRoutes(t), ...objectBatchRoutes(t)]),
+    ...objectTypes.flatMap((t) => objectBasicRoutes(t)),
     ...propertyRoutes,
+    ...pipelineRoutes,
+    ...associationRoutes,
+    ...timelineRoutes({ templates, appId: FAKE_APP_ID }),
     ...accountRoutes,
     ...oauthRoutes({
       tokens,
@@ -88,6 +113,12 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
 
   /** Auth, rate limits and injected failures of a CRM request; returns the rate-limit headers. */
   function admit(route: Route, req: IncomingMessage, record: RecordedRequest): Record<string, string> {
+    if (route.kind === 'developer') {
+      if (record.query.hapikey !== opts.developerApiKey) throw invalidApiKey();
+      const injected = injector.next(route.write === true);
+      if (injected) throw new HttpFailure(injected.status, injected.body ?? defaultFailureBody(injected.status), {});
+      return {};
+    }
     const auth = tokens.authenticate(req.headers.authorization, record.at);
     if (auth instanceof HubSpotHttpError) throw auth;
     const portalId = auth.portalId;
@@ -105,8 +136,15 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     if (overBurst || overSearch) {
       throw new HttpFailure(429, rateLimitBody(overBurst ? 'TEN_SECONDLY_ROLLING' : 'SECONDLY'), headers);
     }
-    const missing = checkScopes(auth.scopes, requiredScopes(route.path, route.write === true));
-    if (missing) throw new HttpFailure(missing.status, missing.body, headers);
+    if (route.oauthOnly && auth.scopes === null) {
+      const refused = checkScopes([], ['timeline'])!;
+      const message = 'This API needs an OAuth access token of the app that owns the event template: private-app tokens cannot send timeline events.';
+      throw new HttpFailure(refused.status, { ...refused.body, message }, headers);
+    }
+    for (const group of requiredScopeGroups(record.path, route.write === true)) {
+      const missing = checkScopes(auth.scopes, group);
+      if (missing) throw new HttpFailure(missing.status, missing.body, headers);
+    }
     const injected = injector.next(route.write === true);
     if (injected) throw new HttpFailure(injected.status, injected.body ?? defaultFailureBody(injected.status), headers);
     return headers;
@@ -173,6 +211,9 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   return {
     url: `http://127.0.0.1:${port}`,
     portal,
+    appId: FAKE_APP_ID,
+    developerApiKey: opts.developerApiKey,
+    eventTemplates: () => [...templates.list],
     addPrivateAppToken: (token, portalId) => tokens.addPrivateAppToken(token, portalId),
     issueAuthorizationCode: (code, portalId, issueOpts) => tokens.issueCode(code, portalId, issueOpts),
     expireAccessTokens: () => tokens.expireAll(),
@@ -199,6 +240,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     },
     reset: () => {
       portals.clear();
+      templates.clear();
       tokens.clear();
       requests.length = 0;
       injector.clear();

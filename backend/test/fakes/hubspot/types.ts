@@ -20,15 +20,93 @@ export interface FakeHubSpotOptions {
   validateBodies?: boolean;
   /** Seed of the RNG behind `inject.failRate` (default 1). */
   seed?: number;
+  /** The developer API key (`?hapikey=`) that manages the app's timeline event templates (default 'test-developer-api-key'). */
+  developerApiKey?: string;
 }
 
-export interface FakeContact {
+/** A CRM record of any object type (contact, company, deal, ticket, note). */
+export interface FakeObject {
   id: string;
   properties: Record<string, string>;
   createdAt: string;
   updatedAt: string;
   archived: boolean;
   archivedAt?: string;
+}
+
+export type FakeContact = FakeObject;
+
+/** The CRM object types the fake models with their full v3 API (tasks have their own small route). */
+export type CrmObjectType = 'contacts' | 'companies' | 'deals' | 'tickets' | 'notes';
+
+/** Object types an association can join (tasks included: they are associated on create). */
+export type AssociableType = CrmObjectType | 'tasks';
+
+/** One association type on an association, as HubSpot's v4 API describes it. */
+export interface FakeAssociationType {
+  category: 'HUBSPOT_DEFINED' | 'USER_DEFINED';
+  typeId: number;
+  /** null for the unlabeled (default) type. */
+  label: string | null;
+}
+
+/** The associations from one record to another, in that direction (the inverse direction is stored too). */
+export interface FakeAssociation {
+  fromId: string;
+  toId: string;
+  types: FakeAssociationType[];
+}
+
+export interface FakePipelineStage {
+  id: string;
+  label: string;
+  displayOrder: number;
+  /** deals: `probability` ("0.0"–"1.0") and `isClosed`; tickets: `ticketState` (OPEN/CLOSED) and `isClosed`. */
+  metadata: Record<string, string>;
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FakePipeline {
+  id: string;
+  label: string;
+  displayOrder: number;
+  stages: FakePipelineStage[];
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+  archivedAt?: string;
+}
+
+/** A timeline event template of the app (`/integrators/timeline/v3/{appId}/event-templates`). */
+export interface FakeEventTemplate {
+  id: string;
+  appId: number;
+  name: string;
+  /** contacts, companies, deals or tickets. */
+  objectType: string;
+  headerTemplate?: string;
+  detailTemplate?: string;
+  tokens: { name: string; label: string; type: string; options?: { label: string; value: string }[]; objectPropertyName?: string; createdAt: string; updatedAt: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A timeline event as stored (immutable once created, as HubSpot's are). */
+export interface FakeTimelineEvent {
+  id: string;
+  eventTemplateId: string;
+  appId: number;
+  objectType: string;
+  /** The record the event is on. */
+  objectId: string;
+  email?: string;
+  tokens: Record<string, string>;
+  extraData?: unknown;
+  timelineIFrame?: unknown;
+  timestamp: string;
+  createdAt: string;
 }
 
 export interface FakeTask {
@@ -69,10 +147,38 @@ export interface FakePortal {
   contactByProperty(name: string, value: string): FakeContact | undefined;
   /** Seed a contact directly: no request counted, visible to search at once. Throws on a duplicate email. */
   addContact(properties: Record<string, string>): FakeContact;
-  /** Creating a property of that name answers 400 VALIDATION_ERROR with `message` (e.g. a portal at its limit). */
-  refusePropertyCreation(name: string, message?: string): void;
+  /**
+   * Creating a property of that name (on `objectType`, default contacts) answers 400 VALIDATION_ERROR with `message`
+   * (e.g. a portal at its limit).
+   */
+  refusePropertyCreation(name: string, message?: string, objectType?: CrmObjectType): void;
   /** Creating that property works again. */
-  allowPropertyCreation(name: string): void;
+  allowPropertyCreation(name: string, objectType?: CrmObjectType): void;
+  /** Live companies, deals, tickets, notes (not archived), in id order. */
+  companies(): FakeObject[];
+  deals(): FakeObject[];
+  tickets(): FakeObject[];
+  notes(): FakeObject[];
+  /** Any record of that type by id, archived ones included (flagged). */
+  object(type: CrmObjectType, id: string): FakeObject | undefined;
+  /** Live record of that type whose property equals value (case-insensitive for email). */
+  objectByProperty(type: CrmObjectType, name: string, value: string): FakeObject | undefined;
+  /**
+   * Seed a record directly: no request counted, visible to search at once, no validation (deals/tickets get the
+   * default pipeline when none is given). Throws on a duplicate unique value.
+   */
+  addObject(type: CrmObjectType, properties: Record<string, string>): FakeObject;
+  /** Property definitions / groups of an object type (the same maps as `properties`/`groups` for contacts). */
+  propertiesOf(type: CrmObjectType): Map<string, Record<string, unknown>>;
+  groupsOf(type: CrmObjectType): Map<string, Record<string, unknown>>;
+  /** Live pipelines of deals or tickets, by displayOrder (each portal starts with HubSpot's default one). */
+  pipelines(type: 'deals' | 'tickets'): FakePipeline[];
+  /** Associations from `from` records to `to` records (both ends live), in from-id then to-id order. */
+  associations(from: AssociableType, to: AssociableType): FakeAssociation[];
+  /** A USER_DEFINED association label between two types; returns its type id (the inverse direction gets one too). */
+  defineAssociationLabel(from: AssociableType, to: AssociableType, label: string, inverseLabel?: string): number;
+  /** Timeline events created in this portal, in creation order. */
+  timelineEvents(): FakeTimelineEvent[];
 }
 
 export interface RequestFilter {
@@ -116,6 +222,12 @@ export interface FakeHubSpot {
   url: string;
   /** The portal with that id, created on first use. */
   portal(id: number): FakePortal;
+  /** The id of the fake's one OAuth app (the app every authorization code and access token belongs to). */
+  appId: number;
+  /** The developer API key that manages that app's timeline event templates (sent as `?hapikey=`). */
+  developerApiKey: string;
+  /** The app's timeline event templates, in creation order. */
+  eventTemplates(): FakeEventTemplate[];
   /** A static bearer token (private app) for a portal. */
   addPrivateAppToken(token: string, portalId: number): void;
   /** An authorization code the token endpoint will exchange once for that portal. */

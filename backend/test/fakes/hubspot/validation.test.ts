@@ -75,7 +75,7 @@ describe('spec validation', () => {
   });
 
   it('answers 404 for an endpoint it does not model and 405 for a wrong method', async () => {
-    expect((await raw(fake, 'GET', '/crm/v3/objects/deals', { token: TOKEN })).status).toBe(404);
+    expect((await raw(fake, 'GET', '/crm/v3/objects/line_items', { token: TOKEN })).status).toBe(404);
     expect((await raw(fake, 'GET', '/crm/v3/objects/contacts/batch/upsert', { token: TOKEN })).status).toBe(405);
     expect((await raw(fake, 'PUT', '/crm/v3/objects/contacts', { token: TOKEN })).status).toBe(405);
   });

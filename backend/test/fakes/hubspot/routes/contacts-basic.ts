@@ -1,3 +1,4 @@
+import { applyAssociations, planAssociations, type AssociationInput } from '../association-input';
 import { applyWrites } from '../contact-writes';
 import { notFound, validationError, type HandlerResult } from '../errors';
 import { publicContact } from '../portal';
@@ -60,8 +61,10 @@ function getPage(ctx: Context): HandlerResult {
 }
 
 function create(ctx: Context): HandlerResult {
-  const input = ctx.body as { properties: Record<string, string> };
+  const input = ctx.body as { properties: Record<string, string>; associations: AssociationInput[] };
+  const links = planAssociations(ctx.portal, 'contacts', input.associations);
   const [contact] = applyWrites(ctx.portal, [{ values: input.properties }], ctx.now, ctx.searchLagMs);
+  applyAssociations(ctx.portal, 'contacts', contact!.id, links);
   return { status: 201, body: publicContact(ctx.portal, contact!, undefined, true) };
 }
 

@@ -1,3 +1,4 @@
+import { applyAssociations, planAssociations, type AssociationInput } from '../association-input';
 import { applyWrites, type PlannedWrite } from '../contact-writes';
 import { missingObjectsMessage, standardError, validationError, type HandlerResult } from '../errors';
 import { publicContact } from '../portal';
@@ -14,7 +15,7 @@ export const MAX_BATCH_INPUTS = 100;
 
 const op = (path: string): OperationRef => ({ file: 'crm-contacts-v3', path, method: 'post' });
 
-function inputsOf<T>(body: unknown): T[] {
+export function inputsOf<T>(body: unknown): T[] {
   const inputs = (body as { inputs: T[] }).inputs;
   if (inputs.length > MAX_BATCH_INPUTS) {
     throw validationError(
@@ -24,8 +25,9 @@ function inputsOf<T>(body: unknown): T[] {
   return inputs;
 }
 
-function batchBody(results: Json[], started: Date, missing: string[] = [], errors: Json[] = []): HandlerResult {
-  const all = missing.length > 0 ? [standardError('OBJECT_NOT_FOUND', missingObjectsMessage(), { ids: missing }), ...errors] : errors;
+/** A batch answer: 200, or 207 with OBJECT_NOT_FOUND listing the missing ids (and any other errors). */
+export function batchBody(results: Json[], started: Date, missing: string[] = [], errors: Json[] = [], objectType = 'CONTACT'): HandlerResult {
+  const all = missing.length > 0 ? [standardError('OBJECT_NOT_FOUND', missingObjectsMessage(objectType), { ids: missing }), ...errors] : errors;
   const body: Json = { status: 'COMPLETE', results, startedAt: started.toISOString(), completedAt: new Date().toISOString() };
   if (all.length === 0) return { status: 200, body };
   return { status: 207, body: { ...body, numErrors: all.length, errors: all } };
@@ -35,7 +37,7 @@ function keyFor(id: string, idProperty: string | undefined): string {
   return idProperty === 'email' ? id.trim().toLowerCase() : id;
 }
 
-function rejectDuplicateIds(ids: string[]): void {
+export function rejectDuplicateIds(ids: string[]): void {
   const seen = new Set<string>();
   const dup = new Set<string>();
   for (const id of ids) (seen.has(id) ? dup : seen).add(id);
@@ -64,8 +66,10 @@ function read(ctx: Context): HandlerResult {
 }
 
 function create(ctx: Context): HandlerResult {
-  const inputs = inputsOf<{ properties: Record<string, string> }>(ctx.body);
+  const inputs = inputsOf<{ properties: Record<string, string>; associations: AssociationInput[] }>(ctx.body);
+  const links = inputs.map((i) => planAssociations(ctx.portal, 'contacts', i.associations));
   const contacts = applyWrites(ctx.portal, inputs.map((i) => ({ values: i.properties })), ctx.now, ctx.searchLagMs);
+  contacts.forEach((c, n) => applyAssociations(ctx.portal, 'contacts', c.id, links[n]!));
   const res = batchBody(contacts.map((c) => publicContact(ctx.portal, c, undefined, true)), ctx.now);
   return { ...res, status: 201 };
 }

@@ -1,9 +1,13 @@
 import { fail, HubSpotHttpError, notFound, standardError, validationError, type HandlerResult } from '../errors';
-import type { Portal } from '../portal';
+import type { ObjectStore } from '../object-store';
+import { objectTypeOf } from '../object-types';
 import type { Context, Route } from '../router';
 import type { OperationRef } from '../spec-validator';
 
-/** Properties v3 for contacts: property definitions and groups (single and batch). */
+/**
+ * Properties v3 of contacts, companies, deals, tickets and notes (`{objectType}` by name, singular or type id):
+ * property definitions and groups (single and batch), each object type with its own.
+ */
 
 type Json = Record<string, unknown>;
 
@@ -23,11 +27,12 @@ export const FIELD_TYPES: Record<string, string[]> = {
 const NAME = /^[a-z][a-z0-9_]*$/;
 const COPIED = ['description', 'displayOrder', 'hidden', 'formField', 'textDisplayHint', 'numberDisplayHint', 'showCurrencySymbol', 'dataSensitivity', 'currencyPropertyName', 'calculationFormula', 'referencedObjectType'];
 
-function checkObjectType(ctx: Context): void {
-  const t = ctx.params.objectType;
-  if (t !== 'contacts' && t !== 'contact' && t !== '0-1') {
-    throw validationError(`Unable to infer object type from: ${t}`);
-  }
+/** The object type's store, or HubSpot's 400 for a type it cannot infer. */
+function checkObjectType(ctx: Context): ObjectStore {
+  const t = ctx.params.objectType!;
+  const type = objectTypeOf(t);
+  if (!type) throw validationError(`Unable to infer object type from: ${t}`);
+  return ctx.portal.store(type);
 }
 
 function checkTypes(type: string, fieldType: string): void {
@@ -53,21 +58,21 @@ function normalizeOptions(options: unknown, type: string): Json[] {
   });
 }
 
-/** Creates a property definition on the portal, or throws HubSpot's error. */
-export function createProperty(portal: Portal, input: Json, now: Date): Json {
+/** Creates a property definition of the store's object type, or throws HubSpot's error. */
+export function createProperty(store: ObjectStore, input: Json, now: Date): Json {
   const name = String(input.name);
   const type = String(input.type);
   const fieldType = String(input.fieldType);
   if (!NAME.test(name)) throw validationError(`Property name "${name}" is invalid: use lower-case letters, digits and underscores, starting with a letter`);
   if (name.startsWith('hs_')) throw validationError(`Property name "${name}" is reserved: the hs_ prefix is for HubSpot's own properties`);
-  const existing = portal.properties.get(name);
+  const existing = store.properties.get(name);
   if (existing && existing.archived !== true) {
     throw fail(409, 'OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`);
   }
-  const refused = portal.refusedProperties.get(name);
+  const refused = store.refusedProperties.get(name);
   if (refused !== undefined) throw validationError(refused);
   checkTypes(type, fieldType);
-  const group = portal.groups.get(String(input.groupName));
+  const group = store.groups.get(String(input.groupName));
   if (!group || group.archived === true) throw validationError(`Property group "${String(input.groupName)}" does not exist`);
   if (input.hasUniqueValue === true && type !== 'string' && type !== 'number') {
     throw validationError('hasUniqueValue is only supported for string and number properties');
@@ -94,34 +99,34 @@ export function createProperty(portal: Portal, input: Json, now: Date): Json {
   };
   for (const k of COPIED) if (input[k] !== undefined) def[k] = input[k];
   // A property created again after it was deleted starts empty: the deleted one's values are gone.
-  if (existing) for (const c of portal.contacts.values()) delete c.properties[name];
-  portal.properties.set(name, def);
+  if (existing) for (const r of store.records.values()) delete r.properties[name];
+  store.properties.set(name, def);
   return def;
 }
 
 function getAll(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
+  const store = checkObjectType(ctx);
   const archived = ctx.query.archived === 'true';
-  const results = [...ctx.portal.properties.values()].filter((p) => (p.archived === true) === archived);
+  const results = [...store.properties.values()].filter((p) => (p.archived === true) === archived);
   return { status: 200, body: { results } };
 }
 
 function getByName(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const def = ctx.portal.properties.get(ctx.params.propertyName!);
+  const store = checkObjectType(ctx);
+  const def = store.properties.get(ctx.params.propertyName!);
   const archived = ctx.query.archived === 'true';
   if (!def || (def.archived === true) !== archived) throw notFound(`Property ${ctx.params.propertyName} does not exist`);
   return { status: 200, body: def };
 }
 
 function create(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  return { status: 201, body: createProperty(ctx.portal, ctx.body as Json, ctx.now) };
+  const store = checkObjectType(ctx);
+  return { status: 201, body: createProperty(store, ctx.body as Json, ctx.now) };
 }
 
 function update(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const def = ctx.portal.properties.get(ctx.params.propertyName!);
+  const store = checkObjectType(ctx);
+  const def = store.properties.get(ctx.params.propertyName!);
   if (!def || def.archived === true) throw notFound(`Property ${ctx.params.propertyName} does not exist`);
   const input = ctx.body as Json;
   const type = String(input.type ?? def.type);
@@ -130,33 +135,33 @@ function update(ctx: Context): HandlerResult {
     throw validationError(`Property ${String(def.name)} is defined by HubSpot: its type cannot change`);
   }
   checkTypes(type, fieldType);
-  if (input.groupName !== undefined && !ctx.portal.groups.has(String(input.groupName))) {
+  if (input.groupName !== undefined && !store.groups.has(String(input.groupName))) {
     throw validationError(`Property group "${String(input.groupName)}" does not exist`);
   }
   const next: Json = { ...def, type, fieldType, updatedAt: ctx.now.toISOString() };
   for (const k of [...COPIED, 'label', 'groupName']) if (input[k] !== undefined) next[k] = input[k];
   if (input.options !== undefined || type !== def.type) next.options = normalizeOptions(input.options ?? def.options, type);
-  ctx.portal.properties.set(String(def.name), next);
+  store.properties.set(String(def.name), next);
   return { status: 200, body: next };
 }
 
 function archive(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const def = ctx.portal.properties.get(ctx.params.propertyName!);
+  const store = checkObjectType(ctx);
+  const def = store.properties.get(ctx.params.propertyName!);
   if (!def || def.archived === true) throw notFound(`Property ${ctx.params.propertyName} does not exist`);
   if (def.hubspotDefined === true) throw validationError(`Property ${String(def.name)} is defined by HubSpot and cannot be archived`);
-  ctx.portal.properties.set(String(def.name), { ...def, archived: true, archivedAt: ctx.now.toISOString() });
+  store.properties.set(String(def.name), { ...def, archived: true, archivedAt: ctx.now.toISOString() });
   return { status: 204 };
 }
 
 function batchCreate(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
+  const store = checkObjectType(ctx);
   const started = ctx.now.toISOString();
   const results: Json[] = [];
   const errors: Json[] = [];
   for (const input of (ctx.body as { inputs: Json[] }).inputs) {
     try {
-      results.push(createProperty(ctx.portal, input, ctx.now));
+      results.push(createProperty(store, input, ctx.now));
     } catch (e) {
       if (!(e instanceof HubSpotHttpError)) throw e;
       errors.push(standardError(String(e.body.category), String(e.body.message), { name: [String(input.name)] }));
@@ -167,12 +172,12 @@ function batchCreate(ctx: Context): HandlerResult {
 }
 
 function batchRead(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
+  const store = checkObjectType(ctx);
   const input = ctx.body as { inputs: { name: string }[]; archived: boolean };
   const results: Json[] = [];
   const missing: string[] = [];
   for (const { name } of input.inputs) {
-    const def = ctx.portal.properties.get(name);
+    const def = store.properties.get(name);
     if (def && (def.archived === true) === input.archived) results.push(def);
     else missing.push(name);
   }
@@ -183,56 +188,56 @@ function batchRead(ctx: Context): HandlerResult {
 }
 
 function batchArchive(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
+  const store = checkObjectType(ctx);
   for (const { name } of (ctx.body as { inputs: { name: string }[] }).inputs) {
-    const def = ctx.portal.properties.get(name);
+    const def = store.properties.get(name);
     if (def && def.archived !== true && def.hubspotDefined !== true) {
-      ctx.portal.properties.set(name, { ...def, archived: true, archivedAt: ctx.now.toISOString() });
+      store.properties.set(name, { ...def, archived: true, archivedAt: ctx.now.toISOString() });
     }
   }
   return { status: 204 };
 }
 
 function groupsAll(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  return { status: 200, body: { results: [...ctx.portal.groups.values()].filter((g) => g.archived !== true) } };
+  const store = checkObjectType(ctx);
+  return { status: 200, body: { results: [...store.groups.values()].filter((g) => g.archived !== true) } };
 }
 
 function groupByName(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const group = ctx.portal.groups.get(ctx.params.groupName!);
+  const store = checkObjectType(ctx);
+  const group = store.groups.get(ctx.params.groupName!);
   if (!group || group.archived === true) throw notFound(`Property group ${ctx.params.groupName} does not exist`);
   return { status: 200, body: group };
 }
 
 function groupCreate(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
+  const store = checkObjectType(ctx);
   const input = ctx.body as { name: string; label: string; displayOrder?: number };
   if (!/^[a-z0-9_]+$/.test(input.name)) throw validationError(`Group name "${input.name}" is invalid: use lower-case letters, digits and underscores`);
-  const existing = ctx.portal.groups.get(input.name);
+  const existing = store.groups.get(input.name);
   if (existing && existing.archived !== true) {
     throw fail(409, 'OBJECT_ALREADY_EXISTS', `Property group named '${input.name}' already exists.`);
   }
   const group = { name: input.name, label: input.label, displayOrder: input.displayOrder ?? -1, archived: false };
-  ctx.portal.groups.set(input.name, group);
+  store.groups.set(input.name, group);
   return { status: 201, body: group };
 }
 
 function groupUpdate(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const group = ctx.portal.groups.get(ctx.params.groupName!);
+  const store = checkObjectType(ctx);
+  const group = store.groups.get(ctx.params.groupName!);
   if (!group || group.archived === true) throw notFound(`Property group ${ctx.params.groupName} does not exist`);
   const input = ctx.body as { label?: string; displayOrder?: number };
   const next = { ...group, ...(input.label !== undefined ? { label: input.label } : {}), ...(input.displayOrder !== undefined ? { displayOrder: input.displayOrder } : {}) };
-  ctx.portal.groups.set(String(group.name), next);
+  store.groups.set(String(group.name), next);
   return { status: 200, body: next };
 }
 
 function groupArchive(ctx: Context): HandlerResult {
-  checkObjectType(ctx);
-  const group = ctx.portal.groups.get(ctx.params.groupName!);
+  const store = checkObjectType(ctx);
+  const group = store.groups.get(ctx.params.groupName!);
   if (!group || group.archived === true) throw notFound(`Property group ${ctx.params.groupName} does not exist`);
-  ctx.portal.groups.set(String(group.name), { ...group, archived: true });
+  store.groups.set(String(group.name), { ...group, archived: true });
   return { status: 204 };
 }
 

@@ -1,11 +1,14 @@
 import { validationError, type HandlerResult } from '../errors';
-import { publicContact } from '../portal';
+import { publicObject, type ObjectStore } from '../object-store';
+import { OBJECT_TYPES } from '../object-types';
 import type { Context, Route } from '../router';
-import type { FakeContact } from '../types';
+import type { CrmObjectType, FakeObject } from '../types';
+import { specOp } from './objects-basic';
 
 /**
- * `POST /crm/v3/objects/contacts/search`: filterGroups (OR of ANDed filters) over what the search index
- * sees — a contact written less than `searchLagMs` ago is found with its previous values, or not at all.
+ * `POST /crm/v3/objects/{contacts,companies,deals,tickets,notes}/search`: filterGroups (OR of ANDed filters) over
+ * what the search index sees — a record written less than `searchLagMs` ago is found with its previous values, or
+ * not at all. `query` looks in the type's text properties (contacts: name, email, phone, company).
  * String comparisons are case-insensitive. Paging: `after` is an offset; at most 200 results a page.
  */
 
@@ -30,7 +33,6 @@ export const MAX_SEARCH_LIMIT = 200;
 const MAX_GROUPS = 5;
 const MAX_FILTERS_PER_GROUP = 6;
 const MAX_FILTERS = 18;
-const QUERY_PROPERTIES = ['firstname', 'lastname', 'email', 'phone', 'company'];
 
 function fold(v: string): string {
   return v.toLowerCase();
@@ -51,8 +53,8 @@ function tokenMatch(value: string, pattern: string): boolean {
   return value.split(/[\s@.,;:_-]+/).some((t) => re.test(t)) || re.test(value);
 }
 
-function matches(contact: FakeContact, f: Filter): boolean {
-  const v = contact.properties[f.propertyName];
+function matches(record: FakeObject, f: Filter): boolean {
+  const v = record.properties[f.propertyName];
   const want = f.value ?? '';
   switch (f.operator) {
     case 'HAS_PROPERTY':
@@ -86,7 +88,7 @@ function matches(contact: FakeContact, f: Filter): boolean {
   }
 }
 
-function check(ctx: Context, req: SearchRequest): void {
+function check(store: ObjectStore, req: SearchRequest): void {
   if (!Number.isInteger(req.limit) || req.limit < 0 || req.limit > MAX_SEARCH_LIMIT) {
     throw validationError(`limit must be between 0 and ${MAX_SEARCH_LIMIT}, got ${req.limit}`);
   }
@@ -97,7 +99,7 @@ function check(ctx: Context, req: SearchRequest): void {
     if (g.filters.length > MAX_FILTERS_PER_GROUP) throw validationError(`Too many filters in a group: at most ${MAX_FILTERS_PER_GROUP}`);
     total += g.filters.length;
     for (const f of g.filters) {
-      if (!ctx.portal.properties.has(f.propertyName)) {
+      if (!store.properties.has(f.propertyName)) {
         throw validationError(`There was a problem with the request: property "${f.propertyName}" does not exist`);
       }
       if (f.operator === 'IN' || f.operator === 'NOT_IN') {
@@ -111,7 +113,7 @@ function check(ctx: Context, req: SearchRequest): void {
   if (total > MAX_FILTERS) throw validationError(`Too many filters: at most ${MAX_FILTERS}`);
 }
 
-function sorter(sorts: string[]): (a: FakeContact, b: FakeContact) => number {
+function sorter(sorts: string[]): (a: FakeObject, b: FakeObject) => number {
   return (a, b) => {
     for (const s of sorts) {
       const desc = s.startsWith('-');
@@ -128,20 +130,21 @@ function sorter(sorts: string[]): (a: FakeContact, b: FakeContact) => number {
   };
 }
 
-function search(ctx: Context): HandlerResult {
+function search(type: CrmObjectType, ctx: Context): HandlerResult {
+  const store = ctx.portal.store(type);
   const req = ctx.body as SearchRequest;
-  check(ctx, req);
+  check(store, req);
   const q = req.query?.trim();
-  const found = ctx.portal
+  const found = store
     .searchable(ctx.now.getTime())
     .filter((c) => req.filterGroups.length === 0 || req.filterGroups.some((g) => g.filters.every((f) => matches(c, f))))
-    .filter((c) => !q || QUERY_PROPERTIES.some((p) => fold(c.properties[p] ?? '').includes(fold(q))))
+    .filter((c) => !q || store.def.queryProperties.some((p) => fold(c.properties[p] ?? '').includes(fold(q))))
     .sort(sorter(req.sorts));
   const offset = req.after === '' ? 0 : Number(req.after);
   const page = found.slice(offset, offset + req.limit);
   const body: Record<string, unknown> = {
     total: found.length,
-    results: page.map((c) => publicContact(ctx.portal, c, req.properties)),
+    results: page.map((c) => publicObject(store, c, req.properties)),
   };
   if (offset + req.limit < found.length && req.limit > 0) {
     body.paging = { next: { after: String(offset + req.limit) } };
@@ -155,6 +158,18 @@ export const searchRoutes: Route[] = [
     path: '/crm/v3/objects/contacts/search',
     kind: 'search',
     op: { file: 'crm-contacts-v3', path: '/crm/v3/objects/contacts/search', method: 'post' },
-    handler: search,
+    handler: (ctx) => search('contacts', ctx),
   },
 ];
+
+/** Search of another object type, under its name and its type id. */
+export function objectSearchRoutes(type: CrmObjectType): Route[] {
+  const def = OBJECT_TYPES[type];
+  return def.pathNames.map((name) => ({
+    method: 'POST',
+    path: `/crm/v3/objects/${name}/search`,
+    kind: 'search',
+    op: specOp(def, '/search', 'post'),
+    handler: (ctx: Context) => search(type, ctx),
+  }));
+}

@@ -51,6 +51,7 @@ function create(ctx: Context): HandlerResult {
     updatedAt: iso,
   };
   ctx.portal.tasks.push(task);
+  for (const a of input.associations) ctx.portal.associationStore.add('tasks', id, 'contacts', a.to.id, [TASK_TO_CONTACT_TYPE_ID]);
   return { status: 201, body: publicTask(task) };
 }
 
