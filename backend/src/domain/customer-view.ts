@@ -2,6 +2,7 @@ import type { CustomerStatus, PaymentSummary, SubscriptionSummary } from '@strip
 import type { ObjectRecord, RecordKind, RecordOf } from './records';
 import { foldRecords } from './ordering';
 import { latest, paymentHistory } from './payment-history';
+import { latestTime, productsBought } from './products-bought';
 
 /**
  * A customer's payment status (the read model the HubSpot card and the Stripe App show, and the source of the
@@ -14,17 +15,22 @@ import { latest, paymentHistory } from './payment-history';
  * - Currency: the customer's, else the main subscription's, else the most recent charge's, else the most recent
  *   invoice's. Sums (MRR, open amount, lifetime value, refunds, disputes) only add amounts in that currency.
  * - Last payment: the most recent of succeeded charges (status `refunded` once fully refunded), paid invoices
- *   not represented by a charge, failed invoice attempts and failed charges not tied to an invoice.
+ *   not represented by a charge, failed invoice attempts and failed charges not tied to an invoice; a failed
+ *   payment intent counts as the failed charge it stands for (payment-history.ts), never beside it.
  * - Last failure reason: of the most recent failure, including one an invoice later recovered from (the failed
  *   charge's message, else the invoice payload's, else "Payment of invoice … failed (attempt n)").
  * - Failed payment count: each invoice's failed attempts, plus failed charges not tied to an invoice.
- * - Open invoices: status `open`; the amount is the sum of `amount_remaining`.
+ * - Open invoices: status `open`; the amount is the sum of `amount_remaining` (a voided or uncollectible invoice
+ *   leaves it).
  * - Lifetime value: Σ (amount_captured − amount_refunded) of succeeded charges; total refunded: Σ amount_refunded.
  * - Disputed amount: disputes still open (warning_needs_response, warning_under_review, needs_response,
  *   under_review).
  * - Next invoice amount: the soonest upcoming invoice that is still current — not superseded by a real invoice
  *   created after the preview, and not of a subscription that has ended.
  * - Delinquent: the customer's flag, else whether the main subscription is past_due or unpaid.
+ * - Trial end: the main subscription's `trial_end` while it is trialing.
+ * - Refund issued: the latest refund time among the charges (any currency).
+ * - Products bought: see products-bought.ts.
  */
 
 export interface CustomerViewMeta {
@@ -112,9 +118,10 @@ export function deriveCustomerStatus(input: ObjectRecord[], meta: CustomerViewMe
     currency: currency ?? main.data.currency ?? '',
     currentPeriodEnd: main.data.currentPeriodEnd,
     cancelAtPeriodEnd: main.data.cancelAtPeriodEnd,
+    ...(main.data.status === 'trialing' ? { trialEnd: main.data.trialEnd } : {}),
   };
 
-  const history = paymentHistory(charges, invoices);
+  const history = paymentHistory(charges, invoices, ofKind(records, 'payment_intent'));
   const last = latest(history.attempts);
   const lastPayment: PaymentSummary | null = last && {
     amount: last.amount,
@@ -151,6 +158,8 @@ export function deriveCustomerStatus(input: ObjectRecord[], meta: CustomerViewMe
     lifetimeValue: sum(succeeded, (c) => c.data.amountCaptured - c.data.amountRefunded),
     totalRefunded: sum(charges.filter((c) => inCurrency(c.data.currency)), (c) => c.data.amountRefunded),
     disputedAmount: sum(disputes, (d) => d.data.amount),
+    refundIssuedAt: latestTime(charges.filter((c) => c.data.amountRefunded > 0).map((c) => c.data.refundedAt)) ?? null,
+    productsBought: productsBought(records),
     nextInvoiceAmount: nextInvoiceAmount(records, subs, currency),
     delinquent: customer?.data.delinquent ?? (main !== null && (main.data.status === 'past_due' || main.data.status === 'unpaid')),
     deleted: customer?.data.deleted ?? false,

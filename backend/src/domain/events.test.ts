@@ -17,7 +17,7 @@ describe('event table', () => {
 
   it('maps every catalog event built from Stripe’s fixtures', () => {
     for (const { type, group } of EVENT_CATALOG) {
-      const resource = type === 'charge.dispute.created' ? 'dispute' : RESOURCE[group];
+      const resource = type === 'charge.dispute.created' ? 'dispute' : type.startsWith('payment_intent.') ? 'payment_intent' : RESOURCE[group];
       const object = stripeObject(resource, { customer: 'cus_A' });
       if (type === 'invoice.upcoming') delete object.id;
       const out = mapEvent(stripeEvent(type, object));

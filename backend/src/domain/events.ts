@@ -5,6 +5,7 @@ import { mapCheckoutSession } from './mappings/checkout-session';
 import { mapCustomer } from './mappings/customer';
 import { mapDispute } from './mappings/dispute';
 import { mapInvoice, mapUpcomingInvoice } from './mappings/invoice';
+import { mapPaymentIntent } from './mappings/payment-intent';
 import { isObject, str } from './mappings/read';
 import { mapSubscription } from './mappings/subscription';
 
@@ -16,11 +17,19 @@ export const EVENT_MAPPERS = {
   'checkout.session.completed': mapCheckoutSession,
   'customer.subscription.created': mapSubscription,
   'customer.subscription.updated': mapSubscription,
+  'customer.subscription.trial_will_end': mapSubscription,
+  'customer.subscription.paused': mapSubscription,
+  'customer.subscription.resumed': mapSubscription,
   'customer.subscription.deleted': mapSubscription,
+  'invoice.finalized': mapInvoice,
   'invoice.paid': mapInvoice,
   'invoice.payment_failed': mapInvoice,
+  'invoice.voided': mapInvoice,
+  'invoice.marked_uncollectible': mapInvoice,
   'invoice.upcoming': mapUpcomingInvoice,
   'charge.succeeded': mapCharge,
+  'charge.failed': mapCharge,
+  'payment_intent.payment_failed': mapPaymentIntent,
   'charge.refunded': mapCharge,
   'charge.dispute.created': mapDispute,
 } as const satisfies Record<SyncEventType, Mapper>;

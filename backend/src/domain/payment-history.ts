@@ -1,5 +1,5 @@
 import type { PaymentStatusValue } from '@stripe-hubspot-sync/contracts';
-import type { ChargeData, InvoiceData, RecordOf } from './records';
+import type { ChargeData, InvoiceData, PaymentIntentData, RecordOf } from './records';
 
 /**
  * A customer's payment attempts, from its charge and invoice records, without counting one payment twice.
@@ -10,10 +10,19 @@ import type { ChargeData, InvoiceData, RecordOf } from './records';
  * currency, same amount (the paid amount for a successful charge, the amount due for a failed one), the charge
  * not before the invoice was created, and a paid invoice's charge at most a day before or after `paid_at`. Each
  * invoice absorbs at most as many charges as it has attempts of that outcome; charges are matched oldest first.
+ *
+ * A failed PaymentIntent (payment_intent.payment_failed) and its charge are one failure. The intent names the
+ * charge its failure belongs to (`last_payment_error.charge`, else `latest_charge`): when we have that charge, the
+ * charge counts and the intent adds nothing; when we do not (charge.failed turned off, or not arrived yet), the
+ * intent stands in for it under the charge's id, so the charge arriving later replaces it instead of adding to it.
+ * An intent whose failure made no charge (a failed card authentication) stands in for a failed charge of its own.
+ * Either way the stand-in is then treated exactly like a failed charge: linked to its invoice when it paid one
+ * (named, or by the facts above), so an invoice's failed attempt is never counted a second time.
  */
 
 type Charge = RecordOf<'charge'>;
 type Invoice = RecordOf<'invoice'>;
+type PaymentIntent = RecordOf<'payment_intent'>;
 
 export interface PaymentAttempt {
   amount: number;
@@ -128,8 +137,53 @@ function invoiceFailureReason(inv: Invoice, linked: Charge[], attempt: number): 
   return `Payment of invoice ${which} failed${attempt > 0 ? ` (attempt ${attempt})` : ''}`;
 }
 
-/** Every payment attempt we know of (one per payment), and the number of failed attempts. */
-export function paymentHistory(charges: Charge[], invoices: Invoice[]): PaymentHistory {
+function standIn(pi: PaymentIntent, data: PaymentIntentData): Charge {
+  return {
+    kind: 'charge',
+    objectId: data.chargeId ?? pi.objectId,
+    customerId: pi.customerId,
+    version: pi.version,
+    data: {
+      status: 'failed',
+      amount: data.amount,
+      currency: data.currency,
+      amountCaptured: 0,
+      amountRefunded: 0,
+      refunded: false,
+      created: data.failedAt,
+      failureMessage: data.failureMessage,
+      invoiceId: data.invoiceId,
+      paymentIntentId: pi.objectId,
+      email: null,
+      disputed: false,
+    },
+  };
+}
+
+/**
+ * Failed payment intents whose failure no known charge carries, as the failed charges they stand for (see the
+ * header); one per charge id, the latest failure reported winning.
+ */
+export function paymentIntentStandIns(intents: readonly PaymentIntent[], charges: readonly Charge[]): Charge[] {
+  const known = new Set(charges.map((c) => c.objectId));
+  const byId = new Map<string, { charge: Charge; at: number }>();
+  for (const pi of intents) {
+    const c = standIn(pi, pi.data);
+    if (known.has(c.objectId)) continue;
+    const other = byId.get(c.objectId);
+    if (!other || pi.data.failedAt > other.at || (pi.data.failedAt === other.at && pi.objectId > (other.charge.data.paymentIntentId ?? ''))) {
+      byId.set(c.objectId, { charge: c, at: pi.data.failedAt });
+    }
+  }
+  return [...byId.values()].map((v) => v.charge);
+}
+
+/**
+ * Every payment attempt we know of (one per payment), and the number of failed attempts. `intents` are failed
+ * payment intents: each counts only where no charge carries its failure.
+ */
+export function paymentHistory(knownCharges: Charge[], invoices: Invoice[], intents: readonly PaymentIntent[] = []): PaymentHistory {
+  const charges = [...knownCharges, ...paymentIntentStandIns(intents, knownCharges)];
   const links = linkChargesToInvoices(charges, invoices);
   const chargesOf = new Map<string, Charge[]>();
   for (const c of charges) {

@@ -56,6 +56,9 @@ describe('toHubSpotProperties', () => {
       stripe_total_refunded: '10.00',
       stripe_disputed_amount: '0.00',
       stripe_delinquent: 'false',
+      stripe_trial_end_date: '',
+      stripe_products_bought: '',
+      stripe_refund_issued_date: '',
       stripe_dashboard_url: 'https://dashboard.stripe.com/acct_1/customers/cus_A',
     });
   });

@@ -1,4 +1,4 @@
-import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import type { CustomerStatus, ProductBought } from '@stripe-hubspot-sync/contracts';
 import {
   FIELD_CATALOG,
   PAYMENT_STATUSES,
@@ -18,7 +18,7 @@ import { toHubSpotBool, toHubSpotDate, toHubSpotDateTime } from './conversions';
  * the merchant enabled. Every value is a string HubSpot accepts for the property's type:
  * money → exact decimal in the currency's units ("19.99", "500" for JPY, "1.005" for KWD); date → epoch ms of
  * midnight UTC; datetime → epoch ms; bool → "true"/"false"; enumeration → one of its options (subscription
- * status "none" without a subscription). A fact we do not have is written as "" — HubSpot clears the property —
+ * status "none" without a subscription); multi-select (products bought) → option values joined with ";". A fact we do not have is written as "" — HubSpot clears the property —
  * so a stale value never stays (e.g. the renewal date of a canceled subscription). Never "NaN" or "undefined".
  */
 
@@ -60,6 +60,12 @@ function idList(ids: readonly string[]): string {
     out = next;
   }
   return out;
+}
+
+/** Product ids as multi-select option values: distinct, sorted, none that HubSpot could not take. */
+function productValues(products: readonly ProductBought[]): string[] {
+  const ids = products.map((p) => p?.id).filter((id): id is string => typeof id === 'string' && id !== '' && !id.includes(';'));
+  return [...new Set(ids)].sort();
 }
 
 /** The value of one field, as HubSpot takes it ("" when unknown). */
@@ -107,6 +113,12 @@ export function fieldValue(key: FieldKey, s: ContactFacts): string {
       return money(s.disputedAmount, s.currency);
     case 'delinquent':
       return toHubSpotBool(s.delinquent) ?? 'false';
+    case 'trialEndDate':
+      return sub?.status === 'trialing' ? (toHubSpotDate(sub.trialEnd) ?? '') : '';
+    case 'productsBought':
+      return productValues(s.productsBought ?? []).join(';');
+    case 'refundIssuedDate':
+      return toHubSpotDate(s.refundIssuedAt) ?? '';
     case 'dashboardUrl':
       return s.dashboardUrl;
   }
@@ -160,7 +172,21 @@ function optionLabel(value: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function definitionOf(f: FieldDefinition, property: string, order: number): PropertyDefinition {
+/**
+ * The options of the products-bought multi-select: one per product, value = the Stripe product id (stable, so
+ * lists built on it survive a rename), label = its name in Stripe when a payload named it, else the id.
+ */
+export function productOptions(products: readonly ProductBought[]): PropertyOption[] {
+  const names = new Map(products.map((p) => [p?.id, p?.name] as const));
+  return productValues(products).map((id, i) => ({
+    label: (names.get(id) ?? '').trim() || id,
+    value: id,
+    displayOrder: i,
+    hidden: false,
+  }));
+}
+
+function definitionOf(f: FieldDefinition, property: string, order: number, products: readonly ProductBought[]): PropertyDefinition {
   const def: PropertyDefinition = {
     name: property,
     label: f.label,
@@ -174,6 +200,7 @@ function definitionOf(f: FieldDefinition, property: string, order: number): Prop
   if (f.options) {
     def.options = f.options.map((value, i) => ({ label: optionLabel(value), value, displayOrder: i, hidden: false }));
   }
+  if (f.key === 'productsBought') def.options = productOptions(products);
   if (f.key === 'customerId') def.hasUniqueValue = true;
   return def;
 }
@@ -183,12 +210,17 @@ export function propertyGroupDefinition(): { name: string; label: string; displa
   return { name: PROPERTY_GROUP.name, label: PROPERTY_GROUP.label, displayOrder: -1 };
 }
 
-/** HubSpot property definitions of the enabled fields, under the merchant's names, in catalog order. */
-export function propertyDefinitions(settings: SyncSettings): PropertyDefinition[] {
+/**
+ * HubSpot property definitions of the enabled fields, under the merchant's names, in catalog order. `products`:
+ * the products the account's customers bought, the options of the products-bought multi-select (HubSpot refuses
+ * a value that is not an option; existing options are kept when the property is updated, see
+ * adapters/hubspot/properties.ts).
+ */
+export function propertyDefinitions(settings: SyncSettings, products: readonly ProductBought[] = []): PropertyDefinition[] {
   const out: PropertyDefinition[] = [];
   FIELD_CATALOG.forEach((f, i) => {
     const setting = settings.fields[f.key];
-    if (setting?.enabled) out.push(definitionOf(f, setting.property, i + 1));
+    if (setting?.enabled) out.push(definitionOf(f, setting.property, i + 1, products));
   });
   return out;
 }

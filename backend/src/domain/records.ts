@@ -1,10 +1,16 @@
-import type { SubscriptionStatusValue } from '@stripe-hubspot-sync/contracts';
+import type { ProductBought, SubscriptionStatusValue } from '@stripe-hubspot-sync/contracts';
 
 /**
  * The normalised facts of Stripe objects that the sync engine stores, one record per (account, mode, kind,
  * object id), and folds: a record only ever moves to a greater `Version` (see ordering.ts). Money is in minor
  * units of the record's `currency`; timestamps are unix seconds. Records are small JSON (stored as jsonb).
+ *
+ * Fields marked optional were added after records were first stored: a record stored before them lacks them,
+ * and readers treat the absence as "not known".
  */
+
+/** The products an object names (id, and the name when the payload expands the product), sorted by id. */
+export type ProductRefs = ProductBought[];
 
 export type RecordKind =
   | 'customer'
@@ -13,7 +19,8 @@ export type RecordKind =
   | 'upcoming_invoice'
   | 'charge'
   | 'dispute'
-  | 'checkout_session';
+  | 'checkout_session'
+  | 'payment_intent';
 
 export const RECORD_KINDS: readonly RecordKind[] = [
   'customer',
@@ -23,6 +30,7 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'charge',
   'dispute',
   'checkout_session',
+  'payment_intent',
 ];
 
 /** Version of the Stripe event that produced a record: a TOTAL order, see ordering.ts. */
@@ -61,6 +69,8 @@ export interface SubscriptionData {
   cancelAt: number | null;
   endedAt: number | null;
   trialEnd: number | null;
+  /** The products of its items. */
+  products?: ProductRefs;
 }
 
 export interface InvoiceData {
@@ -86,6 +96,8 @@ export interface InvoiceData {
   paymentIntentId: string | null;
   email: string | null;
   name: string | null;
+  /** The products of its lines (of the lines the payload carries: Stripe includes the first ten). */
+  products?: ProductRefs;
 }
 
 export interface UpcomingInvoiceData {
@@ -112,6 +124,11 @@ export interface ChargeData {
   paymentIntentId: string | null;
   email: string | null;
   disputed: boolean;
+  /**
+   * When the latest refund was issued: the newest refund of the payload's `refunds` list, else the time of the
+   * `charge.refunded` event that carried it; null when neither says (e.g. a charge read from the API).
+   */
+  refundedAt?: number | null;
 }
 
 export interface DisputeData {
@@ -139,6 +156,31 @@ export interface CheckoutSessionData {
   invoiceId: string | null;
   paymentIntentId: string | null;
   created: number | null;
+  /** The products of its line items, when the payload includes them (`line_items` is not sent by default). */
+  products?: ProductRefs;
+}
+
+/**
+ * A PaymentIntent whose latest attempt failed (payment_intent.payment_failed). How it is counted without counting
+ * its charge twice: see payment-history.ts.
+ */
+export interface PaymentIntentData {
+  /** requires_payment_method | canceled | … */
+  status: string | null;
+  amount: number;
+  currency: string | null;
+  created: number | null;
+  /** When the failure was reported (the event's `created`). */
+  failedAt: number;
+  /** last_payment_error.message, else its code; null when the intent carries no error. */
+  failureMessage: string | null;
+  /**
+   * The charge the failure belongs to (last_payment_error.charge, else latest_charge); null when the attempt
+   * made no charge (e.g. a failed card authentication).
+   */
+  chargeId: string | null;
+  /** The invoice it pays, when the API version still names it. */
+  invoiceId: string | null;
 }
 
 export interface RecordDataByKind {
@@ -149,6 +191,7 @@ export interface RecordDataByKind {
   charge: ChargeData;
   dispute: DisputeData;
   checkout_session: CheckoutSessionData;
+  payment_intent: PaymentIntentData;
 }
 
 /** One record of kind K. */

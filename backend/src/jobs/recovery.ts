@@ -58,8 +58,14 @@ export interface RecoveryDeps {
   now?: () => number;
 }
 
+/**
+ * Event types whose facts another recovered event carries: Stripe announces every status change of a subscription
+ * (paused, resumed) with customer.subscription.updated too, and trial_will_end changes nothing.
+ */
+const CARRIED_BY_OTHERS = new Set(['customer.subscription.trial_will_end', 'customer.subscription.paused', 'customer.subscription.resumed']);
+
 /** The event types the processor handles: the only ones worth recovering (at most 20 `types` per list). */
-export const RECOVERED_TYPES: readonly string[] = [...SYNC_EVENT_TYPES, ...LIFECYCLE_EVENT_TYPES];
+export const RECOVERED_TYPES: readonly string[] = [...SYNC_EVENT_TYPES.filter((t) => !CARRIED_BY_OTHERS.has(t)), ...LIFECYCLE_EVENT_TYPES];
 
 export async function recoverMissedEvents(deps: RecoveryDeps, target: RecoveryTarget): Promise<RecoveryResult> {
   const stripe = deps.stripeFor(target.livemode);

@@ -47,6 +47,16 @@ export interface SubscriptionSummary {
   currency: string;
   currentPeriodEnd: number | null;
   cancelAtPeriodEnd: boolean;
+  /** When its trial ends, while it is trialing (absent from statuses derived before this field existed). */
+  trialEnd?: number | null;
+}
+
+/** A Stripe product the customer paid for: its id (`prod_…`) and its name when a payload named it. */
+export interface ProductBought {
+  id: string;
+  name: string | null;
+  /** When a Stripe event last named it so (the newest name wins); absent while no payload named it. */
+  namedAt?: number;
 }
 
 export interface PaymentSummary {
@@ -74,6 +84,10 @@ export interface CustomerStatus {
   lifetimeValue: number;
   totalRefunded: number;
   disputedAmount: number;
+  /** When the most recent refund was issued (absent from statuses derived before this field existed). */
+  refundIssuedAt?: number | null;
+  /** Products paid for, by id (absent from statuses derived before this field existed). */
+  productsBought?: ProductBought[];
   nextInvoiceAmount: number | null;
   delinquent: boolean;
   deleted: boolean;

@@ -21,11 +21,19 @@ export const EVENT_CATALOG = [
   { type: 'checkout.session.completed', group: 'checkout', description: 'A Checkout purchase completes: link the buyer to a contact.', defaultEnabled: true },
   { type: 'customer.subscription.created', group: 'subscription', description: 'A subscription starts: plan, status and MRR.', defaultEnabled: true },
   { type: 'customer.subscription.updated', group: 'subscription', description: 'A subscription changes plan, status or renewal.', defaultEnabled: true },
+  { type: 'customer.subscription.trial_will_end', group: 'subscription', description: 'A trial ends in three days: trial end date.', defaultEnabled: true },
+  { type: 'customer.subscription.paused', group: 'subscription', description: 'A subscription is paused (e.g. a trial ended without a payment method): status paused, no MRR.', defaultEnabled: true },
+  { type: 'customer.subscription.resumed', group: 'subscription', description: 'A paused subscription resumes: status and MRR again.', defaultEnabled: true },
   { type: 'customer.subscription.deleted', group: 'subscription', description: 'A subscription is canceled: status canceled, MRR 0.', defaultEnabled: true },
+  { type: 'invoice.finalized', group: 'invoice', description: 'An invoice is finalized and awaits payment: open amount due.', defaultEnabled: true },
   { type: 'invoice.paid', group: 'invoice', description: 'An invoice is paid: last payment, open amount due.', defaultEnabled: true },
   { type: 'invoice.payment_failed', group: 'invoice', description: 'An invoice payment fails: failure reason and count, optional task.', defaultEnabled: true },
+  { type: 'invoice.voided', group: 'invoice', description: 'An invoice is voided: it no longer counts in the open amount due.', defaultEnabled: true },
+  { type: 'invoice.marked_uncollectible', group: 'invoice', description: 'An invoice is marked uncollectible: it no longer counts in the open amount due.', defaultEnabled: true },
   { type: 'invoice.upcoming', group: 'invoice', description: 'An invoice is about to be created: next renewal and amount.', defaultEnabled: true },
   { type: 'charge.succeeded', group: 'charge', description: 'A payment succeeds: last payment and lifetime value.', defaultEnabled: true },
+  { type: 'charge.failed', group: 'charge', description: 'A payment fails: failure reason and failed payment count (a failed invoice payment counts once, with its invoice).', defaultEnabled: true },
+  { type: 'payment_intent.payment_failed', group: 'charge', description: 'A payment attempt fails, also when no charge was made (e.g. failed card authentication); never counted twice with its charge.', defaultEnabled: true },
   { type: 'charge.refunded', group: 'charge', description: 'A payment is refunded: total refunded and lifetime value.', defaultEnabled: true },
   { type: 'charge.dispute.created', group: 'charge', description: 'A customer disputes a payment: disputed amount.', defaultEnabled: true },
 ] as const satisfies readonly EventDefinition[];
@@ -39,7 +47,8 @@ export function isSyncEventType(type: string): type is SyncEventType {
 
 /** HubSpot property types we create (crm-properties-v3). */
 export type HubSpotPropertyType = 'string' | 'number' | 'date' | 'datetime' | 'enumeration' | 'bool';
-export type HubSpotFieldType = 'text' | 'textarea' | 'number' | 'date' | 'select' | 'booleancheckbox';
+/** `checkbox` on an enumeration is a multi-select: its value lists options joined with `;`. */
+export type HubSpotFieldType = 'text' | 'textarea' | 'number' | 'date' | 'select' | 'checkbox' | 'booleancheckbox';
 
 export const SUBSCRIPTION_STATUSES = [
   'active',
@@ -65,7 +74,10 @@ export interface FieldDefinition {
   defaultProperty: string;
   type: HubSpotPropertyType;
   fieldType: HubSpotFieldType;
-  /** Enumeration options (values), for enumeration and bool properties. */
+  /**
+   * Enumeration options (values), for enumeration and bool properties. Absent on an enumeration whose options
+   * come from the merchant's Stripe data (products bought).
+   */
   options?: readonly string[];
   /** Money fields are written as decimals in the customer's currency. */
   money?: boolean;
@@ -93,6 +105,9 @@ export const FIELD_CATALOG = [
   { key: 'totalRefunded', label: 'Total refunded', description: 'Sum of all refunds.', defaultProperty: 'stripe_total_refunded', type: 'number', fieldType: 'number', money: true, defaultEnabled: true },
   { key: 'disputedAmount', label: 'Disputed amount', description: 'Sum of payments under an open dispute.', defaultProperty: 'stripe_disputed_amount', type: 'number', fieldType: 'number', money: true, defaultEnabled: true },
   { key: 'delinquent', label: 'Delinquent', description: 'Stripe marks the customer delinquent (an invoice is past due).', defaultProperty: 'stripe_delinquent', type: 'bool', fieldType: 'booleancheckbox', options: ['true', 'false'], defaultEnabled: true },
+  { key: 'trialEndDate', label: 'Trial end date', description: 'When the trial of the main subscription ends, while it is trialing.', defaultProperty: 'stripe_trial_end_date', type: 'date', fieldType: 'date', defaultEnabled: true },
+  { key: 'productsBought', label: 'Products bought', description: 'Every Stripe product the customer has paid for (paying subscriptions, paid invoices, paid Checkout sessions); one option per product, named as in Stripe.', defaultProperty: 'stripe_products_bought', type: 'enumeration', fieldType: 'checkbox', defaultEnabled: true },
+  { key: 'refundIssuedDate', label: 'Refund issued date', description: 'When the most recent refund was issued.', defaultProperty: 'stripe_refund_issued_date', type: 'date', fieldType: 'date', defaultEnabled: true },
   { key: 'dashboardUrl', label: 'Stripe Dashboard link', description: 'Link to the customer in the Stripe Dashboard.', defaultProperty: 'stripe_dashboard_url', type: 'string', fieldType: 'text', defaultEnabled: true },
 ] as const satisfies readonly FieldDefinition[];
 

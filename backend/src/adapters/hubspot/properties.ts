@@ -1,10 +1,15 @@
-import type { PropertyCreate } from '@hubspot/api-client/lib/codegen/crm/properties';
+import type { PropertyCreate, PropertyUpdate } from '@hubspot/api-client/lib/codegen/crm/properties';
 import { PermanentHubSpotError } from './errors';
 import type { HubSpotPortal } from './portal';
 
 /**
  * Contact property provisioning (crm-properties-v3): our property group and every property we write. Reads what
  * exists first, so a second run creates nothing; a 409 (someone created it meanwhile) counts as existing.
+ *
+ * An existing enumeration missing some of our options (products bought gains one per new product) is updated.
+ * HubSpot's PATCH replaces the whole option list, so the update sends every option the property has (kept as
+ * they are, hidden ones too) plus ours appended; an option we know under another label is relabelled (a product
+ * renamed in Stripe), unless our label is just its value (we do not know the name: HubSpot's label stays).
  */
 
 export interface PropertyDefinition {
@@ -30,13 +35,18 @@ export interface EnsurePropertiesReport {
   mismatched: { name: string; expected: string; actual: string }[];
   /** HubSpot refused to create these (permanent errors), with its message. */
   failed: { name: string; category: string; message: string }[];
+  /** Existing enumerations whose options were completed or relabelled (present only when there were some). */
+  optionsUpdated?: string[];
 }
+
+type Option = { label: string; value: string; displayOrder?: number; hidden?: boolean };
 
 interface ExistingProperty {
   name: string;
   type: string;
   fieldType: string;
   hasUniqueValue?: boolean;
+  options?: Option[];
 }
 
 export async function ensurePropertyGroupAndProperties(
@@ -68,6 +78,7 @@ export async function ensurePropertyGroupAndProperties(
       report.existing.push(def.name);
       const mismatch = describeMismatch(def, found);
       if (mismatch) report.mismatched.push({ name: def.name, ...mismatch });
+      else await completeOptions(portal, def, found, report);
       continue;
     }
     try {
@@ -83,6 +94,46 @@ export async function ensurePropertyGroupAndProperties(
     }
   }
   return report;
+}
+
+/**
+ * The option list an existing enumeration should have to hold ours, or null when it already does: its options as
+ * they are (order, hidden), relabelled where we know a new name, then ours it lacks, after them.
+ */
+export function completedOptions(ours: readonly Option[], theirs: readonly Option[]): Option[] | null {
+  const wanted = new Map(ours.map((o) => [o.value, o]));
+  let changed = false;
+  const out: Option[] = theirs.map((t, i) => {
+    const o = wanted.get(t.value);
+    const relabel = o !== undefined && o.label !== o.value && o.label !== t.label;
+    if (relabel) changed = true;
+    return { label: relabel ? o.label : t.label, value: t.value, displayOrder: t.displayOrder ?? i, hidden: t.hidden ?? false };
+  });
+  const have = new Set(theirs.map((t) => t.value));
+  let order = out.reduce((max, o) => Math.max(max, o.displayOrder ?? 0), -1);
+  for (const o of ours) {
+    if (have.has(o.value)) continue;
+    have.add(o.value);
+    changed = true;
+    out.push({ label: o.label, value: o.value, displayOrder: ++order, hidden: false });
+  }
+  return changed ? out : null;
+}
+
+async function completeOptions(portal: HubSpotPortal, def: PropertyDefinition, found: ExistingProperty, report: EnsurePropertiesReport) {
+  if (def.type !== 'enumeration' || !def.options || def.options.length === 0) return;
+  const options = completedOptions(def.options, found.options ?? []);
+  if (!options) return;
+  try {
+    await portal.call('crm', 'properties.update', (c, sdk) =>
+      c.crm.properties.coreApi.update('contacts', def.name, { options } as unknown as PropertyUpdate, sdk),
+    );
+    (report.optionsUpdated ??= []).push(def.name);
+  } catch (err) {
+    if (!(err instanceof PermanentHubSpotError)) throw err;
+    // A value that is not an option would be refused: leave the property out of writes until a later check.
+    report.failed.push({ name: def.name, category: err.category, message: err.message });
+  }
 }
 
 /** True when created, false when HubSpot answered 409 (it exists). */

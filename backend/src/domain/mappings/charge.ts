@@ -1,9 +1,28 @@
 import type { ChargeData, EventMeta, MapOutcome } from '../records';
 import { versionOf } from '../ordering';
 import { customerRef } from './customer-ref';
-import { amountOr0, currency, email, field, idOf, malformed, str, timestamp, type Json } from './read';
+import { amountOr0, currency, email, field, idOf, list, malformed, str, timestamp, type Json } from './read';
 
-/** charge.succeeded | charge.refunded (and other charge events) → a `charge` record. */
+const VOID_REFUND = new Set(['failed', 'canceled']);
+
+/**
+ * When the latest refund was issued: the newest refund of the payload's `refunds` list (Stripe includes it only
+ * in API versions before 2022-11-15 or when expanded), else the time of the charge.refunded event itself.
+ */
+function refundedAt(o: Json, meta: EventMeta, amountRefunded: number): number | null {
+  if (amountRefunded <= 0) return null;
+  const times = list(o.refunds)
+    .filter((r) => !VOID_REFUND.has(str(field(r, 'status')) ?? ''))
+    .map((r) => timestamp(field(r, 'created')))
+    .filter((t): t is number => t !== null);
+  if (times.length > 0) return Math.max(...times);
+  return meta.type === 'charge.refunded' ? meta.created : null;
+}
+
+/**
+ * charge.succeeded | failed | refunded (and other charge events) → a `charge` record. A failed charge is a failed
+ * payment with its reason; when it belongs to an invoice, the invoice counts it (see payment-history.ts).
+ */
 export function mapCharge(object: unknown, meta: EventMeta): MapOutcome {
   const bad = malformed(object, 'charge');
   if (bad) return { skip: bad };
@@ -24,6 +43,7 @@ export function mapCharge(object: unknown, meta: EventMeta): MapOutcome {
     paymentIntentId: idOf(o.payment_intent),
     email: email(field(o, 'billing_details', 'email')) ?? email(o.receipt_email) ?? customer.email,
     disputed: o.disputed === true,
+    refundedAt: refundedAt(o, meta, amountOr0(o.amount_refunded)),
   };
   return {
     records: [{ kind: 'charge', objectId: o.id as string, customerId: customer.id, version: versionOf(meta, 'charge', o), data }],

@@ -1,6 +1,7 @@
 import type { CheckoutSessionData, EventMeta, MapOutcome } from '../records';
 import { versionOf } from '../ordering';
 import { customerRef } from './customer-ref';
+import { checkoutProducts } from './products';
 import { amount, currency, email, field, idOf, malformed, str, timestamp, type Json } from './read';
 
 /**
@@ -25,6 +26,7 @@ export function mapCheckoutSession(object: unknown, meta: EventMeta): MapOutcome
     invoiceId: idOf(o.invoice),
     paymentIntentId: idOf(o.payment_intent),
     created: timestamp(o.created),
+    products: checkoutProducts(o),
   };
   return {
     records: [

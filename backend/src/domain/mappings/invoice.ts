@@ -1,6 +1,7 @@
 import type { EventMeta, InvoiceData, MapOutcome, UpcomingInvoiceData } from '../records';
 import { versionOf } from '../ordering';
 import { customerRef } from './customer-ref';
+import { invoiceProducts } from './products';
 import { amountOr0, count, currency, email, field, idOf, isObject, list, malformed, str, timestamp, type Json } from './read';
 
 /**
@@ -41,7 +42,10 @@ function failureReason(o: Json): string | null {
   return null;
 }
 
-/** invoice.paid | invoice.payment_failed (and other invoice events) → an `invoice` record. */
+/**
+ * invoice.finalized | paid | payment_failed | voided | marked_uncollectible (and other invoice events) → an
+ * `invoice` record. Only an `open` invoice counts in the open amount due: a voided or uncollectible one leaves it.
+ */
 export function mapInvoice(object: unknown, meta: EventMeta): MapOutcome {
   const bad = malformed(object, 'invoice');
   if (bad) return { skip: bad };
@@ -68,6 +72,7 @@ export function mapInvoice(object: unknown, meta: EventMeta): MapOutcome {
     ...paymentLinks(o),
     email: email(o.customer_email) ?? customer.email,
     name: str(o.customer_name),
+    products: invoiceProducts(o),
   };
   return {
     records: [{ kind: 'invoice', objectId: o.id as string, customerId: customer.id, version: versionOf(meta, 'invoice', o), data }],

@@ -4,6 +4,7 @@ import { versionOf } from '../ordering';
 import { countsTowardMrr, monthlyAmountOfItems } from '../mrr';
 import { itemName, subscriptionItems } from '../prices';
 import { customerRef } from './customer-ref';
+import { subscriptionProducts } from './products';
 import { currency, field, list, malformed, timestamp, type Json } from './read';
 
 const STATUSES = new Set<string>(SUBSCRIPTION_STATUSES.filter((s) => s !== 'none'));
@@ -21,7 +22,12 @@ export function currentPeriodEnd(o: Json): number | null {
   return ends.length > 0 ? Math.min(...ends) : null;
 }
 
-/** customer.subscription.created | updated | deleted → a `subscription` record (status, plan, MRR, renewal). */
+/**
+ * customer.subscription.created | updated | trial_will_end | paused | resumed | deleted → a `subscription` record
+ * (status, plan, MRR, renewal, trial end, products). `paused` is Stripe's status `paused` (a trial that ended
+ * without a payment method, or a paused subscription); a paused payment collection (`pause_collection`) leaves
+ * the status as Stripe reports it (active).
+ */
 export function mapSubscription(object: unknown, meta: EventMeta): MapOutcome {
   const bad = malformed(object, 'subscription');
   if (bad) return { skip: bad };
@@ -49,6 +55,7 @@ export function mapSubscription(object: unknown, meta: EventMeta): MapOutcome {
     cancelAt: timestamp(o.cancel_at),
     endedAt: timestamp(o.ended_at),
     trialEnd: timestamp(o.trial_end),
+    products: subscriptionProducts(o),
   };
   const id = o.id as string;
   return {

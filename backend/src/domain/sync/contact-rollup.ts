@@ -1,5 +1,6 @@
 import type { CustomerStatus, SubscriptionSummary } from '@stripe-hubspot-sync/contracts';
 import type { ContactFacts } from '../properties';
+import { latestTime, mergeProducts } from '../products-bought';
 
 /**
  * One HubSpot contact, several Stripe customers (Checkout makes a customer per purchase, all with one email): the
@@ -76,6 +77,9 @@ export function rollUp(statuses: readonly CustomerStatus[]): ContactFacts {
     lifetimeValue: sum(counted, (s) => s.lifetimeValue),
     totalRefunded: sum(counted, (s) => s.totalRefunded),
     disputedAmount: sum(counted, (s) => s.disputedAmount),
+    // Not money: every customer's purchases and refunds count, whatever its currency.
+    productsBought: mergeProducts(ordered.map((s) => s.productsBought)),
+    refundIssuedAt: latestTime(ordered.map((s) => s.refundIssuedAt)),
     nextInvoiceAmount: upcoming.length > 0 ? sum(upcoming, (s) => s.nextInvoiceAmount ?? 0) : null,
     delinquent: counted.some((s) => s.delinquent),
     deleted: ordered.every((s) => s.deleted),
