@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db';
 import { loadSettings } from '../adapters/store/settings-store';
-import { addDeadLetter, claimDirty, markPushed, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
+import { addDeadLetter, claimDirty, markObjectsRetry, markPushed, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
 import { holdForConnection, resendProperties, type RetryBackoff } from '../adapters/store/push-store';
 import { connectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { RetryableHubSpotError, asConnectionFailure, isPortalWideCategory } from '../adapters/hubspot/errors';
@@ -10,7 +10,7 @@ import { guardProperties, writtenProperties } from './property-guard';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
-import type { CrmGateway, GatewayLookup, WriteResult } from '../domain/sync/ports';
+import type { CrmGateway, CrmObjectStage, GatewayLookup, WriteResult } from '../domain/sync/ports';
 import { failedPaymentTask } from '../domain/sync/contact-write';
 import { normalEmail } from '../domain/sync/identity';
 import { createContacts, resolveLinks, type PushContext } from './push-identity';
@@ -158,7 +158,7 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
     const guard = await guardProperties(db, lookup.gateway, propertyDefinitions(settings, products), {
       recheckMs: deps.propertyRecheckMs ?? 300_000,
     });
-    await writeContacts(deps, guard.gateway, settings, customers, token);
+    await writeContacts(deps, guard.gateway, lookup.objects ?? null, settings, customers, token);
     const resent = await resendProperties(db, portalId, guard.recreated, guard.createdAt());
     if (resent > 0) logger.info({ portalId, properties: guard.recreated, resent }, 'HubSpot properties created again; their values are written again');
   } catch (err) {
@@ -204,6 +204,7 @@ async function settle(db: Db, cs: DirtyCustomer[], token: string, state: 'skippe
 async function writeContacts(
   deps: PusherDeps,
   gw: CrmGateway,
+  objects: CrmObjectStage | null,
   settings: SyncSettings,
   claimedCustomers: DirtyCustomer[],
   token: string,
@@ -222,6 +223,7 @@ async function writeContacts(
   );
   customers = customers.filter((c) => !suppressed.has(c.key.customerId));
   if (customers.length === 0) return;
+  const written: Written[] = [];
   const ctx: PushContext = {
     db,
     gw,
@@ -229,8 +231,9 @@ async function writeContacts(
     token,
     leaseSeconds: deps.leaseSeconds ?? 120,
     outcomes: {
-      done: (c, contactId, properties) => done(deps, gw, settings, c, token, contactId, properties),
+      done: async (c, contactId, properties) => void written.push({ c, contactId, properties }),
       failed: (c, r) => failed(deps, gw, c, token, r),
+      flush: () => recordWritten(deps, gw, objects, settings, written.splice(0), token),
     },
   };
   const links = await resolveLinks(ctx, customers);
@@ -249,27 +252,60 @@ async function writeContacts(
 
   for (const [customerId, link] of await createContacts(ctx, creates)) links.set(customerId, link);
   await writeLinkedContacts(ctx, customers.filter((c) => links.has(c.key.customerId)), links);
+  await ctx.outcomes.flush();
 }
 
-async function done(
+interface Written {
+  c: DirtyCustomer;
+  contactId: string;
+  properties: Record<string, string>;
+}
+
+/**
+ * Customers whose contact now holds their version: the records hanging off the contacts (companies, deals,
+ * tickets, timeline) are written for all of them in one batch, then each customer is recorded — written; or its
+ * contact written and the rest tried again later; or a record refused for good (a dead letter) and the customer
+ * written all the same, so one refused deal never holds back the contact.
+ */
+async function recordWritten(
   deps: PusherDeps,
   gw: CrmGateway,
+  objects: CrmObjectStage | null,
   settings: SyncSettings,
-  c: DirtyCustomer,
+  written: Written[],
   token: string,
-  contactId: string,
-  properties: Record<string, string>,
 ): Promise<void> {
-  const task = failedPaymentTask(c.status, c.syncedStatus, settings);
-  if (task) {
-    try {
-      await gw.createTask(contactId, { ...task, dueAt: new Date(Date.now() + 86_400_000) });
-    } catch (err) {
-      deps.logger.warn({ err, customerId: c.key.customerId }, 'could not create the failed-payment task');
+  if (written.length === 0) return;
+  const { account, livemode } = written[0]!.c.key;
+  const outcomes = objects
+    ? await objects.write({
+        account,
+        livemode,
+        settings,
+        contacts: written.map((w) => ({ customerId: w.c.key.customerId, contactId: w.contactId, status: w.c.status, syncedStatus: w.c.syncedStatus })),
+      })
+    : new Map();
+  for (const w of written) {
+    const o = outcomes.get(w.c.key.customerId);
+    await failedPaymentTaskFor(deps, gw, settings, w);
+    if (o && !o.ok && !o.permanent) {
+      await markObjectsRetry(deps.db, w.c, token, writtenProperties(gw, w.properties), o.message, deps.retry);
+      continue;
     }
+    if (o && !o.ok) await addDeadLetter(deps.db, w.c, gw.portalId, o.message, o.category);
+    await markPushed(deps.db, w.c, token, writtenProperties(gw, w.properties));
+    await settleCustomerEvents(deps.db, [w.c], 'synced', null);
   }
-  await markPushed(deps.db, c, token, writtenProperties(gw, properties));
-  await settleCustomerEvents(deps.db, [c], 'synced', null);
+}
+
+async function failedPaymentTaskFor(deps: PusherDeps, gw: CrmGateway, settings: SyncSettings, w: Written): Promise<void> {
+  const task = failedPaymentTask(w.c.status, w.c.syncedStatus, settings);
+  if (!task) return;
+  try {
+    await gw.createTask(w.contactId, { ...task, dueAt: new Date(Date.now() + 86_400_000) });
+  } catch (err) {
+    deps.logger.warn({ err, customerId: w.c.key.customerId }, 'could not create the failed-payment task');
+  }
 }
 
 async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {

@@ -84,6 +84,8 @@ export async function writeLinkedContacts(
         }
       }
     }
+    // Before the leases below go back: the written customers are recorded while this pass still holds them.
+    await ctx.outcomes.flush();
   } finally {
     contactIds.forEach((id) => inFlight.delete(flightKey(id)));
     // Customers leased only because they share a contact go back, whatever happened (no-op for those written).

@@ -29,6 +29,11 @@ export interface PushOutcomes {
   done(c: DirtyCustomer, contactId: string, properties: Record<string, string>): Promise<void>;
   /** The write was refused or failed (permanent: dead letter; else tried again later). */
   failed(c: DirtyCustomer, result: WriteResult | undefined): Promise<void>;
+  /**
+   * Writes what hangs off the contacts `done` reported so far (companies, deals, …) in one batch and records every
+   * one of those customers. Called before the leases of the customers it records can be released.
+   */
+  flush(): Promise<void>;
 }
 
 /** The customers' contacts as far as links, the customer-id property and emails tell; new links are stored. */

@@ -21,6 +21,8 @@ import { createStripeContactLookup } from '../http/card-api/stripe-lookup';
 import { APP_API_PREFIX, CARD_API_PREFIX, type HubSpotConnection } from '@stripe-hubspot-sync/contracts';
 import { createCustomerRefresher } from './refresh';
 import { createLifecycleHandlers } from '../jobs/lifecycle';
+import { createObjectStage, type CrmObjectWriter } from '../jobs/crm-objects/stage';
+import { OBJECT_WRITERS } from '../jobs/crm-objects/writers';
 
 /** The running sync engine of one backend instance. */
 export interface SyncEngine {
@@ -50,6 +52,8 @@ export interface SyncEngineOptions {
   health?: HealthMonitorOptions;
   /** Retries of each HubSpot call (tests shorten them). */
   hubspotRetry?: Partial<RetryPolicy>;
+  /** The writers of companies, deals, tickets and timeline (default: all of the product's, `OBJECT_WRITERS`). */
+  objectWriters?: readonly CrmObjectWriter[];
   /** Extra wiring after the engine exists (backfill, recovery, lifecycle routes). */
   plugins?: ((ctx: ServerContext, engine: SyncEngine) => void | Promise<void> | { backfill?: BackfillService })[];
 }
@@ -135,11 +139,16 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
       : undefined,
   });
 
+  const writers = options.objectWriters ?? OBJECT_WRITERS;
   const gatewayFor = async (account: string, livemode: boolean, opts: { share?: number } = {}): Promise<GatewayLookup> => {
     const install = await installs.resolveInstall(db, { accountId: account || null, livemode });
     if (!install) return { none: `No HubSpot portal is connected for ${livemode ? 'live' : 'test'} mode` };
     const share = opts.share !== undefined && opts.share < 1 ? { share: opts.share } : undefined;
-    return { gateway: hubspotGateway(hubspot.portal(installs.portalAuth(db, install), share)) };
+    const portal = hubspot.portal(installs.portalAuth(db, install), share);
+    return {
+      gateway: hubspotGateway(portal),
+      objects: writers.length > 0 ? createObjectStage({ db, logger, portal, authKind: install.kind, writers }) : undefined,
+    };
   };
 
   // Customers a crashed pusher held are written again after QUEUE_EXPIRE_SECONDS, like its event jobs.

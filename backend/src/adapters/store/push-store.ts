@@ -147,6 +147,13 @@ export interface RetryBackoff {
  * names the portal when the whole portal failed (outage, limits), so that the portal answering again wakes the
  * customer at once (wakePortal) instead of after its own backoff.
  */
+/** Exponential backoff with jitter: half the doubled base plus up to as much again, capped at `maxMs`. */
+function retryDelayMs(attempts: number, opts: RetryBackoff): number {
+  const max = opts.maxMs ?? 300_000;
+  const base = Math.min(max, (opts.baseMs ?? 1000) * 2 ** Math.min(attempts, 16));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
 export async function markRetry(
   db: Queryable,
   c: DirtyCustomer,
@@ -154,9 +161,7 @@ export async function markRetry(
   reason: string,
   opts: RetryBackoff & { waitingOnPortal?: number | null } = {},
 ): Promise<void> {
-  const max = opts.maxMs ?? 300_000;
-  const base = Math.min(max, (opts.baseMs ?? 1000) * 2 ** Math.min(c.attempts, 16));
-  const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+  const delayMs = retryDelayMs(c.attempts, opts);
   await db.query(
     `UPDATE customers SET attempts = attempts + 1, sync_reason = $4, claimed_until = NULL, claim_token = NULL,
             next_attempt_at = now() + make_interval(secs => $5::double precision / 1000), waiting_on_portal = $7
@@ -170,6 +175,29 @@ export async function markRetry(
  * `holdMs` from now — a connection check that succeeds wakes them sooner (wakeConnection). Their attempts are not
  * counted: nothing is wrong with them.
  */
+/**
+ * The contact holds this version (its properties are recorded, so the next pass sends it nothing) but the records
+ * hanging off it (company, deals, tickets, timeline) failed for a reason that may pass: the customer stays out of
+ * date and is tried again after the backoff of `markRetry`.
+ */
+export async function markObjectsRetry(
+  db: Queryable,
+  c: DirtyCustomer,
+  token: string,
+  properties: Record<string, string>,
+  reason: string,
+  opts: RetryBackoff = {},
+): Promise<void> {
+  const delayMs = retryDelayMs(c.attempts, opts);
+  await db.query(
+    `UPDATE customers SET synced_properties = $4, synced_status = $5, attempts = attempts + 1, sync_reason = $6,
+            claimed_until = NULL, claim_token = NULL, next_attempt_at = now() + make_interval(secs => $7::double precision / 1000),
+            waiting_on_portal = NULL
+      WHERE ${KEY} AND claim_token = $8`,
+    [...keyParams(c.key), JSON.stringify(properties), JSON.stringify(c.status), reason, delayMs, token],
+  );
+}
+
 export async function holdForConnection(
   db: Queryable,
   customers: readonly DirtyCustomer[],

@@ -1,3 +1,5 @@
+import type { CustomerStatus, SyncSettings } from '@stripe-hubspot-sync/contracts';
+
 /**
  * What the sync engine needs from a CRM, in domain terms. The HubSpot adapter implements it; the engine never
  * sees an SDK. Every method is batched (the adapter chunks to the CRM's batch size and rate budget).
@@ -39,5 +41,26 @@ export interface CrmGateway {
   ): Promise<{ created: string[]; failed: { name: string; category: string | null; message: string }[] }>;
 }
 
+/** A customer whose contact was just written, for the records that hang off the contact. */
+export interface WrittenContact {
+  customerId: string;
+  contactId: string;
+  status: CustomerStatus;
+  /** What the contact held from us before this write (null: never written). */
+  syncedStatus: CustomerStatus | null;
+}
+
+/** What became of a customer's CRM records beyond its contact (companies, deals, tickets, timeline). */
+export type ObjectOutcome = { ok: true } | { ok: false; permanent: boolean; message: string; category: string | null };
+
+/**
+ * Writes the records that hang off just-written contacts — companies, a deal per subscription, tickets, timeline
+ * events — batched across the customers of one pass. Answers the customers something failed for (absent: all
+ * written). Throws only when the whole connection or portal fails (the pusher then retries the pass's customers).
+ */
+export interface CrmObjectStage {
+  write(input: { account: string; livemode: boolean; settings: SyncSettings; contacts: WrittenContact[] }): Promise<Map<string, ObjectOutcome>>;
+}
+
 /** The CRM connection of one Stripe account in one mode, or why there is none. */
-export type GatewayLookup = { gateway: CrmGateway } | { none: string };
+export type GatewayLookup = { gateway: CrmGateway; objects?: CrmObjectStage } | { none: string };
