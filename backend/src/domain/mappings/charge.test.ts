@@ -99,3 +99,52 @@ describe('checkout session mapper', () => {
     });
   });
 });
+
+describe('charge mapper: charge.failed and refunds', () => {
+  it('maps charge.failed as a failed payment with its reason, and no refund', () => {
+    const out = mapped('charge.failed', 'charge', {
+      id: 'ch_f',
+      customer: 'cus_A',
+      status: 'failed',
+      amount: 1200,
+      amount_captured: 0,
+      amount_refunded: 0,
+      captured: false,
+      paid: false,
+      invoice: null,
+      payment_intent: 'pi_f',
+      failure_code: 'card_declined',
+      failure_message: 'Your card was declined.',
+    });
+    expect(out.records[0]).toMatchObject({ kind: 'charge', objectId: 'ch_f', customerId: 'cus_A' });
+    expect(out.records[0].data as ChargeData).toMatchObject({
+      status: 'failed',
+      amount: 1200,
+      failureMessage: 'Your card was declined.',
+      invoiceId: null,
+      paymentIntentId: 'pi_f',
+      refundedAt: null,
+    });
+  });
+
+  it('dates the latest refund: the newest refund of the list, else the charge.refunded event', () => {
+    const refunds = {
+      object: 'list',
+      data: [
+        stripeObject('refund', { id: 're_1', created: 1_700_000_100, status: 'succeeded' }),
+        stripeObject('refund', { id: 're_2', created: 1_700_000_300, status: 'failed' }),
+        stripeObject('refund', { id: 're_3', created: 1_700_000_200, status: 'pending' }),
+      ],
+    };
+    const listed = mapEvent(stripeEvent('charge.refunded', stripeObject('charge', { customer: 'cus_A', amount_refunded: 500, refunds }), { created: 1_700_000_900 }));
+    if ('skip' in listed) throw new Error(listed.skip);
+    expect((listed.records[0].data as ChargeData).refundedAt).toBe(1_700_000_200);
+    const unlisted = mapEvent(stripeEvent('charge.refunded', stripeObject('charge', { customer: 'cus_A', amount_refunded: 500, refunds: null }), { created: 1_700_000_900 }));
+    if ('skip' in unlisted) throw new Error(unlisted.skip);
+    expect((unlisted.records[0].data as ChargeData).refundedAt).toBe(1_700_000_900);
+    // Read from the API without its refunds: the date is not known from the charge alone.
+    const read = mapEvent(stripeEvent('charge.succeeded', stripeObject('charge', { customer: 'cus_A', amount_refunded: 500, refunds: null })));
+    if ('skip' in read) throw new Error(read.skip);
+    expect((read.records[0].data as ChargeData).refundedAt).toBeNull();
+  });
+});

@@ -96,3 +96,14 @@ describe('upcoming invoice mapper', () => {
     expect(byCustomer.records[0]).toMatchObject({ objectId: 'cus_A', data: { subscriptionId: null, nextPaymentAttempt: 1234567890 } });
   });
 });
+
+describe('invoice mapper: finalized, voided, marked uncollectible', () => {
+  it('maps each with the status Stripe gives, no failed attempt of its own, and the amount still due', () => {
+    const finalized = mapInvoice('invoice.finalized', { id: 'in_f', customer: 'cus_A', status: 'open', amount_due: 3000, amount_remaining: 3000, attempt_count: 0, attempted: false });
+    expect(finalized.data).toMatchObject({ status: 'open', amountRemaining: 3000, lastAttemptFailed: false, attemptCount: 0 });
+    const voided = mapInvoice('invoice.voided', { id: 'in_v', customer: 'cus_A', status: 'void', amount_due: 3000, amount_remaining: 3000, attempt_count: 1 });
+    expect(voided.data).toMatchObject({ status: 'void', amountRemaining: 3000, lastAttemptFailed: false, attemptCount: 1 });
+    const uncollectible = mapInvoice('invoice.marked_uncollectible', { id: 'in_u', customer: 'cus_A', status: 'uncollectible', amount_remaining: 3000, attempt_count: 4 });
+    expect(uncollectible.data).toMatchObject({ status: 'uncollectible', amountRemaining: 3000, lastAttemptFailed: false, attemptCount: 4 });
+  });
+});

@@ -64,3 +64,25 @@ describe('subscription mapper', () => {
     });
   });
 });
+
+describe('subscription mapper: trial end, pause and resume', () => {
+  const items = { data: [item({ unit_amount: 2000 })] };
+
+  it('keeps the trial end of customer.subscription.trial_will_end', () => {
+    expect(mapSub('customer.subscription.trial_will_end', { status: 'trialing', trial_end: 1_800_000_000, items }).data).toMatchObject({
+      status: 'trialing',
+      trialEnd: 1_800_000_000,
+      mrr: 0,
+    });
+  });
+
+  it('is paused with no MRR on customer.subscription.paused, and counts again once resumed', () => {
+    expect(mapSub('customer.subscription.paused', { status: 'paused', items }).data).toMatchObject({ status: 'paused', mrr: 0, monthlyAmount: 2000 });
+    expect(mapSub('customer.subscription.resumed', { status: 'active', items }).data).toMatchObject({ status: 'active', mrr: 2000 });
+  });
+
+  it('leaves a paused payment collection (pause_collection) at the status Stripe reports', () => {
+    const data = mapSub('customer.subscription.updated', { status: 'active', pause_collection: { behavior: 'void', resumes_at: null }, items }).data;
+    expect(data).toMatchObject({ status: 'active', mrr: 2000 });
+  });
+});
