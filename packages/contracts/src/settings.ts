@@ -68,7 +68,12 @@ export const crmObjectsSchema = z
         /** A ticket for each unpaid invoice, closed when it is paid or voided. */
         enabled: z.boolean(),
         /** The ticket pipeline (null: HubSpot's default support pipeline). */
-        pipelineId: z.string().trim().min(1).max(64).nullable(),
+        pipelineId: z
+          .string()
+          .trim()
+          .min(1, 'Enter a ticket pipeline ID, or leave it empty for HubSpot’s default support pipeline')
+          .max(64, 'A ticket pipeline ID is at most 64 characters')
+          .nullable(),
         priority: z.enum(TICKET_PRIORITIES),
       })
       .strict(),
