@@ -17,7 +17,7 @@ beforeEach(() => {
   hs = sdkClient(fake, PORTAL);
 });
 
-const stripeStages = [
+const stripeStages: { label: string; displayOrder: number; metadata: Record<string, string> }[] = [
   { label: 'Active', displayOrder: 0, metadata: { probability: '1.0' } },
   { label: 'Past due', displayOrder: 1, metadata: { probability: '0.5' } },
   { label: 'Canceled', displayOrder: 2, metadata: { probability: '0.0', isClosed: 'true' } },
@@ -33,7 +33,7 @@ describe('defaults', () => {
     expect(deals.results[0]!.stages.find((s) => s.id === 'closedwon')!.metadata).toEqual({ isClosed: 'true', probability: '1.0' });
     const tickets = await hs.crm.pipelines.pipelinesApi.getById('tickets', '0');
     expect(tickets.label).toBe('Support Pipeline');
-    expect(tickets.stages.map((s) => [s.id, s.metadata.ticketState])).toEqual([['1', 'OPEN'], ['2', 'OPEN'], ['3', 'OPEN'], ['4', 'CLOSED']]);
+    expect(tickets.stages.map((s) => [s.id, s.metadata?.ticketState])).toEqual([['1', 'OPEN'], ['2', 'OPEN'], ['3', 'OPEN'], ['4', 'CLOSED']]);
     expect(fake.portal(PORTAL).pipelines('tickets').map((p) => p.id)).toEqual(['0']);
   });
 });
@@ -42,7 +42,7 @@ describe('creating pipelines', () => {
   it('creates a deal pipeline whose stages carry probabilities, and refuses a second one with the same label', async () => {
     const p = await hs.crm.pipelines.pipelinesApi.create('deals', { label: 'Stripe subscriptions', displayOrder: 1, stages: stripeStages });
     expect(p.id).toMatch(/^\d+$/);
-    expect(p.stages.map((s) => [s.label, s.metadata.probability, s.metadata.isClosed])).toEqual([
+    expect(p.stages.map((s) => [s.label, s.metadata?.probability, s.metadata?.isClosed])).toEqual([
       ['Active', '1.0', 'true'], ['Past due', '0.5', 'false'], ['Canceled', '0.0', 'true'],
     ]);
     expect(fake.portal(PORTAL).pipelines('deals').map((x) => x.label)).toEqual(['Sales Pipeline', 'Stripe subscriptions']);
@@ -79,7 +79,7 @@ describe('creating pipelines', () => {
     expect(fake.portal(PORTAL).pipelines('deals')).toHaveLength(1);
     expect(fake.portal(PORTAL).pipelines('tickets')).toHaveLength(1);
     const ok = await hs.crm.pipelines.pipelinesApi.create('tickets', { label: 'Billing', displayOrder: 1, stages: [{ label: 'Open', displayOrder: 0, metadata: {} }] });
-    expect(ok.stages[0]!.metadata.ticketState).toBe('OPEN');
+    expect(ok.stages[0]!.metadata?.ticketState).toBe('OPEN');
   });
 
   it('adds a stage, and needs crm.schemas.deals.write to create a deal pipeline', async () => {

@@ -30,12 +30,18 @@ export type SpecFile =
  * Known errata of the published specs, applied when a spec is loaded: HubSpot's answers and its own SDK
  * disagree with the `required` list. `TimelineEvent.id` is listed as required, but its own description says it
  * is optional (HubSpot creates one), HubSpot made it optional in @hubspot/api-client (issues #30, #161 of
- * HubSpot/hubspot-api-nodejs) and the SDK sends events without it.
+ * HubSpot/hubspot-api-nodejs) and the SDK sends events without it. `TimelineEventTemplateToken.options` is listed
+ * as required, but it only applies to enumeration tokens ("If type is `enumeration`…") and the SDK makes it
+ * optional.
  */
 const ERRATA: Partial<Record<SpecFile, (doc: Json) => void>> = {
   'crm-timeline-v3': (doc) => {
-    const schema = ((doc.components as Json).schemas as Record<string, Json>).TimelineEvent!;
-    schema.required = (schema.required as string[]).filter((n) => n !== 'id');
+    const schemas = (doc.components as Json).schemas as Record<string, Json>;
+    const drop = (name: string, field: string) => {
+      schemas[name]!.required = (schemas[name]!.required as string[]).filter((n) => n !== field);
+    };
+    drop('TimelineEvent', 'id');
+    drop('TimelineEventTemplateToken', 'options');
   },
 };
 
