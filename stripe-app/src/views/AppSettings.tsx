@@ -4,13 +4,17 @@ import { ModeNotice } from '../components/ModeNotice';
 import { LoadError, Loading } from '../components/States';
 import { BackfillSection } from '../pages/settings/BackfillSection';
 import { ConnectionSection } from '../pages/settings/ConnectionSection';
+import { CrmSection } from '../pages/settings/CrmSection';
 import { EventsSection } from '../pages/settings/EventsSection';
 import { FieldsSection } from '../pages/settings/FieldsSection';
 import { OptionsSection } from '../pages/settings/OptionsSection';
 import { unplacedErrors } from '../pages/settings/formModel';
 import { useSettingsPage } from '../pages/settings/useSettingsPage';
 
-/** Viewport `settings`: the HubSpot connection, events, field mapping and options of the current mode. */
+/**
+ * Viewport `settings`: the HubSpot connection, events, field mapping, options, and the companies, deals, timeline
+ * and tickets of the current mode.
+ */
 export function AppSettings(props: ExtensionContextValue) {
   const vm = useSettingsPage(props);
   const general = unplacedErrors(vm.errors);
@@ -48,6 +52,13 @@ export function AppSettings(props: ExtensionContextValue) {
             />
             <Divider />
             <OptionsSection settings={vm.draft} errors={vm.errors} onToggle={vm.toggleOption} />
+            <Divider />
+            <CrmSection
+              settings={vm.draft}
+              errors={vm.errors}
+              connectionKind={vm.connection.connection?.kind ?? null}
+              onChange={vm.changeCrm}
+            />
             <Divider />
             <BackfillSection model={vm.backfill} />
           </Box>

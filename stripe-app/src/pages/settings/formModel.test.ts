@@ -1,11 +1,17 @@
 import { EVENT_CATALOG, defaultSettings, type SyncSettings } from '../../data/contracts';
 import {
+  CRM_CONTROLS,
+  CRM_PARTS,
+  crmPartErrors,
   errorsFromDetails,
   eventGroups,
   eventsError,
   setEvent,
   setFieldEnabled,
+  setCrm,
   setFieldProperty,
+  pipelineIdFromInput,
+  pipelineIdToInput,
   unplacedErrors,
   validationErrors,
 } from './formModel';
@@ -16,8 +22,11 @@ describe('settings form model', () => {
     const flat = groups.flatMap((g) => g.events.map((e) => e.type));
     expect([...flat].sort()).toEqual(EVENT_CATALOG.map((e) => e.type).sort());
     expect(groups.find((g) => g.group === 'invoice')?.events.map((e) => e.type)).toEqual([
+      'invoice.finalized',
       'invoice.paid',
       'invoice.payment_failed',
+      'invoice.voided',
+      'invoice.marked_uncollectible',
       'invoice.upcoming',
     ]);
   });
@@ -70,5 +79,65 @@ describe('settings form model', () => {
     expect(errors['fields.mrr.property']).toBe('bad');
     expect(eventsError(errors)).toBe('Each event at most once');
     expect(unplacedErrors(errors)).toEqual(['somethingElse: odd']);
+  });
+});
+
+describe('settings form model — companies, deals, timeline, tickets', () => {
+  it('changes one setting of one part and nothing else', () => {
+    const before = defaultSettings();
+    const after = setCrm(before, 'tickets', { priority: 'URGENT' });
+    const expected = defaultSettings();
+    expected.crm.tickets.priority = 'URGENT';
+    expect(after).toEqual(expected);
+    // The document it came from is left as it was.
+    expect(before).toEqual(defaultSettings());
+    expect(setCrm(after, 'deals', { amount: 'arr', checkoutDeals: true }).crm).toEqual({
+      ...expected.crm,
+      deals: { enabled: true, amount: 'arr', checkoutDeals: true },
+    });
+  });
+
+  it('reads an empty pipeline as the default support pipeline and keeps anything else as typed', () => {
+    expect(pipelineIdFromInput('')).toBeNull();
+    expect(pipelineIdFromInput('12345')).toBe('12345');
+    expect(pipelineIdFromInput('   ')).toBe('   ');
+    expect(pipelineIdToInput(null)).toBe('');
+    expect(pipelineIdToInput('12345')).toBe('12345');
+  });
+
+  it('accepts a pipeline id or none, and puts the schema’s error for a blank or long one on the pipeline', () => {
+    const withPipeline = (text: string) =>
+      validationErrors(setCrm(defaultSettings(), 'tickets', { enabled: true, pipelineId: pipelineIdFromInput(text) }));
+    expect(withPipeline('')).toEqual({});
+    expect(withPipeline('12345')).toEqual({});
+    expect(withPipeline('   ')).toEqual({
+      'crm.tickets.pipelineId': 'Enter a ticket pipeline ID, or leave it empty for HubSpot’s default support pipeline',
+    });
+    expect(withPipeline('9'.repeat(65))).toEqual({
+      'crm.tickets.pipelineId': 'A ticket pipeline ID is at most 64 characters',
+    });
+  });
+
+  it('places errors on the crm controls, part-level ones with their part, and the rest in the banner', () => {
+    const errors = errorsFromDetails([
+      { path: 'crm.tickets.pipelineId', message: 'No such pipeline' },
+      { path: 'crm.deals.amount', message: 'Invalid option' },
+      { path: 'crm.tickets', message: 'Unrecognized key: "owner"' },
+      { path: 'crm.tickets.owner', message: 'odd key' },
+      { path: 'crm', message: 'Expected object' },
+      { path: 'crm.contracts', message: 'Unknown part' },
+    ]);
+    expect(crmPartErrors(errors, 'tickets')).toEqual(['Unrecognized key: "owner"', 'odd key']);
+    expect(crmPartErrors(errors, 'deals')).toEqual([]);
+    expect(crmPartErrors(errors, 'companies')).toEqual([]);
+    expect(unplacedErrors(errors)).toEqual(['crm: Expected object', 'crm.contracts: Unknown part']);
+  });
+
+  it('has a control for every setting of every part', () => {
+    const defaults = defaultSettings().crm;
+    expect([...CRM_PARTS].sort()).toEqual(Object.keys(defaults).sort());
+    for (const part of CRM_PARTS) {
+      expect([...CRM_CONTROLS[part]].map(String).sort()).toEqual(Object.keys(defaults[part]).sort());
+    }
   });
 });

@@ -3,6 +3,7 @@ import {
   FIELD_CATALOG,
   STRIPE_OBJECT_GROUPS,
   validateSettings,
+  type CrmObjectSettings,
   type FieldKey,
   type StripeObjectGroup,
   type SyncEventType,
@@ -93,15 +94,67 @@ export function eventsError(errors: FieldErrors): string | undefined {
   return key ? errors[key] : undefined;
 }
 
+/** The parts of the `crm` section (records beyond contact properties), in the order the page shows them. */
+export type CrmPart = keyof CrmObjectSettings;
+export const CRM_PARTS: readonly CrmPart[] = ['companies', 'deals', 'timeline', 'tickets'];
+
+/** Each part's settings with a control of their own, e.g. `crm.tickets.pipelineId`. */
+export const CRM_CONTROLS: { readonly [P in CrmPart]: readonly (keyof CrmObjectSettings[P])[] } = {
+  companies: ['enabled', 'create'],
+  deals: ['enabled', 'amount', 'checkoutDeals'],
+  timeline: ['enabled'],
+  tickets: ['enabled', 'pipelineId', 'priority'],
+};
+
+export function crmPath<P extends CrmPart>(part: P, key: keyof CrmObjectSettings[P]): string {
+  return `crm.${part}.${String(key)}`;
+}
+
+/** Changes some settings of one part of the `crm` section, keeping everything else as it is. */
+export function setCrm<P extends CrmPart>(
+  settings: SyncSettings,
+  part: P,
+  change: Partial<CrmObjectSettings[P]>,
+): SyncSettings {
+  return { ...settings, crm: { ...settings.crm, [part]: { ...settings.crm[part], ...change } } };
+}
+
+/**
+ * The ticket pipeline as typed: empty means HubSpot's default support pipeline (null). Anything else is kept as
+ * typed, spaces included, so the schema judges it (a pipeline id of only spaces is refused, not silently dropped).
+ */
+export function pipelineIdFromInput(text: string): string | null {
+  return text === '' ? null : text;
+}
+
+export function pipelineIdToInput(pipelineId: string | null): string {
+  return pipelineId ?? '';
+}
+
+/** Errors about one part of the `crm` section that no control of it shows (e.g. the part itself). */
+export function crmPartErrors(errors: FieldErrors, part: CrmPart): string[] {
+  const prefix = `crm.${part}`;
+  return Object.entries(errors)
+    .filter(([path]) => (path === prefix || path.startsWith(`${prefix}.`)) && !PLACED.has(path))
+    .map(([, message]) => message);
+}
+
 const PLACED = new Set<string>([
   ...FIELD_CATALOG.flatMap((f) => [`fields.${f.key}.property`, `fields.${f.key}.enabled`]),
   ...OPTION_KEYS.map((k) => `options.${k}`),
+  ...CRM_PARTS.flatMap((part) => (CRM_CONTROLS[part] as readonly string[]).map((key) => `crm.${part}.${key}`)),
 ]);
+
+/** Whether the page shows this path's error somewhere other than the general banner. */
+function shownInPlace(path: string): boolean {
+  if (PLACED.has(path) || path === 'events' || path.startsWith('events.')) return true;
+  return CRM_PARTS.some((part) => path === `crm.${part}` || path.startsWith(`crm.${part}.`));
+}
 
 /** Messages with no control to sit next to; shown in a banner so none is lost. */
 export function unplacedErrors(errors: FieldErrors): string[] {
   return Object.entries(errors)
-    .filter(([path]) => !PLACED.has(path) && path !== 'events' && !path.startsWith('events.'))
+    .filter(([path]) => !shownInPlace(path))
     .map(([path, message]) => (path ? `${path}: ${message}` : message));
 }
 

@@ -1,17 +1,20 @@
 import { useCallback, useMemo, useState } from 'react';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
-import type { FieldKey, GetSettingsResponse, Mode, SyncEventType, SyncOptions, SyncSettings } from '../../data/contracts';
+import type { CrmObjectSettings, FieldKey, GetSettingsResponse, Mode, SyncEventType, SyncOptions, SyncSettings } from '../../data/contracts';
 import { describeError, toRequestError, type ApiRequestError } from '../../data/errors';
 import { useBackendClient } from '../../data/useBackend';
 import { useRemote } from '../../data/useRemote';
 import {
+  crmPath,
   errorsFromDetails,
+  setCrm,
   setEvent,
   setFieldEnabled,
   setFieldProperty,
   setOption,
   validationErrors,
   withoutPaths,
+  type CrmPart,
   type FieldErrors,
 } from './formModel';
 import { useBackfill, type BackfillModel } from './useBackfill';
@@ -40,6 +43,8 @@ export interface SettingsPageModel {
   toggleField: (key: FieldKey, on: boolean) => void;
   renameField: (key: FieldKey, property: string) => void;
   toggleOption: (key: keyof SyncOptions, on: boolean) => void;
+  /** Changes settings of one part of the `crm` section (companies, deals, timeline, tickets). */
+  changeCrm: <P extends CrmPart>(part: P, change: Partial<CrmObjectSettings[P]>) => void;
   connection: ConnectionModel;
   backfill: BackfillModel;
 }
@@ -127,6 +132,11 @@ export function useSettingsPage(props: Props): SettingsPageModel {
       edit((s) => setFieldEnabled(s, key, on), [`fields.${key}.enabled`, `fields.${key}.property`]),
     renameField: (key, property) => edit((s) => setFieldProperty(s, key, property), [`fields.${key}.property`]),
     toggleOption: (key, on) => edit((s) => setOption(s, key, on), [`options.${key}`]),
+    changeCrm: (part, change) =>
+      edit(
+        (s) => setCrm(s, part, change),
+        Object.keys(change).map((key) => crmPath(part, key as keyof typeof change)),
+      ),
     connection,
     backfill,
   };
