@@ -110,6 +110,7 @@ export async function guardProperties(
     create: (inputs) => write(inputs, (ws) => inner.create(ws)),
     update: (inputs) => write(inputs, (ws) => inner.update(ws)),
     createTask: (contactId, task) => inner.createTask(contactId, task),
+    findTasks: (contactIds) => inner.findTasks(contactIds),
     ensureProperties: (defs) => inner.ensureProperties(defs),
   };
   omittedBy.set(gateway, omitted);

@@ -10,8 +10,8 @@ import { guardProperties, writtenProperties } from './property-guard';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
-import type { CrmGateway, CrmObjectStage, GatewayLookup, WriteResult } from '../domain/sync/ports';
-import { failedPaymentTask } from '../domain/sync/contact-write';
+import type { CrmGateway, CrmObjectStage, GatewayLookup, ObjectOutcome, WriteResult } from '../domain/sync/ports';
+import { withTaskOutcome, writeFailedPaymentTasks } from './failed-payment-tasks';
 import { normalEmail } from '../domain/sync/identity';
 import { createContacts, resolveLinks, type PushContext } from './push-identity';
 import { writeLinkedContacts } from './push-groups';
@@ -277,17 +277,11 @@ async function recordWritten(
 ): Promise<void> {
   if (written.length === 0) return;
   const { account, livemode } = written[0]!.c.key;
-  const outcomes = objects
-    ? await objects.write({
-        account,
-        livemode,
-        settings,
-        contacts: written.map((w) => ({ customerId: w.c.key.customerId, contactId: w.contactId, status: w.c.status, syncedStatus: w.c.syncedStatus })),
-      })
-    : new Map();
+  const contacts = written.map((w) => ({ customerId: w.c.key.customerId, contactId: w.contactId, status: w.c.status, syncedStatus: w.c.syncedStatus }));
+  const outcomes = objects ? await objects.write({ account, livemode, settings, contacts }) : new Map<string, ObjectOutcome>();
+  const tasks = await writeFailedPaymentTasks(deps, gw, settings, { account, livemode }, contacts);
   for (const w of written) {
-    const o = outcomes.get(w.c.key.customerId);
-    await failedPaymentTaskFor(deps, gw, settings, w);
+    const o = withTaskOutcome(outcomes.get(w.c.key.customerId), tasks.get(w.c.key.customerId));
     if (o && !o.ok && !o.permanent) {
       await markObjectsRetry(deps.db, w.c, token, writtenProperties(gw, w.properties), o.message, deps.retry);
       continue;
@@ -295,16 +289,6 @@ async function recordWritten(
     if (o && !o.ok) await addDeadLetter(deps.db, w.c, gw.portalId, o.message, o.category);
     await markPushed(deps.db, w.c, token, writtenProperties(gw, w.properties));
     await settleCustomerEvents(deps.db, [w.c], 'synced', null);
-  }
-}
-
-async function failedPaymentTaskFor(deps: PusherDeps, gw: CrmGateway, settings: SyncSettings, w: Written): Promise<void> {
-  const task = failedPaymentTask(w.c.status, w.c.syncedStatus, settings);
-  if (!task) return;
-  try {
-    await gw.createTask(w.contactId, { ...task, dueAt: new Date(Date.now() + 86_400_000) });
-  } catch (err) {
-    deps.logger.warn({ err, customerId: w.c.key.customerId }, 'could not create the failed-payment task');
   }
 }
 

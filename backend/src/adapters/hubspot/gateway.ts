@@ -2,7 +2,7 @@ import type { CrmGateway, WriteResult } from '../../domain/sync/ports';
 import { PROPERTY_GROUP } from '@stripe-hubspot-sync/contracts';
 import { batchCreate, batchUpdate, readByEmail, readByProperty, type BatchResult } from './contacts';
 import { ensurePropertyGroupAndProperties, type PropertyDefinition } from './properties';
-import { createTask } from './tasks';
+import { createTask, tasksOnContacts } from './tasks';
 import type { HubSpotPortal } from './portal';
 
 /** The sync engine's CRM port, implemented with HubSpot's batch endpoints for one portal. */
@@ -31,9 +31,8 @@ export function hubspotGateway(portal: HubSpotPortal): CrmGateway {
       const results = await batchUpdate(portal, inputs.map((i) => ({ id: i.contactId, properties: i.properties })));
       return new Map(inputs.map((i, n) => [i.key, toWrite(results[n])]));
     },
-    async createTask(contactId, task) {
-      await createTask(portal, contactId, task);
-    },
+    createTask: (contactId, task) => createTask(portal, contactId, task),
+    findTasks: (contactIds) => tasksOnContacts(portal, contactIds),
     async ensureProperties(definitions) {
       const { created, failed } = await ensurePropertyGroupAndProperties(portal, PROPERTY_GROUP, definitions as PropertyDefinition[]);
       return { created, failed };

@@ -53,17 +53,22 @@ export function changedProperties(
   return out;
 }
 
-/** A failed-payment task is due when the count of failed payments grew since HubSpot last heard from us. */
+/**
+ * A failed-payment task is due when the count of failed payments grew since HubSpot last heard from us. `key` names
+ * the failure it is for — the customer's n-th failed payment, n derived from all its records, so the same whatever
+ * the delivery order — and there is at most one task per key, ever (jobs/failed-payment-tasks.ts).
+ */
 export function failedPaymentTask(
   status: CustomerStatus,
   previous: CustomerStatus | null,
   settings: SyncSettings,
-): { subject: string; body: string } | null {
+): { key: string; subject: string; body: string } | null {
   if (!settings.options.createTaskOnFailure) return null;
   if (status.failedPaymentCount <= (previous?.failedPaymentCount ?? 0)) return null;
   const who = status.name ?? status.email ?? status.customerId;
   const reason = status.lastFailureReason ? ` Reason: ${status.lastFailureReason}.` : '';
   return {
+    key: `failed-payment:${status.failedPaymentCount}`,
     subject: `Stripe payment failed for ${who}`,
     body: `A payment by ${who} failed (${status.failedPaymentCount} failed so far).${reason} Stripe: ${status.dashboardUrl}`,
   };

@@ -34,7 +34,10 @@ export interface CrmGateway {
   findByEmail(emails: string[]): Promise<Map<string, string>>;
   create(inputs: ContactWrite[]): Promise<Map<string, WriteResult>>;
   update(inputs: (ContactWrite & { contactId: string })[]): Promise<Map<string, WriteResult>>;
-  createTask(contactId: string, task: { subject: string; body: string; dueAt: Date }): Promise<void>;
+  /** A task on the contact. Sent once: when the answer may have been lost it throws (see `findTasks`). */
+  createTask(contactId: string, task: { subject: string; body: string; dueAt: Date }): Promise<{ id: string }>;
+  /** The tasks on these contacts (contact id → tasks), to find one whose create's answer was lost. */
+  findTasks(contactIds: string[]): Promise<Map<string, { id: string; subject: string | null; dueAtMs: number | null }[]>>;
   /** Creates the missing ones; answers those it created and those the CRM refused to create. */
   ensureProperties(
     definitions: PropertyDefinitionInput[],

@@ -12,6 +12,7 @@ import {
   type HandlerResult,
 } from './errors';
 import { Injector, RollingLimiter } from './limits';
+import { answerLost } from './lost-answers';
 import { Portal } from './portal';
 import { Router, type Route } from './router';
 import { accountRoutes } from './routes/account';
@@ -25,6 +26,7 @@ import { pipelineRoutes } from './routes/pipelines';
 import { propertyRoutes } from './routes/properties';
 import { objectSearchRoutes, searchRoutes } from './routes/search';
 import { taskRoutes } from './routes/tasks';
+import { taskBatchRoutes } from './routes/tasks-batch';
 import { timelineRoutes } from './routes/timeline';
 import { validateRequestBody } from './spec-validator';
 import { TimelineTemplates } from './timeline';
@@ -95,6 +97,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     ...contactBatchRoutes,
     ...contactBasicRoutes,
     ...taskRoutes,
+    ...taskBatchRoutes,
     ...objectTypes.flatMap((t) => [...objectSearchRoutes(t), ...objectBatchRoutes(t)]),
     ...objectTypes.flatMap((t) => objectBasicRoutes(t)),
     ...propertyRoutes,
@@ -193,6 +196,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         result = { status: 500, body: errorBody('INTERNAL_ERROR', e instanceof Error ? e.message : String(e)) };
       }
     }
+    if (answerLost(requests, record, res, result)) return;
     const latency = injector.latencyMs ?? opts.latencyMs;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     record.status = result.status;
