@@ -50,6 +50,8 @@ export interface CustomerData {
   currency: string | null;
   delinquent: boolean | null;
   deleted: boolean;
+  /** The customer's `business_name` (API 2025-09-30 and later); absent when the payload has none. */
+  businessName?: string;
 }
 
 export type SubscriptionStatus = Exclude<SubscriptionStatusValue, 'none'>;

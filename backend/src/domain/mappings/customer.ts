@@ -20,6 +20,8 @@ export function mapCustomer(object: unknown, meta: EventMeta): MapOutcome {
     delinquent: bool(o.delinquent),
     deleted: o.deleted === true || meta.type === 'customer.deleted',
   };
+  const businessName = str(o.business_name);
+  if (businessName) data.businessName = businessName;
   const previous = meta.previousAttributes;
   const emailChanged = isObject(previous) && 'email' in previous;
   return {
