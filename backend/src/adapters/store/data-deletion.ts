@@ -16,8 +16,11 @@ const ACCOUNT_TABLES: readonly (readonly [table: string, accountColumn: string])
   ['hubspot_installs', 'stripe_account_id'],
   ['sync_settings', 'account_key'],
   ['contact_links', 'account_key'],
+  ['crm_companies', 'account_key'],
   ['dead_letters', 'account_key'],
   ['stripe_objects', 'account_key'],
+  ['stripe_object_versions', 'account_key'],
+  ['revenue_movements', 'account_key'],
   ['customers', 'account_key'],
   ['backfills', 'account_key'],
   ['privacy_suppressions', 'account_key'],
@@ -126,7 +129,7 @@ async function forgetHubSpotSide(tx: Queryable, key: CustomerKey, portalId: numb
 }
 
 async function forgetCustomer(tx: Queryable, key: CustomerKey, portalId: number): Promise<void> {
-  for (const table of ['customers', 'stripe_objects', 'dead_letters', 'card_refreshes']) {
+  for (const table of ['customers', 'stripe_objects', 'stripe_object_versions', 'revenue_movements', 'dead_letters', 'card_refreshes']) {
     await tx.query(`DELETE FROM ${table} WHERE ${KEY}`, keyParams(key));
   }
   await tx.query(`DELETE FROM stripe_events WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND customer_id = $3`, keyParams(key));

@@ -113,7 +113,7 @@ export async function markMovementsWritten(
      ins AS (
        INSERT INTO revenue_movements_written AS w (account_key, livemode, portal_id, movement_id, hubspot_id)
        SELECT $1, $2, $3, movement_id, hubspot_id FROM known WHERE (SELECT count(*) FROM known) = $6
-       ON CONFLICT (account_key, livemode, portal_id, movement_id) DO UPDATE SET hubspot_id = EXCLUDED.hubspot_id
+       ON CONFLICT (account_key, livemode, movement_id, portal_id) DO UPDATE SET hubspot_id = EXCLUDED.hubspot_id
         WHERE w.hubspot_id IS NULL AND EXCLUDED.hubspot_id IS NOT NULL
        RETURNING 1)
      SELECT (SELECT count(*) FROM ins)::int AS written,

@@ -118,14 +118,16 @@ export async function recordHistory(tx: Queryable, items: readonly HistoryItem[]
       col((x) => JSON.stringify(x.entry.data)),
     ],
   );
-  const histories = new Map<string, { key: CustomerKey; entries: HistoryEntry[]; since: Version | null }>();
+  type Grown = { key: CustomerKey; entries: HistoryEntry[]; since: Version | null; newestOld: Version | null };
+  const histories = new Map<string, Grown>();
   for (const r of rows) {
     const key = { account: r.account_key, livemode: r.livemode, customerId: r.customer_id };
     const id = customerKeyId(key);
-    const h = histories.get(id) ?? { key, entries: [], since: null };
+    const h = histories.get(id) ?? { key, entries: [], since: null, newestOld: null };
     const entry = entryOfRow(r);
     h.entries.push(entry);
     if (r.is_new && (!h.since || compareVersions(entry.version, h.since) < 0)) h.since = entry.version;
+    if (!r.is_new && (!h.newestOld || compareVersions(entry.version, h.newestOld) > 0)) h.newestOld = entry.version;
     histories.set(id, h);
   }
   const derived = new Map<string, Movement[]>();
@@ -133,7 +135,10 @@ export async function recordHistory(tx: Queryable, items: readonly HistoryItem[]
   for (const [id, h] of histories) {
     const movements = deriveMovements(h.key.customerId, h.entries);
     derived.set(id, movements);
-    groups.push({ key: h.key, movements, since: h.since });
+    // Every ledger row's source is a stored version: when the new versions all come after the stored ones (delivery
+    // in order, the usual case), no ledger row is at or after `since`, so nothing can need retracting.
+    const retract = h.newestOld !== null && h.since !== null && compareVersions(h.newestOld, h.since) >= 0;
+    groups.push({ key: h.key, movements, since: h.since, retract });
   }
   await saveMovements(tx, groups);
   return derived;
@@ -145,15 +150,17 @@ interface LedgerGroup {
   movements: readonly Movement[];
   /** Only movements at or after this source version are saved (and may be retracted); null: all. */
   since: Version | null;
+  /** Whether ledger rows in that range may have to be retracted (false: the caller knows there are none). */
+  retract: boolean;
 }
 
 /**
  * Upserts the groups' movements (from `since` on) and retracts the customers' ledger rows in that range that are no
- * longer derived, in one statement. Answers how many rows changed (inserted, refreshed or un-retracted) and how many
+ * longer derived (for the groups that ask), in one statement — none when there is nothing to do. Answers how many rows changed (inserted, refreshed or un-retracted) and how many
  * were retracted.
  */
 export async function saveMovements(tx: Queryable, groups: readonly LedgerGroup[]): Promise<{ changed: number; retracted: number }> {
-  if (groups.length === 0) return { changed: 0, retracted: 0 };
+  const retracting = groups.filter((g) => g.retract);
   const rows: { key: CustomerKey; m: Movement }[] = [];
   for (const g of groups) {
     const seen = new Set<string>();
@@ -163,8 +170,9 @@ export async function saveMovements(tx: Queryable, groups: readonly LedgerGroup[
       rows.push({ key: g.key, m });
     }
   }
+  if (rows.length === 0 && retracting.length === 0) return { changed: 0, retracted: 0 };
   const col = <T>(f: (x: { key: CustomerKey; m: Movement }) => T) => rows.map(f);
-  const scope = <T>(f: (g: LedgerGroup) => T) => groups.map(f);
+  const scope = <T>(f: (g: LedgerGroup) => T) => retracting.map(f);
   const { rows: out } = await tx.query<{ changed: number; retracted: number }>(
     `WITH d AS (
        SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[],
@@ -263,7 +271,7 @@ export async function recordMovements(db: Db, account: string, livemode: boolean
     const groups: LedgerGroup[] = keys.map((key) => {
       const movements = deriveMovements(key.customerId, histories.get(customerKeyId(key)) ?? []);
       out.set(key.customerId, movements);
-      return { key, movements, since: null };
+      return { key, movements, since: null, retract: true };
     });
     await saveMovements(tx, groups);
     return out;

@@ -1,7 +1,7 @@
 -- Revenue movements (new, upgrade, downgrade, churn, reactivation, trials, failed and recovered payments, refunds,
 -- disputes): the history they are derived from, the ledger of derived movements, and which portal got which.
--- Everything hangs off the customer row: uninstalling an account or a privacy deletion (both delete `customers`
--- rows) takes it along (ON DELETE CASCADE).
+-- Deleted with the customer's other data on an uninstall and a privacy deletion (data-deletion.ts lists these tables;
+-- no foreign key to `customers`: its per-row check would double the cost of the apply path's inserts).
 
 -- Every applied version of a customer's subscriptions, invoices, charges and disputes (stripe_objects keeps only the
 -- newest). `facts` is the record as of that version without personal fields, plus what the event says the object
@@ -21,8 +21,7 @@ CREATE TABLE stripe_object_versions (
   from_event boolean NOT NULL,
   facts jsonb NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (account_key, livemode, customer_id, kind, object_id, version_event),
-  FOREIGN KEY (account_key, livemode, customer_id) REFERENCES customers (account_key, livemode, customer_id) ON DELETE CASCADE
+  PRIMARY KEY (account_key, livemode, customer_id, kind, object_id, version_event)
 );
 
 -- What existing installs already hold becomes the start of the history, as snapshots (context only: no movement
@@ -59,14 +58,14 @@ CREATE TABLE revenue_movements (
   recorded_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   retracted_at timestamptz,
-  PRIMARY KEY (account_key, livemode, movement_id),
-  FOREIGN KEY (account_key, livemode, customer_id) REFERENCES customers (account_key, livemode, customer_id) ON DELETE CASCADE
+  PRIMARY KEY (account_key, livemode, movement_id)
 );
 -- "Movements of customers X" (newest first for the card; the pusher's unwritten ones).
 CREATE INDEX revenue_movements_customer ON revenue_movements (account_key, livemode, customer_id, occurred_at DESC);
 
 -- Which movement was written to which HubSpot portal (and as what), so each is written once per portal even when a
--- pusher crashes after writing: the writer also gives HubSpot a unique id derived from the movement id.
+-- pusher crashes after writing: the writer also gives HubSpot a unique id derived from the movement id. Deleted
+-- with its movement.
 CREATE TABLE revenue_movements_written (
   account_key text NOT NULL,
   livemode boolean NOT NULL,
@@ -74,6 +73,6 @@ CREATE TABLE revenue_movements_written (
   movement_id text COLLATE "C" NOT NULL,
   written_at timestamptz NOT NULL DEFAULT now(),
   hubspot_id text,
-  PRIMARY KEY (account_key, livemode, portal_id, movement_id),
+  PRIMARY KEY (account_key, livemode, movement_id, portal_id),
   FOREIGN KEY (account_key, livemode, movement_id) REFERENCES revenue_movements (account_key, livemode, movement_id) ON DELETE CASCADE
 )
