@@ -1,7 +1,10 @@
 import type { CrmObjectWriter } from './stage';
+import { companiesWriter } from './companies';
 
 /**
  * The writers of the records beyond contact properties, in the order they run (companies before the records that
  * are associated with them). Each is turned on and off by its section of the settings (`settings.crm`).
  */
-export const OBJECT_WRITERS: readonly CrmObjectWriter[] = [];
+export const OBJECT_WRITERS: readonly CrmObjectWriter[] = [
+  companiesWriter(),
+];
