@@ -3,7 +3,6 @@ import { SUBSCRIPTION_STATUSES } from '@stripe-hubspot-sync/contracts';
 import { monthlyAmountOfItems } from './mrr';
 import { itemName, subscriptionItems } from './prices';
 import { amount, isObject } from './mappings/read';
-import { PERSONAL_FIELDS } from './personal-data';
 
 /**
  * The HISTORY that revenue movements are derived from: every version of a customer's subscriptions, invoices,
@@ -19,8 +18,10 @@ import { PERSONAL_FIELDS } from './personal-data';
  * A version read from the Stripe API (card refresh, backfill) is `fromEvent: false`: a snapshot that gives context
  * to later versions but is never itself a movement (it says how things are, not what happened when).
  *
- * Versions keep no personal data (email, name): movements never need it, and a customer deleted in Stripe must
- * not leave it behind.
+ * A version keeps only the facts the derivation reads — never personal data (email, name), so a customer deleted in
+ * Stripe leaves none behind. Versions that can never make or change a movement are not kept at all: a charge with
+ * nothing refunded (its refunded total, 0, is what a missing version stands for) and an invoice version neither
+ * failed nor paid (the derivation looks only at failed attempts and payments).
  */
 
 export type HistoryKind = 'subscription' | 'invoice' | 'charge' | 'dispute';
@@ -33,14 +34,32 @@ export interface SubscriptionBefore {
   plan: string | null;
 }
 
-export type SubscriptionFacts = SubscriptionData & { before?: SubscriptionBefore | null };
-export type ChargeFacts = ChargeData & { refundedBefore?: number };
+export type SubscriptionFacts = Pick<SubscriptionData, 'status' | 'currency' | 'plan' | 'monthlyAmount' | 'mrr' | 'trialEnd'> & {
+  before?: SubscriptionBefore | null;
+};
+export type InvoiceFacts = Pick<
+  InvoiceData,
+  | 'status'
+  | 'subscriptionId'
+  | 'number'
+  | 'amountDue'
+  | 'amountPaid'
+  | 'amountRemaining'
+  | 'currency'
+  | 'attemptCount'
+  | 'paidAt'
+  | 'paidOutOfBand'
+  | 'lastAttemptFailed'
+  | 'failureReason'
+>;
+export type ChargeFacts = Pick<ChargeData, 'amountRefunded' | 'refunded' | 'currency' | 'invoiceId'> & { refundedBefore?: number };
+export type DisputeFacts = Pick<DisputeData, 'chargeId' | 'amount' | 'currency' | 'status' | 'reason' | 'created'>;
 
 interface FactsByKind {
   subscription: SubscriptionFacts;
-  invoice: InvoiceData;
+  invoice: InvoiceFacts;
   charge: ChargeFacts;
-  dispute: DisputeData;
+  dispute: DisputeFacts;
 }
 
 interface EntryOf<K extends HistoryKind> {
@@ -104,15 +123,10 @@ export function refundedBefore(previous: Record<string, unknown> | null): number
   return v !== null && v >= 0 ? v : undefined;
 }
 
-function withoutPersonal<T extends object>(data: T): T {
-  const out = { ...data } as Record<string, unknown>;
-  for (const f of PERSONAL_FIELDS) delete out[f];
-  return out as T;
-}
-
 /**
- * The history entry of one applied record: null for kinds without history (customer, checkout session, …) or a
- * record without its customer. `eventType` and `previous` are the event's (null for API reads).
+ * The history entry of one applied record: null for kinds without history (customer, checkout session, …), a
+ * record without its customer, and versions that cannot move revenue (see the header). `eventType` and
+ * `previous` are the event's (null for API reads).
  */
 export function historyEntry(
   record: ObjectRecord,
@@ -123,25 +137,44 @@ export function historyEntry(
   const previous = source.fromEvent ? source.previous : null;
   switch (record.kind) {
     case 'subscription': {
-      const r = record as RecordOf<'subscription'>;
-      const data: SubscriptionFacts = withoutPersonal(r.data);
-      delete data.before;
-      const before = source.fromEvent ? subscriptionBefore(source.eventType, previous, r.data) : undefined;
+      const d = (record as RecordOf<'subscription'>).data;
+      const data: SubscriptionFacts = { status: d.status, currency: d.currency, plan: d.plan, monthlyAmount: d.monthlyAmount, mrr: d.mrr, trialEnd: d.trialEnd };
+      const before = source.fromEvent ? subscriptionBefore(source.eventType, previous, d) : undefined;
       if (before !== undefined) data.before = before;
       return { ...base, kind: 'subscription', data };
     }
     case 'charge': {
-      const r = record as RecordOf<'charge'>;
-      const data: ChargeFacts = withoutPersonal(r.data);
-      delete data.refundedBefore;
+      const d = (record as RecordOf<'charge'>).data;
+      if (d.amountRefunded <= 0) return null;
+      const data: ChargeFacts = { amountRefunded: d.amountRefunded, refunded: d.refunded, currency: d.currency, invoiceId: d.invoiceId };
       const before = refundedBefore(previous);
       if (before !== undefined) data.refundedBefore = before;
       return { ...base, kind: 'charge', data };
     }
-    case 'invoice':
-      return { ...base, kind: 'invoice', data: withoutPersonal((record as RecordOf<'invoice'>).data) };
-    case 'dispute':
-      return { ...base, kind: 'dispute', data: withoutPersonal((record as RecordOf<'dispute'>).data) };
+    case 'invoice': {
+      const d = (record as RecordOf<'invoice'>).data;
+      if (!d.lastAttemptFailed && d.status !== 'paid') return null;
+      const data: InvoiceFacts = {
+        status: d.status,
+        subscriptionId: d.subscriptionId,
+        number: d.number,
+        amountDue: d.amountDue,
+        amountPaid: d.amountPaid,
+        amountRemaining: d.amountRemaining,
+        currency: d.currency,
+        attemptCount: d.attemptCount,
+        paidAt: d.paidAt,
+        paidOutOfBand: d.paidOutOfBand,
+        lastAttemptFailed: d.lastAttemptFailed,
+        failureReason: d.failureReason,
+      };
+      return { ...base, kind: 'invoice', data };
+    }
+    case 'dispute': {
+      const d = (record as RecordOf<'dispute'>).data;
+      const data: DisputeFacts = { chargeId: d.chargeId, amount: d.amount, currency: d.currency, status: d.status, reason: d.reason, created: d.created };
+      return { ...base, kind: 'dispute', data };
+    }
     default:
       return null;
   }

@@ -1,3 +1,4 @@
+import type { InvoiceData } from './records';
 import type { HistoryEntry } from './movements-history';
 import type { Movement } from './movements';
 import { failedAttempts } from './payment-history';
@@ -52,7 +53,8 @@ function invoiceMovements(customerId: string, versions: readonly Of<'invoice'>[]
     if (d.lastAttemptFailed) failureSeen = true;
     if (d.status === 'paid' && e.fromEvent && !paidSeen) {
       paidSeen = true;
-      if (failureSeen || failedAttempts(d) > 0) {
+      // failedAttempts reads only status, attemptCount, paidOutOfBand and lastAttemptFailed, all kept in a version.
+      if (failureSeen || failedAttempts(d as InvoiceData) > 0) {
         const id = `${e.objectId}:recovered`;
         out.set(id, {
           ...common,

@@ -156,6 +156,17 @@ describe('payment movements', () => {
   });
 });
 
+describe('versions that cannot move revenue are not kept', () => {
+  it('a charge with nothing refunded, an invoice neither failed nor paid', () => {
+    expect(historyOf([chargeSucceeded({ id: 'ch_0', customer: CUS, amount: 100 }, { created: T })])).toEqual([]);
+    // An open invoice no attempt of which failed (here: an `invoice.paid` delivery of a still-open invoice).
+    const open = invoiceEvent('paid', { id: 'in_o', customer: CUS, amount: 100 }, { created: T, attempt: 0 });
+    ((open.data as { object: Record<string, unknown> }).object).status = 'open';
+    expect(historyOf([open])).toEqual([]);
+    expect(historyOf([invoiceEvent('payment_failed', { id: 'in_f', customer: CUS, amount: 100 }, { created: T, attempt: 1 })])).toHaveLength(1);
+  });
+});
+
 describe('last MRR change', () => {
   it('is the latest movement that changed MRR', () => {
     const e0 = subscriptionEvent('created', sub, basic, { id: 'evt_0', created: T });
@@ -187,6 +198,9 @@ describe('what an event says the subscription was before it', () => {
     const [inv] = historyOf([invoiceEvent('paid', { id: 'in_p', customer: CUS, amount: 1 }, { created: T, attempt: 1 })]);
     expect(inv.data).not.toHaveProperty('email');
     expect(inv.data).not.toHaveProperty('name');
+    expect(Object.keys(inv.data).sort()).toEqual(
+      ['amountDue', 'amountPaid', 'amountRemaining', 'attemptCount', 'currency', 'failureReason', 'lastAttemptFailed', 'number', 'paidAt', 'paidOutOfBand', 'status', 'subscriptionId'].sort(),
+    );
     const customer = { kind: 'customer', objectId: CUS, customerId: CUS, version: { created: T, rank: 0, eventId: 'e' }, data: {} };
     expect(historyEntry(customer as never, { fromEvent: true, eventType: 'customer.created', previous: null })).toBeNull();
   });
