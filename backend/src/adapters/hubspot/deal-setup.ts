@@ -41,32 +41,68 @@ export async function ensureDealProperties(
   const all = await portal.call('crm', 'properties.deals.list', (c, sdk) => c.crm.properties.coreApi.getAll('deals', false, undefined, sdk));
   const existing = new Map(all.results.map((p) => [p.name, p as { type: string; hasUniqueValue?: boolean }]));
   const report: DealPropertiesReport = { failed: [], currencies: currencyOptions(all.results.find((p) => p.name === 'deal_currency_code')) };
+  const missing: DealPropertyDefinition[] = [];
   for (const def of definitions) {
     const found = existing.get(def.name);
-    if (found) {
-      // Someone else's property of that name: our writes and lookups by it would be refused.
-      if (found.type !== def.type || (def.hasUniqueValue && found.hasUniqueValue !== true)) {
-        report.failed.push({ name: def.name, category: 'PROPERTY_MISMATCH', message: `an existing deal property ${def.name} is not a ${def.hasUniqueValue ? 'unique ' : ''}${def.type}` });
-      }
-      continue;
+    if (!found) missing.push(def);
+    // Someone else's property of that name: our writes and lookups by it would be refused.
+    else if (found.type !== def.type || (def.hasUniqueValue && found.hasUniqueValue !== true)) {
+      report.failed.push({ name: def.name, category: 'PROPERTY_MISMATCH', message: `an existing deal property ${def.name} is not a ${def.hasUniqueValue ? 'unique ' : ''}${def.type}` });
     }
-    const input = {
-      name: def.name,
-      label: def.label,
-      description: def.description,
-      type: def.type,
-      fieldType: def.fieldType,
-      groupName: group.name,
-      ...(def.hasUniqueValue ? { hasUniqueValue: true } : {}),
-    } as unknown as PropertyCreate;
+  }
+  if (missing.length > 0) report.failed.push(...(await createProperties(portal, group.name, missing)));
+  return report;
+}
+
+/**
+ * Creates the properties in one batch call (HubSpot answers 207 naming the ones it refused); when it refuses the
+ * whole batch, one by one, so that each refusal is known (a 409 counts as created).
+ */
+async function createProperties(
+  portal: HubSpotPortal,
+  groupName: string,
+  defs: DealPropertyDefinition[],
+): Promise<DealPropertiesReport['failed']> {
+  const inputs = defs.map((def) => toCreate(def, groupName));
+  try {
+    const answer = (await portal.call('crm', 'properties.deals.batch.create', (c, sdk) => c.crm.properties.batchApi.create('deals', { inputs }, sdk))) as {
+      results?: { name: string }[];
+      errors?: { category?: string; message?: string; context?: Record<string, string[]> }[];
+    };
+    const made = new Set((answer.results ?? []).map((r) => r.name));
+    const failed: DealPropertiesReport['failed'] = [];
+    for (const def of defs) {
+      if (made.has(def.name)) continue;
+      const e = (answer.errors ?? []).find((x) => Object.values(x.context ?? {}).some((v) => v.includes(def.name)));
+      if (e?.category === 'OBJECT_ALREADY_EXISTS' || e?.category === 'CONFLICT') continue;
+      failed.push({ name: def.name, category: e?.category ?? 'UNKNOWN', message: e?.message ?? 'HubSpot did not create it' });
+    }
+    return failed;
+  } catch (err) {
+    if (!(err instanceof PermanentHubSpotError)) throw err;
+  }
+  const failed: DealPropertiesReport['failed'] = [];
+  for (const input of inputs) {
     try {
       await ignoringConflict(() => portal.call('crm', 'properties.deals.create', (c, sdk) => c.crm.properties.coreApi.create('deals', input, sdk)));
     } catch (err) {
       if (!(err instanceof PermanentHubSpotError)) throw err;
-      report.failed.push({ name: def.name, category: err.category, message: err.message });
+      failed.push({ name: input.name, category: err.category, message: err.message });
     }
   }
-  return report;
+  return failed;
+}
+
+function toCreate(def: DealPropertyDefinition, groupName: string): PropertyCreate {
+  return {
+    name: def.name,
+    label: def.label,
+    description: def.description,
+    type: def.type,
+    fieldType: def.fieldType,
+    groupName,
+    ...(def.hasUniqueValue ? { hasUniqueValue: true } : {}),
+  } as unknown as PropertyCreate;
 }
 
 /** The currencies the portal has (the options of `deal_currency_code`), upper-case. */
