@@ -1,5 +1,6 @@
 import type { CrmObjectWriter } from './stage';
 import { companiesWriter } from './companies';
+import { ticketsWriter } from './tickets';
 
 /**
  * The writers of the records beyond contact properties, in the order they run (companies before the records that
@@ -7,4 +8,5 @@ import { companiesWriter } from './companies';
  */
 export const OBJECT_WRITERS: readonly CrmObjectWriter[] = [
   companiesWriter(),
+  ticketsWriter,
 ];
