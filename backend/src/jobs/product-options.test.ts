@@ -6,7 +6,11 @@ import { accountProducts } from '../adapters/store/products-bought';
 import { mapEvent } from '../domain/events';
 import type { ObjectRecord } from '../domain/records';
 import { applyCustomerRecords } from './apply-events';
-import { productOptionsFor } from './product-options';
+import { productOptionsFor, withProductOptions } from './product-options';
+import { startFakeHubSpot } from '../../test/fakes/hubspot/server';
+import { createHubSpotAdapter, staticTokenAuth } from '../adapters/hubspot/adapter';
+import { hubspotGateway } from '../adapters/hubspot/gateway';
+import { propertyDefinitions } from '../domain/properties';
 
 /** The products of an account (read from its customers' read models) and the pass-level cache over them. */
 
@@ -90,3 +94,48 @@ describe.each(dbKinds())('products of an account on %s', (kind) => {
   });
 });
 
+
+describe('a pass’s gateway adds the products its writes name', () => {
+  it('makes a product that was not an option yet one, named when known, before the contact is written', async () => {
+    const { db, target } = await migratedDb('pglite');
+    const fake = await startFakeHubSpot();
+    const adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: { baseDelayMs: 10, maxAttempts: 2 } });
+    try {
+      fake.addPrivateAppToken('pat-77', 77);
+      const inner = hubspotGateway(adapter.portal(staticTokenAuth(77, 'pat-77')));
+      const settings = defaultSettings();
+      const known = [{ id: 'prod_a', name: 'Analytics' }];
+      await inner.ensureProperties(propertyDefinitions(settings, known));
+      let rereads = 0;
+      const gw = withProductOptions(inner, settings, known, async () => {
+        rereads += 1;
+        return [...known, { id: 'prod_b', name: 'Backup', namedAt: 10 }];
+      });
+      const write = (key: string, email: string, bought: string) => ({ key, properties: { email, stripe_products_bought: bought } });
+
+      const created = await gw.create([write('cus_1', 'one@example.com', 'prod_a;prod_b'), write('cus_2', 'two@example.com', 'prod_c')]);
+      expect([...created.values()].every((r) => r.ok)).toBe(true);
+      const options = () => (fake.portal(77).properties.get('stripe_products_bought') as { options: { value: string; label: string }[] }).options;
+      expect(options().map((o) => [o.value, o.label])).toEqual([['prod_a', 'Analytics'], ['prod_b', 'Backup'], ['prod_c', 'prod_c']]);
+      expect(rereads).toBe(1);
+
+      // Known now: no second update of the property, no second read.
+      const propertyWrites = () => fake.requests.filter((r) => r.method !== 'GET' && r.path.includes('/properties/')).length;
+      const patches = propertyWrites();
+      const contact = [...created.values()][0]!;
+      await gw.update([{ ...write('cus_1', 'one@example.com', 'prod_b;prod_c'), contactId: contact.ok ? contact.contactId : '' }]);
+      expect(propertyWrites()).toBe(patches);
+      expect(fake.portal(77).contacts.get(contact.ok ? contact.contactId : '')?.properties.stripe_products_bought).toBe('prod_b;prod_c');
+      expect(rereads).toBe(1);
+
+      const off = defaultSettings();
+      off.fields.productsBought = { ...off.fields.productsBought, enabled: false };
+      expect(withProductOptions(inner, off, [], async () => [])).toBe(inner);
+    } finally {
+      adapter.close();
+      await fake.close();
+      await db.close();
+      await target.drop();
+    }
+  });
+});

@@ -2,6 +2,8 @@ import type { CustomerStatus, ProductBought, SyncSettings } from '@stripe-hubspo
 import type { Queryable } from '../adapters/store/db';
 import { accountProducts } from '../adapters/store/products-bought';
 import { mergeProducts, namedLater } from '../domain/products-bought';
+import { propertyDefinitions } from '../domain/properties';
+import type { ContactWrite, CrmGateway } from '../domain/sync/ports';
 
 /**
  * The options the products-bought multi-select needs in a push pass: every product the account's customers bought
@@ -13,6 +15,11 @@ import { mergeProducts, namedLater } from '../domain/products-bought';
  * renamed, so the property definitions (and their hash, property-guard.ts) stay the same between those moments and
  * no pass pays for provisioning. Options are never removed in HubSpot (adapters/hubspot/properties.ts keeps
  * every existing option), so instances whose lists differ for a moment never take an option away from another.
+ *
+ * The list is read before the pass writes, and a contact is written from its customers' statuses as they are
+ * when it is leased (a customer may have bought something since, or share the contact with one who did), so the
+ * gateway of the pass (`withProductOptions`) also looks at the very values it sends: a product that is not an
+ * option yet is added to the property first (one update, kept for the rest of the pass).
  */
 
 const DEFAULT_MAX_AGE_MS = 60_000;
@@ -58,4 +65,62 @@ export async function productOptionsFor(
     byAccount.set(key, entry);
   }
   return [...entry.products.values()];
+}
+
+/**
+ * `inner` whose contact writes first make every product they name an option of the products-bought property
+ * (`known`: the options provisioned for this pass). `reread` gives the account's products again, for the names of
+ * those that were not known; a product no customer's status names yet is labelled with its id until a later
+ * pass knows its name.
+ */
+export function withProductOptions(
+  inner: CrmGateway,
+  settings: SyncSettings,
+  known: readonly ProductBought[],
+  reread: () => Promise<readonly ProductBought[]>,
+): CrmGateway {
+  const setting = settings.fields.productsBought;
+  if (!setting?.enabled) return inner;
+  const property = setting.property;
+  const products = new Map(known.map((p) => [p.id, p]));
+  const ensure = async (writes: readonly ContactWrite[]): Promise<void> => {
+    const missing = new Set<string>();
+    for (const w of writes) {
+      for (const id of (w.properties[property] ?? '').split(';')) if (id !== '' && !products.has(id)) missing.add(id);
+    }
+    if (missing.size === 0) return;
+    for (const p of await reread()) if (!products.has(p.id) || namedLater(p, products.get(p.id))) products.set(p.id, p);
+    for (const id of missing) if (!products.has(id)) products.set(id, { id, name: null });
+    const definition = propertyDefinitions(settings, [...products.values()]).find((d) => d.name === property);
+    // A refusal (reported, not thrown) leaves the write to HubSpot's answer, as for any other property.
+    if (definition) await inner.ensureProperties([definition]);
+  };
+  return {
+    ...inner,
+    async create(inputs) {
+      await ensure(inputs);
+      return inner.create(inputs);
+    },
+    async update(inputs) {
+      await ensure(inputs);
+      return inner.update(inputs);
+    },
+  };
+}
+
+/**
+ * The options of this pass (`productOptionsFor`) and `gateway` made to add any product its writes name that is
+ * not one of them yet (`withProductOptions`).
+ */
+export async function productOptionsGateway(
+  db: Queryable,
+  gateway: CrmGateway,
+  settings: SyncSettings,
+  account: string,
+  livemode: boolean,
+  statuses: readonly CustomerStatus[],
+): Promise<{ gateway: CrmGateway; products: ProductBought[] }> {
+  const products = await productOptionsFor(db, settings, account, livemode, statuses);
+  const reread = () => productOptionsFor(db, settings, account, livemode, [], { maxAgeMs: 0 });
+  return { gateway: withProductOptions(gateway, settings, products, reread), products };
 }

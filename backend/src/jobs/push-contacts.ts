@@ -16,7 +16,7 @@ import { normalEmail } from '../domain/sync/identity';
 import { createContacts, resolveLinks, type PushContext } from './push-identity';
 import { writeLinkedContacts } from './push-groups';
 import { propertyDefinitions } from '../domain/properties';
-import { productOptionsFor } from './product-options';
+import { productOptionsGateway } from './product-options';
 import type { SyncSettings } from '@stripe-hubspot-sync/contracts';
 import type { IngestPressure } from '../ingest/pressure';
 
@@ -154,8 +154,8 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
       return;
     }
     const { settings } = await loadSettings(db, account, livemode);
-    const products = await productOptionsFor(db, settings, account, livemode, customers.map((c) => c.status));
-    const guard = await guardProperties(db, lookup.gateway, propertyDefinitions(settings, products), {
+    const { gateway, products } = await productOptionsGateway(db, lookup.gateway, settings, account, livemode, customers.map((c) => c.status));
+    const guard = await guardProperties(db, gateway, propertyDefinitions(settings, products), {
       recheckMs: deps.propertyRecheckMs ?? 300_000,
     });
     await writeContacts(deps, guard.gateway, lookup.objects ?? null, settings, customers, token);
