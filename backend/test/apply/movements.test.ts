@@ -114,6 +114,20 @@ describe.each(dbKinds())('revenue movements through the apply processor on %s', 
     expect(status.subscription?.plan).toBe('Plus');
   });
 
+  it('an event at the edge of what Stripe’s fields hold (a far-future time, an amount beyond 64 bits) is applied, not failed', async () => {
+    const customer = randomId('cus');
+    const event = subscriptionEvent('created', { id: randomId('sub'), customer }, { status: 'active', amount: 2 ** 52, plan: 'Huge' }, { created: 2 ** 52 });
+    const items = ((event.data as { object: Json }).object.items as { data: Json[] }).data;
+    items[0].quantity = 2 ** 40;
+    await store([event]);
+    await process([event.id as string]);
+    const outcome = await db.query<{ status: string }>('SELECT status FROM stripe_events WHERE id = $1', [event.id]);
+    expect(outcome.rows[0].status).toBe('applied');
+    const [m] = await movementsOf(db, '', false, customer);
+    expect(m).toMatchObject({ kind: 'new', occurredAt: 2 ** 52 });
+    expect(m.amount).toBeGreaterThan(2 ** 90);
+  });
+
   it('a batch of many customers records their movements with the rest of the batch', async () => {
     const events: Json[] = [];
     const customers: string[] = [];

@@ -26,7 +26,7 @@ interface MovementRow {
   movement_id: string;
   customer_id: string;
   kind: string;
-  occurred_at: Date | string;
+  occurred_at: string | number;
   currency: string | null;
   amount: string | number;
   mrr_before: string | number | null;
@@ -48,7 +48,7 @@ function movementOf(r: MovementRow): Movement {
     id: r.movement_id,
     customerId: r.customer_id,
     kind: r.kind as MovementKind,
-    occurredAt: Math.round(new Date(r.occurred_at).getTime() / 1000),
+    occurredAt: Number(r.occurred_at),
     currency: r.currency,
     amount: Number(r.amount),
     mrrBefore: num(r.mrr_before),

@@ -175,15 +175,15 @@ export async function saveMovements(tx: Queryable, groups: readonly LedgerGroup[
   const scope = <T>(f: (g: LedgerGroup) => T) => retracting.map(f);
   const { rows: out } = await tx.query<{ changed: number; retracted: number }>(
     `WITH d AS (
-       SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[],
-                            $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::integer[], $14::text[], $15::jsonb[])
+       SELECT * FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::numeric[],
+                            $9::numeric[], $10::numeric[], $11::text[], $12::bigint[], $13::integer[], $14::text[], $15::jsonb[])
          AS d(account_key, livemode, movement_id, customer_id, kind, occurred_at, currency, amount,
               mrr_before, mrr_after, subject_id, source_created, source_rank, source_event, details)),
      up AS (
        INSERT INTO revenue_movements AS m
          (account_key, livemode, movement_id, customer_id, kind, occurred_at, currency, amount,
           mrr_before, mrr_after, subject_id, source_created, source_rank, source_event, details)
-       SELECT account_key, livemode, movement_id, customer_id, kind, to_timestamp(occurred_at), currency, amount,
+       SELECT account_key, livemode, movement_id, customer_id, kind, occurred_at, currency, amount,
               mrr_before, mrr_after, subject_id, source_created, source_rank, source_event, details FROM d
        ON CONFLICT (account_key, livemode, movement_id) DO UPDATE SET
          occurred_at = EXCLUDED.occurred_at, currency = EXCLUDED.currency, amount = EXCLUDED.amount,

@@ -38,18 +38,19 @@ ON CONFLICT DO NOTHING;
 -- The ledger: one row per movement, keyed by its deterministic id (e.g. `sub_x:evt_y:upgrade`, `in_x:failed:2`).
 -- Never deleted while the customer exists: a movement a fuller history no longer derives gets `retracted_at` (and
 -- loses it if derived again). `source_*` is the version it was derived at: a new version only re-derives the
--- movements at or after it. Amounts in minor units of `currency`.
+-- movements at or after it. Amounts in minor units of `currency` (numeric: a price times a quantity can exceed
+-- bigint); `occurred_at` in unix seconds, like every Stripe time we keep (any value Stripe's `created` can hold).
 CREATE TABLE revenue_movements (
   account_key text NOT NULL,
   livemode boolean NOT NULL,
   movement_id text COLLATE "C" NOT NULL,
   customer_id text NOT NULL,
   kind text NOT NULL,
-  occurred_at timestamptz NOT NULL,
+  occurred_at bigint NOT NULL,
   currency text,
-  amount bigint NOT NULL,
-  mrr_before bigint,
-  mrr_after bigint,
+  amount numeric NOT NULL,
+  mrr_before numeric,
+  mrr_after numeric,
   subject_id text NOT NULL,
   source_created bigint NOT NULL,
   source_rank integer NOT NULL,
