@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { stripeEvent, stripeObject } from '../../test/helpers/stripe-fixtures';
 import { deriveCustomerStatus } from './customer-view';
 import { mapEvent } from './events';
@@ -186,5 +187,43 @@ describe('customer view: refund issued and products bought', () => {
     for (const order of permutations(events)) {
       expect(status(order).productsBought).toEqual([{ id: 'prod_x', name: 'New name', namedAt: 20 }]);
     }
+  });
+});
+
+describe('customer view of the added events: order does not matter', () => {
+  it('gives the same status for any delivery order of a mixed history', () => {
+    const lines = { object: 'list', data: [{ id: 'il_1', pricing: { type: 'price_details', price_details: { product: 'prod_sub_1' } } }] };
+    const pool = [
+      ev('customer.subscription.created', 'subscription', sub('sub_1', 'trialing', { trial_end: 300 }), 100),
+      ev('customer.subscription.trial_will_end', 'subscription', sub('sub_1', 'trialing', { trial_end: 300 }), 200),
+      ev('customer.subscription.paused', 'subscription', sub('sub_1', 'paused', { trial_end: 300 }), 300),
+      ev('customer.subscription.resumed', 'subscription', sub('sub_1', 'active'), 400),
+      ev('invoice.finalized', 'invoice', invoice('in_1', { status: 'open', amount_due: 2000, amount_remaining: 2000, created: 390 }), 400),
+      ev('invoice.payment_failed', 'invoice', invoice('in_1', { status: 'open', amount_due: 2000, amount_remaining: 2000, attempt_count: 1, created: 390, payment_intent: 'pi_1' }), 410),
+      ev('payment_intent.payment_failed', 'payment_intent', failedIntent('pi_1', { amount: 2000, latest_charge: 'ch_1', last_payment_error: { message: 'Declined', charge: 'ch_1' } }), 410),
+      ev('charge.failed', 'charge', failedCharge('ch_1', { amount: 2000, payment_intent: 'pi_1', failure_message: 'Declined', created: 405 }), 410),
+      ev('invoice.paid', 'invoice', invoice('in_1', { status: 'paid', amount_due: 2000, amount_paid: 2000, amount_remaining: 0, attempt_count: 2, created: 390, status_transitions: { paid_at: 500 }, lines }), 500),
+      ev('invoice.finalized', 'invoice', invoice('in_2', { status: 'open', amount_due: 700, amount_remaining: 700, created: 600 }), 600),
+      ev('invoice.voided', 'invoice', invoice('in_2', { status: 'void', amount_due: 700, amount_remaining: 700, created: 600 }), 650),
+      ev('invoice.finalized', 'invoice', invoice('in_3', { status: 'open', amount_due: 900, amount_remaining: 900, created: 610 }), 610),
+      ev('invoice.marked_uncollectible', 'invoice', invoice('in_3', { status: 'uncollectible', amount_due: 900, amount_remaining: 900, created: 610 }), 660),
+      ev('charge.failed', 'charge', failedCharge('ch_2', { failure_message: 'Expired card', created: 700 }), 700),
+      ev('payment_intent.payment_failed', 'payment_intent', failedIntent('pi_3', { last_payment_error: { code: 'payment_intent_authentication_failure' } }), 710),
+    ];
+    const expected = status(pool);
+    expect(expected).toMatchObject({
+      subscription: { status: 'active', mrr: 2000 },
+      failedPaymentCount: 3, // in_1's attempt (its charge and intent), ch_2, pi_3's authentication
+      lastFailureReason: 'payment_intent_authentication_failure',
+      openInvoiceCount: 0,
+      openAmountDue: 0,
+      productsBought: [{ id: 'prod_sub_1', name: null }],
+    });
+    fc.assert(
+      fc.property(fc.shuffledSubarray(pool, { minLength: pool.length, maxLength: pool.length }), (order) => {
+        expect(status(order)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
