@@ -1,6 +1,7 @@
 import { Pool, escapeLiteral, type PoolClient } from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
+import { createPgliteDataDir, pgliteStartParams } from './pglite-setup';
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
@@ -107,8 +108,12 @@ async function openPostgres(url: string, max: number): Promise<Db> {
 }
 
 async function openPglite(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pg = await PGlite.create(dataDir);
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    // A new database is created in a child process: see pglite-setup.ts.
+    await createPgliteDataDir(dataDir);
+  }
+  const pg = await PGlite.create(dataDir, { startParams: pgliteStartParams(PGlite.defaultStartParams) });
   let closed = false;
   // Moved after every statement that may have written the read model (also inside a transaction that then rolls
   // back: an extra move only costs a reader a fresh read). PGlite runs one statement at a time.
