@@ -4,6 +4,8 @@ import { dbKinds } from '../helpers/db';
 import { startSyncHarness, TEST_PRIVATE_APP_TOKEN, type SyncHarness } from '../helpers/sync-harness';
 import { stripeEvent, stripeObject, succeededCharge } from '../helpers/stripe-fixtures';
 import { startAnswerLossProxy, type AnswerLossProxy } from '../helpers/answer-loss-proxy';
+import { TEST_APP_SECRET } from '../helpers/app-api';
+import { connectHubSpot } from '../helpers/hubspot-oauth';
 import { seededRandom } from '../helpers/seeded-random';
 import { startFakeHubSpot, type FakeHubSpot, type FakeObject } from '../fakes/hubspot/server';
 
@@ -284,5 +286,55 @@ describe.each(dbKinds())('companies under lost answers on %s', (kind) => {
     expect(readsOfIt.length).toBeGreaterThanOrEqual(2);
     const { rows } = await h.server.db.query<{ sync_state: string }>(`SELECT sync_state FROM customers WHERE customer_id = 'cus_lost2'`);
     expect(rows[0]!.sync_state).toBe('synced');
+  });
+});
+
+describe.each(dbKinds())('an OAuth install without the companies scopes on %s', (kind) => {
+  const ACCOUNT = 'acct_companiesscopes';
+  const PORTAL = 8181;
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startSyncHarness({
+      kind,
+      privateApp: false,
+      engine: { pusher: PUSHER },
+      env: {
+        STRIPE_APP_SECRET: TEST_APP_SECRET,
+        STRIPE_APP_ID: 'com.stripe-hubspot-sync.app',
+        HUBSPOT_CLIENT_ID: 'test-client-id',
+        HUBSPOT_CLIENT_SECRET: 'test-client-secret',
+        TOKEN_ENCRYPTION_KEY: 'cd'.repeat(32),
+      },
+    });
+    // The fake grants an authorization the contacts scopes only, as an install made before companies existed.
+    await connectHubSpot(h.server.url, h.hubspot, { caller: { accountId: ACCOUNT }, mode: 'live', portalId: PORTAL });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const event = (type: string, object: Record<string, unknown>, created: number) => stripeEvent(type, object, { created, livemode: true, account: ACCOUNT });
+
+  it('writes contacts without companies, says why once, and makes no company call again for a while', async () => {
+    await h.send(event('customer.created', stripeObject('customer', { id: 'cus_scope1', email: 's1@scoped.io', created: T0 }), T0 + 1));
+    await h.idle();
+    const portal = h.hubspot.portal(PORTAL);
+    expect(portal.contactByProperty('stripe_customer_id', 'cus_scope1')).toBeDefined();
+    expect(portal.companies()).toEqual([]);
+    const refused = h.hubspot.requests.filter((r) => COMPANY_PATHS.test(r.path));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r.status === 403)).toBe(true);
+    const problems = await h.server.db.query<{ property: string; category: string; message: string }>(
+      `SELECT property, category, message FROM hubspot_property_problems WHERE portal_id = $1`,
+      [PORTAL],
+    );
+    expect(problems.rows).toEqual([{ property: 'companies', category: 'MISSING_SCOPES', message: expect.stringMatching(/Reconnect HubSpot to grant the companies scopes/) }]);
+    const { rows } = await h.server.db.query<{ sync_state: string }>(`SELECT sync_state FROM customers WHERE customer_id = 'cus_scope1'`);
+    expect(rows[0]!.sync_state).toBe('synced');
+
+    await h.send(event('customer.created', stripeObject('customer', { id: 'cus_scope2', email: 's2@scoped.io', created: T0 }), T0 + 2));
+    await h.idle();
+    expect(portal.contactByProperty('stripe_customer_id', 'cus_scope2')).toBeDefined();
+    expect(h.hubspot.requests.filter((r) => COMPANY_PATHS.test(r.path))).toHaveLength(refused.length);
   });
 });

@@ -263,3 +263,16 @@ export async function recordProvisioned(db: Queryable, portalId: number, definit
     [portalId, definitionsHash],
   );
 }
+
+/** When the portal was last recorded under `marker` in `portal_provisioning` (null: never, or forgotten). */
+export async function provisionedAt(db: Queryable, portalId: number, marker: string): Promise<Date | null> {
+  const { rows } = await db.query<{ at: Date | string }>(
+    `SELECT provisioned_at AS at FROM portal_provisioning WHERE portal_id = $1 AND definitions_hash = $2`,
+    [portalId, marker],
+  );
+  return rows[0] ? new Date(rows[0].at) : null;
+}
+
+export async function forgetProvisioned(db: Queryable, portalId: number, marker: string): Promise<void> {
+  await db.query(`DELETE FROM portal_provisioning WHERE portal_id = $1 AND definitions_hash = $2`, [portalId, marker]);
+}

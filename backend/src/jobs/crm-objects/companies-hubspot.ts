@@ -1,16 +1,24 @@
 import { createHash } from 'node:crypto';
 import { PROPERTY_GROUP } from '@stripe-hubspot-sync/contracts';
-import { MISSING_PROPERTY, PermanentHubSpotError, missingProperties } from '../../adapters/hubspot/errors';
+import { ConnectionHubSpotError, MISSING_PROPERTY, PermanentHubSpotError, missingProperties } from '../../adapters/hubspot/errors';
 import { ensureObjectProperties } from '../../adapters/hubspot/object-properties';
 import { COMPANY_ID_PROPERTY, companyPropertyDefinitions } from '../../domain/crm/companies';
-import { forgetWritten, isProvisioned, recordProvisioned } from '../../adapters/store/companies-store';
+import {
+  forgetProvisioned,
+  forgetWritten,
+  isProvisioned,
+  provisionedAt,
+  recordProvisioned,
+} from '../../adapters/store/companies-store';
+import { savePropertyProblems } from '../../adapters/store/connection-health';
 import type { ObjectWriterContext } from './stage';
 
 /**
  * Our company properties in a portal: provisioned once per portal and property set (remembered in
  * `portal_provisioning`), and again when HubSpot says one is missing (a user deleted it) — then every company is
  * written in full at its next write, since the values went with the property. A property HubSpot will not create is
- * left out of writes for the pass (and the unique one out of lookups).
+ * left out of writes for the pass (and the unique one out of lookups), and listed with the connection's property
+ * problems in the Stripe App as `companies.<name>`.
  */
 export interface CompanyProperties {
   /** Properties we cannot write in this portal now. */
@@ -34,11 +42,18 @@ export function companyPropertySet(ctx: ObjectWriterContext): CompanyProperties 
     const report = await ensureObjectProperties(ctx.portal, 'companies', PROPERTY_GROUP, DEFINITIONS);
     unavailable.clear();
     for (const f of report.failed) unavailable.add(f.name);
+    await savePropertyProblems(
+      ctx.db,
+      ctx.portal.portalId,
+      DEFINITIONS.map((d) => `companies.${d.name}`),
+      report.failed.map((f) => ({ ...f, name: `companies.${f.name}` })),
+    );
     if (report.failed.length > 0) {
       ctx.logger.warn({ portalId: ctx.portal.portalId, failed: report.failed }, 'HubSpot refused some company properties; writes go out without them');
     }
     if (report.created.length > 0) await forgetWritten(ctx.db, ctx.portal.portalId);
     await recordProvisioned(ctx.db, ctx.portal.portalId, HASH);
+    await clearScopesRefused(ctx);
   };
   return {
     unavailable,
@@ -76,4 +91,42 @@ function isPropertyProblem(err: PermanentHubSpotError): boolean {
 export function writable(props: CompanyProperties, values: Record<string, string>): Record<string, string> {
   if (props.unavailable.size === 0) return values;
   return Object.fromEntries(Object.entries(values).filter(([k]) => !props.unavailable.has(k)));
+}
+
+/**
+ * An OAuth install made before companies existed lacks their scopes: HubSpot answers 403 MISSING_SCOPES to every
+ * company call. That is no reason to stop writing contacts, so the companies writer steps aside instead of pausing the
+ * connection: it records the refusal (shown with the connection's property problems in the Stripe App: reconnecting
+ * grants the scopes), makes no company call for `recheckMs`, then tries again.
+ */
+const SCOPES_REFUSED = 'companies:scopes-refused';
+const SCOPES_PROBLEM = 'companies';
+
+export function isMissingScopes(err: unknown): err is ConnectionHubSpotError {
+  return err instanceof ConnectionHubSpotError && err.status === 403;
+}
+
+/** Whether company calls were refused for missing scopes less than `recheckMs` ago. */
+export async function scopesRecentlyRefused(ctx: ObjectWriterContext, recheckMs: number): Promise<boolean> {
+  const at = await provisionedAt(ctx.db, ctx.portal.portalId, SCOPES_REFUSED);
+  return at !== null && Date.now() - at.getTime() < recheckMs;
+}
+
+export async function recordScopesRefused(ctx: ObjectWriterContext, err: ConnectionHubSpotError): Promise<void> {
+  ctx.logger.warn({ portalId: ctx.portal.portalId, category: err.category }, 'HubSpot refuses the companies API (missing scopes); contacts are written without companies');
+  await recordProvisioned(ctx.db, ctx.portal.portalId, SCOPES_REFUSED);
+  await savePropertyProblems(ctx.db, ctx.portal.portalId, [], [
+    {
+      name: SCOPES_PROBLEM,
+      category: err.category,
+      message: `HubSpot refused the companies API (${err.message}). Reconnect HubSpot to grant the companies scopes; contacts are written meanwhile.`,
+    },
+  ]);
+}
+
+/** Company properties could be read and created: a refusal recorded before is over. */
+async function clearScopesRefused(ctx: ObjectWriterContext): Promise<void> {
+  if (!(await provisionedAt(ctx.db, ctx.portal.portalId, SCOPES_REFUSED))) return;
+  await forgetProvisioned(ctx.db, ctx.portal.portalId, SCOPES_REFUSED);
+  await savePropertyProblems(ctx.db, ctx.portal.portalId, [SCOPES_PROBLEM], []);
 }

@@ -10,7 +10,7 @@ import {
   saveMemberships,
   type CompanyScope,
 } from '../../adapters/store/companies-store';
-import { companyPropertySet } from './companies-hubspot';
+import { companyPropertySet, isMissingScopes, recordScopesRefused, scopesRecentlyRefused } from './companies-hubspot';
 import { associateMembers, resolveCompanies, writeCompanies, type CompaniesPass } from './companies-pass';
 import type { CrmObjectWriter, ObjectWriterContext } from './stage';
 
@@ -31,6 +31,8 @@ export interface CompaniesWriterOptions {
   leaseSeconds?: number;
   /** With creating turned off, how long a key found nowhere waits before it is looked for again. Default 1 h. */
   missedRetryMs?: number;
+  /** After HubSpot refused the companies API (scopes not granted), how long before it is tried again. Default 1 h. */
+  scopesRecheckMs?: number;
 }
 
 export function companiesWriter(opts: CompaniesWriterOptions = {}): CrmObjectWriter {
@@ -69,6 +71,7 @@ async function writeCustomersCompanies(
     [targets.get(customerId)?.key, current.get(customerId)?.key].filter((k): k is string => k !== undefined);
   const touched = new Set(ids.flatMap(keysOf));
   if (touched.size === 0) return out;
+  if (await scopesRecentlyRefused(ctx, opts.scopesRecheckMs ?? 3_600_000)) return out;
 
   const token = randomUUID();
   const rows = await claimCompanies(ctx.db, scope, [...touched], token, opts.leaseSeconds ?? 300);
@@ -115,6 +118,11 @@ async function writeCustomersCompanies(
       const companyId = target ? pass.rows.get(target)?.companyId : null;
       if (companyId) ctx.companyOf.set(c.customerId, companyId);
     }
+  } catch (err) {
+    // Scopes not granted (an install older than companies): contacts go on without companies; see companies-hubspot.ts.
+    if (!isMissingScopes(err)) throw err;
+    await recordScopesRefused(ctx, err);
+    return new Map();
   } finally {
     await releaseCompanies(ctx.db, scope, token);
   }
