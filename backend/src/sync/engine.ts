@@ -23,6 +23,7 @@ import { createCustomerRefresher } from './refresh';
 import { createLifecycleHandlers } from '../jobs/lifecycle';
 import { createObjectStage, type CrmObjectWriter } from '../jobs/crm-objects/stage';
 import { OBJECT_WRITERS } from '../jobs/crm-objects/writers';
+import { hubletOfToken } from '../domain/crm/hubspot-links';
 
 /** The running sync engine of one backend instance. */
 export interface SyncEngine {
@@ -73,7 +74,7 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
       ctx.app.use(
         APP_API_PREFIX,
         appApiRouter(
-          { db: ctx.db, installs: engine.installService, backfill, wakePusher: () => engine!.pusher.wake(), queue: ctx.queue },
+          { db: ctx.db, installs: engine.installService, backfill, wakePusher: () => engine!.pusher.wake(), queue: ctx.queue, privateAppHublet: hubletOfToken(config.hubspot.accessToken) },
           { secret: config.stripe.appSecret, toleranceSeconds: 300, ownAccountId: config.stripe.accountId },
         ),
       );
@@ -97,6 +98,7 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
           refresh: refresher,
           lookup,
           portalAccounts: portals,
+          privateAppHublet: hubletOfToken(config.hubspot.accessToken),
         }),
       );
       const running = engine;

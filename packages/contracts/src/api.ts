@@ -66,6 +66,17 @@ export interface PaymentSummary {
   status: PaymentStatusValue;
 }
 
+/** The latest revenue movement that changed a customer's MRR (derived by the backend from its history). */
+export interface MrrChangeSummary {
+  /** Unix seconds. */
+  at: number;
+  /** The MRR change in minor units of `currency`: negative for a downgrade or churn. */
+  amount: number;
+  currency: string | null;
+  /** new, upgrade, downgrade, churn, reactivation or trial_converted. */
+  kind: string;
+}
+
 export interface CustomerStatus {
   accountId: string;
   livemode: boolean;
@@ -88,6 +99,13 @@ export interface CustomerStatus {
   refundIssuedAt?: number | null;
   /** Products paid for, by id (absent from statuses derived before this field existed). */
   productsBought?: ProductBought[];
+  /** The latest revenue movement that changed MRR (absent: none, or a status derived before movements existed). */
+  lastMrrChange?: MrrChangeSummary;
+  /**
+   * Bookkeeping, not shown: changes with the set of the customer's revenue movements (absent: none), so a customer
+   * with a new movement is written again (its movements go to HubSpot) even when nothing else changed.
+   */
+  movementsKey?: string;
   nextInvoiceAmount: number | null;
   delinquent: boolean;
   deleted: boolean;
@@ -97,6 +115,100 @@ export interface CustomerStatus {
   /** When HubSpot last received this state (ISO), null before the first write. */
   lastSyncedAt: string | null;
 }
+
+// ---------- HubSpot records beside the contact: subscriptions and their deals, the company, revenue movements ----------
+
+/** What happened to a customer's revenue (derived by the backend from the customer's history, never from one event). */
+export type RevenueMovementKind =
+  | 'new'
+  | 'upgrade'
+  | 'downgrade'
+  | 'churn'
+  | 'reactivation'
+  | 'trial_started'
+  | 'trial_converted'
+  | 'payment_failed'
+  | 'payment_recovered'
+  | 'refund'
+  | 'dispute';
+
+export const REVENUE_MOVEMENT_KINDS: readonly RevenueMovementKind[] = [
+  'new',
+  'upgrade',
+  'downgrade',
+  'churn',
+  'reactivation',
+  'trial_started',
+  'trial_converted',
+  'payment_failed',
+  'payment_recovered',
+  'refund',
+  'dispute',
+];
+
+/** How the Stripe App and the card name each movement. */
+export const REVENUE_MOVEMENT_LABELS: Readonly<Record<RevenueMovementKind, string>> = {
+  new: 'New subscription',
+  upgrade: 'Upgrade',
+  downgrade: 'Downgrade',
+  churn: 'Churn',
+  reactivation: 'Reactivation',
+  trial_started: 'Trial started',
+  trial_converted: 'Trial converted',
+  payment_failed: 'Payment failed',
+  payment_recovered: 'Payment recovered',
+  refund: 'Refund',
+  dispute: 'Dispute',
+};
+
+/**
+ * One of the customer's subscriptions (every one, not only the main one `CustomerStatus.subscription` shows), with
+ * the HubSpot deal that stands for it. `mrr` is this subscription's own contribution to MRR (0 unless active or
+ * past due), in its own `currency`.
+ */
+export interface CustomerSubscription {
+  id: string;
+  status: SubscriptionStatusValue;
+  plan: string | null;
+  mrr: number;
+  currency: string;
+  currentPeriodEnd: number | null;
+  cancelAtPeriodEnd: boolean;
+  /** The deal's page in HubSpot (in the portal the customer's contact is in); null while no deal was written. */
+  hubspotDealUrl: string | null;
+}
+
+/** The HubSpot company the customer is associated with. */
+export interface CustomerCompany {
+  /** The name we gave it (a company we created), else its domain, else the customer's business name. */
+  name: string;
+  hubspotUrl: string;
+}
+
+/** A revenue movement; amounts in minor units of `currency` (MRR before/after: subscription movements only). */
+export interface RevenueMovementSummary {
+  id: string;
+  kind: RevenueMovementKind;
+  /** Unix seconds. */
+  occurredAt: number;
+  /** Signed: a downgrade or churn is negative. */
+  amount: number;
+  currency: string | null;
+  mrrBefore: number | null;
+  mrrAfter: number | null;
+}
+
+/** The HubSpot records that hang off one customer's contact, and its latest revenue movements. */
+export interface CustomerCrmRecords {
+  /** Live subscriptions first, then the newest; at most 25. */
+  subscriptions: CustomerSubscription[];
+  company: CustomerCompany | null;
+  /** Newest first, at most 10. */
+  movements: RevenueMovementSummary[];
+}
+
+/** A customer as the card shows it: the read model, and (from backends that have them) its HubSpot records. */
+export type CardCustomer = CustomerStatus & Partial<CustomerCrmRecords>;
 
 // ---------- Stripe App API: prefix /api/app/v1 ----------
 // Every request carries `Stripe-Signature` (fetchStripeSignature()), `X-Stripe-User-Id` and
@@ -297,6 +409,12 @@ export interface CustomerSyncResponse {
   contact: { id: string; portalId: number; url: string } | null;
   status: CustomerStatus | null;
   syncedFields: { key: FieldKey; property: string; value: string | null }[];
+  /** Every subscription with its HubSpot deal link (absent from backends older than these fields). */
+  subscriptions?: CustomerSubscription[];
+  /** The HubSpot company the customer is associated with; null when none. */
+  company?: CustomerCompany | null;
+  /** The latest revenue movements, newest first (at most 10). */
+  movements?: RevenueMovementSummary[];
 }
 
 /** POST /customers/:id/sync — queue a fresh push of this customer to HubSpot. */
@@ -340,8 +458,8 @@ export type CardNotLinkedReason = 'no_install' | 'no_customer';
 export type CardResponse =
   | {
       state: 'linked';
-      /** The linked customers whose data we hold. */
-      customers: CustomerStatus[];
+      /** The linked customers whose data we hold (with their subscriptions, company and movements). */
+      customers: CardCustomer[];
       /** Linked customers whose data has not arrived yet (shown as syncing, never as "no customer"). */
       syncing: number;
       /** Set when a refresh could not ask Stripe: the figures are the last synced state. */

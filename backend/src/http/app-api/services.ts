@@ -26,4 +26,6 @@ export interface AppApiDeps {
   installs: InstallService;
   backfill?: BackfillService;
   wakePusher(): void;
+  /** The data centre of the private-app token's portal (`pat-eu1-…` → eu1), for links to HubSpot records. */
+  privateAppHublet?: string | null;
 }

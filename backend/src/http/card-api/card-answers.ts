@@ -1,5 +1,7 @@
-import type { CardResponse, CustomerStatus } from '@stripe-hubspot-sync/contracts';
+import type { CardCustomer, CardResponse } from '@stripe-hubspot-sync/contracts';
 import type { LinkedCustomer, ReadableCustomers } from './portal-accounts';
+import { customerCrmRecords } from '../../domain/crm/customer-records';
+import { hubspotAppOrigin } from '../../domain/crm/hubspot-links';
 import type { ContactLookup } from './stripe-lookup';
 
 /**
@@ -34,7 +36,10 @@ export function answerOf(readable: ReadableCustomers, deps: AnswerDeps, warning?
       ...(warning ? { warning } : {}),
     };
   }
-  const customers: CustomerStatus[] = links.flatMap((l) => (l.status ? [l.status] : []));
+  const origin = hubspotAppOrigin(readable.hublet);
+  const customers: CardCustomer[] = links.flatMap((l) =>
+    l.status ? [{ ...l.status, ...customerCrmRecords(l.crm, { origin, portalId: readable.portalId, currency: l.status.currency }) }] : [],
+  );
   return { state: 'linked', customers, syncing: links.length - customers.length, ...(warning ? { warning } : {}) };
 }
 

@@ -24,6 +24,8 @@ export interface CardApiDeps {
   refreshTimeoutMs?: number;
   /** Which accounts a portal reads besides its OAuth installs (the engine adds the private-app token's portal). */
   portalAccounts?: PortalAccess;
+  /** The data centre of the private-app token's portal (`pat-eu1-…` → eu1), for the card's links to HubSpot records. */
+  privateAppHublet?: string | null;
 }
 
 const cardBody = z.object({ portalId: z.coerce.number().int().positive(), contactId: z.coerce.string().regex(/^\d{1,20}$/) });
@@ -64,7 +66,8 @@ export function cardApiRouter(deps: CardApiDeps): Router {
 
   const access = deps.portalAccounts ?? oauthOnlyAccess;
   const answers: AnswerDeps = { refresh: deps.refresh, lookup: deps.lookup, timeoutMs: deps.refreshTimeoutMs ?? 8000 };
-  const readNow = (portalId: number, contactId: string) => readableCustomers(deps.db, access, portalId, contactId);
+  const readNow = (portalId: number, contactId: string) =>
+    readableCustomers(deps.db, access, portalId, contactId, { privateAppHublet: deps.privateAppHublet });
   const read = readThrough(deps.db, readNow);
 
   const status = async (_req: Request, res: Response) => {
