@@ -27,7 +27,7 @@ import type { CrmObjectWriter, ObjectWriterContext } from './stage';
  */
 
 export interface CompaniesWriterOptions {
-  /** How long a pass holds the company rows it writes (a crashed pass's lease expires). Default 300 s. */
+  /** How long a pass holds the company rows it writes (a crashed pass's lease expires). Default 120 s, as the pusher's. */
   leaseSeconds?: number;
   /** With creating turned off, how long a key found nowhere waits before it is looked for again. Default 1 h. */
   missedRetryMs?: number;
@@ -74,7 +74,7 @@ async function writeCustomersCompanies(
   if (await scopesRecentlyRefused(ctx, opts.scopesRecheckMs ?? 3_600_000)) return out;
 
   const token = randomUUID();
-  const rows = await claimCompanies(ctx.db, scope, [...touched], token, opts.leaseSeconds ?? 300);
+  const rows = await claimCompanies(ctx.db, scope, [...touched], token, opts.leaseSeconds ?? 120);
   try {
     const active: WrittenContact[] = [];
     for (const c of contacts) {
