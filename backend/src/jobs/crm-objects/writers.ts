@@ -1,6 +1,8 @@
 import type { CrmObjectWriter } from './stage';
 import { companiesWriter } from './companies';
+import { dealsWriter } from './deals';
 import { ticketsWriter } from './tickets';
+import { timelineWriter } from './timeline';
 
 /**
  * The writers of the records beyond contact properties, in the order they run (companies before the records that
@@ -8,5 +10,7 @@ import { ticketsWriter } from './tickets';
  */
 export const OBJECT_WRITERS: readonly CrmObjectWriter[] = [
   companiesWriter(),
+  dealsWriter,
   ticketsWriter,
+  timelineWriter,
 ];
