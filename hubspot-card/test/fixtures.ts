@@ -1,5 +1,5 @@
 import { hubspot } from '@hubspot/ui-extensions';
-import type { CardResponse, CustomerStatus } from '../src/app/cards/lib/contracts';
+import type { CardCustomer, CardResponse, CustomerStatus } from '../src/app/cards/lib/contracts';
 
 /** 2026-03-03T15:00:00Z, and days around it, in unix seconds. */
 export const T0 = Date.UTC(2026, 2, 3, 15, 0, 0) / 1000;
@@ -42,7 +42,7 @@ export function customerStatus(overrides: Partial<CustomerStatus> = {}): Custome
   };
 }
 
-export const linked = (...customers: CustomerStatus[]): CardResponse => ({ state: 'linked', customers, syncing: 0 });
+export const linked = (...customers: CardCustomer[]): CardResponse => ({ state: 'linked', customers, syncing: 0 });
 
 /** A not-linked answer; `canCheckStripe` as the backend would say it. */
 export const notLinked = (

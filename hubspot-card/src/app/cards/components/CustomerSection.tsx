@@ -9,7 +9,7 @@ import {
   Tag,
   Text,
 } from '@hubspot/ui-extensions';
-import type { CustomerStatus } from '../lib/contracts';
+import type { CardCustomer, CustomerStatus } from '../lib/contracts';
 import {
   customerCurrency,
   customerLabel,
@@ -21,13 +21,19 @@ import {
   timeAgo,
   type DisplayPrefs,
 } from '../lib/format';
+import { Movements } from './Movements';
+import { Subscriptions } from './Subscriptions';
 
 export interface CustomerSectionProps {
-  customer: CustomerStatus;
+  /** The read model, with its HubSpot records when the backend sends them (older backends do not). */
+  customer: CardCustomer;
   prefs: DisplayPrefs;
 }
 
-/** One Stripe customer's payment health: status, plan and MRR, payments, invoices, totals, link, freshness and sync time. */
+/**
+ * One Stripe customer's payment health: status, plan and MRR, payments, invoices, totals, its HubSpot company, every
+ * subscription with its deal, the latest revenue movements, link, freshness and sync time.
+ */
 export function CustomerSection({ customer, prefs }: CustomerSectionProps) {
   const currency = customerCurrency(customer);
   const sub = customer.subscription;
@@ -95,7 +101,17 @@ export function CustomerSection({ customer, prefs }: CustomerSectionProps) {
         <DescriptionListItem label="Customer since">
           {customer.customerSince !== null ? formatDate(customer.customerSince, prefs) : '—'}
         </DescriptionListItem>
+        {customer.company ? (
+          <DescriptionListItem label="Company">
+            <Link href={{ url: customer.company.hubspotUrl }} testId={`company-link-${customer.customerId}`}>
+              {customer.company.name}
+            </Link>
+          </DescriptionListItem>
+        ) : null}
       </DescriptionList>
+
+      <Subscriptions customerId={customer.customerId} subscriptions={customer.subscriptions ?? []} prefs={prefs} />
+      <Movements customerId={customer.customerId} movements={customer.movements ?? []} prefs={prefs} />
 
       <Link href={{ url: customer.dashboardUrl, external: true }} testId={`dashboard-link-${customer.customerId}`}>
         {customer.livemode ? 'Open in Stripe Dashboard' : 'Open in Stripe Dashboard (test mode)'}

@@ -11,7 +11,7 @@ import {
   useExtensionContext,
 } from '@hubspot/ui-extensions';
 import { cardRequestFrom } from '../lib/cardApi';
-import type { CardResponse, CustomerStatus } from '../lib/contracts';
+import type { CardCustomer, CardResponse } from '../lib/contracts';
 import { displayPrefs, type DisplayPrefs } from '../lib/format';
 import { cardProfile } from '../lib/profile';
 import { useCardData } from '../lib/useCardData';
@@ -122,7 +122,7 @@ export function StripePaymentCard() {
   );
 }
 
-function CustomerList({ customers, prefs }: { customers: CustomerStatus[]; prefs: DisplayPrefs }) {
+function CustomerList({ customers, prefs }: { customers: CardCustomer[]; prefs: DisplayPrefs }) {
   return (
     <>
       {customers.map((customer, index) => (

@@ -3,18 +3,24 @@
  * (a declared dependency of the card). Everything the card needs from it is re-exported here, so the rest of the
  * card imports `./contracts`.
  *
- * Only `formatMoney` and `CARD_API_PREFIX` are runtime imports; the rest are types and vanish at build time.
+ * Only `formatMoney`, `CARD_API_PREFIX` and `REVENUE_MOVEMENT_LABELS` are runtime imports; the rest are types and
+ * vanish at build time.
  */
 export type {
   ApiError,
   ApiErrorCode,
+  CardCustomer,
   CardNotLinkedReason,
   CardRequest,
   CardResponse,
+  CustomerCompany,
   CustomerStatus,
+  CustomerSubscription,
+  RevenueMovementKind,
+  RevenueMovementSummary,
   PaymentStatusValue,
   PaymentSummary,
   SubscriptionStatusValue,
   SubscriptionSummary,
 } from '@stripe-hubspot-sync/contracts';
-export { CARD_API_PREFIX, formatMoney } from '@stripe-hubspot-sync/contracts';
+export { CARD_API_PREFIX, formatMoney, REVENUE_MOVEMENT_LABELS } from '@stripe-hubspot-sync/contracts';

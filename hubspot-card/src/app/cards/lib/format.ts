@@ -1,4 +1,11 @@
-import { formatMoney, type CustomerStatus, type PaymentStatusValue, type SubscriptionStatusValue } from './contracts';
+import {
+  formatMoney,
+  REVENUE_MOVEMENT_LABELS,
+  type CustomerStatus,
+  type PaymentStatusValue,
+  type RevenueMovementSummary,
+  type SubscriptionStatusValue,
+} from './contracts';
 
 /** Pure display helpers: labels, tag variants, dates and money for the card. */
 
@@ -102,4 +109,25 @@ export function timeAgo(iso: string, prefs: DisplayPrefs, nowMs: number = Date.n
   if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), 'minute');
   if (seconds < 86_400) return rtf.format(-Math.floor(seconds / 3600), 'hour');
   return rtf.format(-Math.floor(seconds / 86_400), 'day');
+}
+
+/** What a movement is called ("Upgrade", "Payment failed"). */
+export function movementLabel(m: RevenueMovementSummary): string {
+  return REVENUE_MOVEMENT_LABELS[m.kind] ?? m.kind;
+}
+
+/** The movements whose amount is a change of MRR: shown with a sign. */
+const MRR_CHANGES = new Set<RevenueMovementSummary['kind']>(['new', 'upgrade', 'downgrade', 'churn', 'reactivation', 'trial_converted']);
+
+/** A movement's amount: "+$20.00" or "−$5.00" (a real minus) for a change of MRR, else as is ("$40.00"). */
+export function movementAmount(m: RevenueMovementSummary, prefs: DisplayPrefs): string {
+  const abs = money(Math.abs(m.amount), m.currency, prefs);
+  if (!MRR_CHANGES.has(m.kind) || m.amount === 0 || abs === '—') return abs;
+  return `${m.amount > 0 ? '+' : '−'}${abs}`;
+}
+
+/** MRR before and after a subscription movement ("MRR $10.00 → $30.00"); null for the others. */
+export function movementMrr(m: RevenueMovementSummary, prefs: DisplayPrefs): string | null {
+  if (m.mrrBefore === null || m.mrrAfter === null) return null;
+  return `MRR ${money(m.mrrBefore, m.currency, prefs)} → ${money(m.mrrAfter, m.currency, prefs)}`;
 }
