@@ -173,12 +173,18 @@ describe('last MRR change', () => {
     const e1 = subscriptionEvent('updated', sub, plus, { id: 'evt_1', created: T + DAY, before: basic });
     const refund = refundEvent({ id: 'ch_9', customer: CUS, amount: 900 }, 900, { id: 'evt_r', created: T + 2 * DAY, previousRefunded: 0 });
     expect(lastMrrChange(deriveMovements(CUS, historyOf([e0, e1, refund])))).toEqual({
+      at: T + DAY,
       date: new Date((T + DAY) * 1000).toISOString(),
       amount: 1000,
       currency: 'usd',
       kind: 'upgrade',
     });
     expect(lastMrrChange(deriveMovements(CUS, historyOf([refund])))).toBeNull();
+  });
+
+  it('never throws on a time beyond what a date holds', () => {
+    const far = subscriptionEvent('created', sub, basic, { id: 'evt_far', created: 2 ** 52 });
+    expect(lastMrrChange(deriveMovements(CUS, historyOf([far])))).toMatchObject({ at: 2 ** 52, date: '+275760-09-13T00:00:00.000Z', kind: 'new' });
   });
 });
 

@@ -220,7 +220,9 @@ export function deriveMovements(customerId: string, history: readonly HistoryEnt
 }
 
 export interface LastMrrChange {
-  /** ISO 8601. */
+  /** When, unix seconds (exact). */
+  at: number;
+  /** The same as ISO 8601 (a time beyond what a date can hold, ±8.64e15 ms, is clamped to it). */
   date: string;
   /** The MRR change, minor units of `currency` (negative for a downgrade or churn). */
   amount: number;
@@ -239,5 +241,13 @@ export function lastMrrChange(movements: readonly Movement[]): LastMrrChange | n
     if (!last || compareMovements(m, last) > 0) last = m;
   }
   if (!last) return null;
-  return { date: new Date(last.occurredAt * 1000).toISOString(), amount: last.amount, currency: last.currency, kind: last.kind };
+  return { at: last.occurredAt, date: isoDate(last.occurredAt), amount: last.amount, currency: last.currency, kind: last.kind };
+}
+
+const MAX_DATE_MS = 8.64e15;
+
+/** Unix seconds as ISO 8601, never throwing: clamped to the range a JavaScript date holds. */
+export function isoDate(seconds: number): string {
+  const ms = Number.isFinite(seconds) ? Math.max(-MAX_DATE_MS, Math.min(MAX_DATE_MS, seconds * 1000)) : 0;
+  return new Date(ms).toISOString();
 }
