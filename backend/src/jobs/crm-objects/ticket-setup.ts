@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PROPERTY_GROUP } from '@stripe-hubspot-sync/contracts';
 import { ensureTicketProperty as provisionTicketProperty, ticketPipelineStages, type TicketPropertyDefinition } from '../../adapters/hubspot/tickets';
+import { savePropertyProblems } from '../../adapters/store/connection-health';
 import {
   loadPipelineStages,
   recordTicketPropertyProvisioned,
@@ -63,3 +64,25 @@ export async function pipelineStages(ctx: ObjectWriterContext, pipelineIds: read
 
 /** HubSpot's default support pipeline, used when the merchant names none. */
 export const DEFAULT_TICKET_PIPELINE = '0';
+
+/** The name tickets' setup problems are shown under with the connection (`hubspot_property_problems`). */
+const PROBLEM = 'tickets';
+
+/**
+ * Why tickets cannot be written in this portal (missing scope, property refused, pipeline missing), shown with the
+ * connection in the Stripe App. Contacts and the other records are written meanwhile.
+ */
+export async function recordTicketProblem(ctx: ObjectWriterContext, category: string, message: string): Promise<void> {
+  ctx.logger.warn({ portalId: ctx.portal.portalId, category }, 'tickets cannot be written in this HubSpot portal');
+  await savePropertyProblems(ctx.db, ctx.portal.portalId, [], [{ name: PROBLEM, category, message }]);
+}
+
+/** Tickets were written: a problem shown before is over. */
+export async function clearTicketProblem(ctx: ObjectWriterContext): Promise<void> {
+  await savePropertyProblems(ctx.db, ctx.portal.portalId, [PROBLEM], []);
+}
+
+/** The problem when HubSpot refuses the tickets API for want of a scope (an install made before tickets existed). */
+export function missingScopesProblem(message: string): string {
+  return `HubSpot has not granted this connection the tickets scope: reconnect HubSpot to sync tickets (${message})`;
+}

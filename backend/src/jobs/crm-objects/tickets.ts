@@ -1,4 +1,4 @@
-import { MISSING_PROPERTY } from '../../adapters/hubspot/errors';
+import { ConnectionHubSpotError, MISSING_PROPERTY } from '../../adapters/hubspot/errors';
 import { associateTickets, readTicketsBy, updateTickets, upsertTickets, type BatchResult, type TicketAssociationTarget } from '../../adapters/hubspot/tickets';
 import { loadDeals } from '../../adapters/store/deals-store';
 import { customerKeyId, recordsForCustomers } from '../../adapters/store/sync-store';
@@ -18,7 +18,15 @@ import {
 import { customerLabel, failedInvoices, TICKET_KEY_PROPERTY, ticketProperties, ticketUpdate, type InvoiceTicketFacts } from '../../domain/crm/tickets';
 import type { ObjectOutcome, WrittenContact } from '../../domain/sync/ports';
 import type { CrmObjectWriter, ObjectWriterContext } from './stage';
-import { DEFAULT_TICKET_PIPELINE, TICKET_PROPERTY_KEY, ensureTicketProperty, pipelineStages } from './ticket-setup';
+import {
+  DEFAULT_TICKET_PIPELINE,
+  TICKET_PROPERTY_KEY,
+  clearTicketProblem,
+  ensureTicketProperty,
+  missingScopesProblem,
+  pipelineStages,
+  recordTicketProblem,
+} from './ticket-setup';
 
 /**
  * Tickets on failed payments (settings `crm.tickets`, off by default): one ticket per unpaid invoice whose payment
@@ -54,13 +62,27 @@ interface Want {
 async function writeTickets(ctx: ObjectWriterContext, contacts: WrittenContact[]): Promise<Map<string, ObjectOutcome>> {
   const out = new Map<string, ObjectOutcome>();
   const scope: TicketScope = { portalId: ctx.portal.portalId, account: ctx.account, livemode: ctx.livemode };
-  let wants = await plan(ctx, scope, contacts);
+  const wants = await plan(ctx, scope, contacts);
   if (wants.length === 0) return out;
+  try {
+    await write(ctx, scope, out, wants);
+  } catch (err) {
+    // Only the tickets scope is missing (an install made before tickets): contacts go on, the problem is shown.
+    if (!(err instanceof ConnectionHubSpotError) || err.category !== 'MISSING_SCOPES') throw err;
+    const message = missingScopesProblem(err.message);
+    await recordTicketProblem(ctx, err.category, message);
+    for (const w of wants.filter((x) => !x.failed)) fail(out, w, { permanent: true, message, category: err.category });
+  }
+  return out;
+}
 
+async function write(ctx: ObjectWriterContext, scope: TicketScope, out: Map<string, ObjectOutcome>, all: Want[]): Promise<void> {
+  let wants = all;
   // The property upserts and lookups go by; the stages of each pipeline.
   if (wants.some((w) => !w.ticketId)) {
     const problem = await ensureTicketProperty(ctx);
     if (problem) {
+      await recordTicketProblem(ctx, 'PROPERTY_UNAVAILABLE', problem);
       for (const w of wants.filter((x) => !x.ticketId)) fail(out, w, { permanent: true, message: problem, category: 'PROPERTY_UNAVAILABLE' });
       wants = wants.filter((w) => w.ticketId);
     }
@@ -69,9 +91,14 @@ async function writeTickets(ctx: ObjectWriterContext, contacts: WrittenContact[]
   const staged: { w: Want; desired: Record<string, string> }[] = [];
   for (const w of wants) {
     const s = stages.get(w.pipelineId)!;
-    if ('problem' in s) fail(out, w, { permanent: true, message: s.problem, category: 'PIPELINE_UNAVAILABLE' });
-    else staged.push({ w, desired: desiredOf(ctx, w, s) });
+    if ('problem' in s) {
+      await recordTicketProblem(ctx, 'PIPELINE_UNAVAILABLE', s.problem);
+      fail(out, w, { permanent: true, message: s.problem, category: 'PIPELINE_UNAVAILABLE' });
+    } else {
+      staged.push({ w, desired: desiredOf(ctx, w, s) });
+    }
   }
+  if (staged.length === all.length) await clearTicketProblem(ctx);
 
   await findLost(ctx, scope, staged.map((x) => x.w));
   const live = staged.filter((x) => x.w.ticketId || x.w.facts.state === 'open');
@@ -91,7 +118,6 @@ async function writeTickets(ctx: ObjectWriterContext, contacts: WrittenContact[]
     await record(ctx, scope, out, updates.map((x, i) => ({ ...x, sent: x.changed, result: results[i] })));
   }
   await associate(ctx, scope, out, live.map((x) => x.w).filter((w) => w.ticketId && !w.failed));
-  return out;
 }
 
 /** The tickets the pass's customers call for, with what we know of each. */
