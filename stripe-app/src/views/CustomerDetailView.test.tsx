@@ -3,7 +3,7 @@ jest.mock('@stripe/ui-extension-sdk/utils', () => ({
   isSourceInAuthorizedCSP: jest.fn(async () => true),
 }));
 
-import { Badge, Banner, Button, Link, PropertyListItem, Spinner } from '@stripe/ui-extension-sdk/ui';
+import { Badge, Banner, Box, Button, Link, PropertyListItem, Spinner } from '@stripe/ui-extension-sdk/ui';
 import type { CustomerStatus } from '../data/contracts';
 import { apiError, deferred, installFakeBackend, ok, type FakeBackend, type Reply } from '../../test/fakeBackend';
 import { customerResponse, viewProps } from '../../test/fixtures';
@@ -73,6 +73,68 @@ describe('CustomerDetailView', () => {
     });
     expect(wrapper.find(PropertyListItem, { label: 'Subscription status' })).toHaveProps({ value: 'active' });
     expect(wrapper.find(PropertyListItem, { label: 'MRR' })).toHaveProps({ value: '49.00' });
+  });
+
+  it('links the HubSpot company and every subscription’s deal, and lists the latest revenue movements', async () => {
+    const host = 'https://app-eu1.hubspot.com/contacts/424242/record';
+    backend.route(
+      'GET /customers/cus_A',
+      ok(
+        customerResponse({
+          status: STATUS,
+          company: { name: 'Analytical Engines', hubspotUrl: `${host}/0-2/7001` },
+          subscriptions: [
+            { id: 'sub_live', status: 'active', plan: 'Pro', mrr: 4900, currency: 'usd', currentPeriodEnd: 1717236000, cancelAtPeriodEnd: false, hubspotDealUrl: `${host}/0-3/9001` },
+            { id: 'sub_trial', status: 'trialing', plan: 'Add-on', mrr: 0, currency: 'usd', currentPeriodEnd: 1715000000, cancelAtPeriodEnd: true, hubspotDealUrl: null },
+            { id: 'sub_old', status: 'canceled', plan: null, mrr: 0, currency: 'usd', currentPeriodEnd: 1700000000, cancelAtPeriodEnd: false, hubspotDealUrl: `${host}/0-3/9000` },
+          ],
+          movements: [
+            { id: 'sub_live:evt_2:upgrade', kind: 'upgrade', occurredAt: 1714557600, amount: 2900, currency: 'usd', mrrBefore: 2000, mrrAfter: 4900 },
+            { id: 'in_1:failed:1', kind: 'payment_failed', occurredAt: 1714471200, amount: 4900, currency: 'usd', mrrBefore: null, mrrAfter: null },
+            { id: 'sub_old:evt_1:churn', kind: 'churn', occurredAt: 1700000000, amount: -1000, currency: 'usd', mrrBefore: 3000, mrrAfter: 2000 },
+          ],
+        }),
+      ),
+    );
+    const { wrapper } = await loaded();
+    expect(wrapper).toContainText('HubSpot company: Analytical Engines');
+    expect(byText(wrapper, Link, 'Open the company in HubSpot')).toHaveProps({ href: `${host}/0-2/7001`, target: '_blank' });
+    expect(wrapper).toContainText('Subscriptions and deals');
+    const deals = wrapper.findAll(Link).filter((l) => l.text === 'Open the deal in HubSpot').map((l) => l.prop('href'));
+    expect(deals).toEqual([`${host}/0-3/9001`, `${host}/0-3/9000`]);
+    expect(wrapper).toContainText('sub_live · $49.00 MRR · renews 2024-06-01');
+    expect(wrapper).toContainText('sub_trial · $0.00 MRR · ends 2024-05-06');
+    expect(wrapper).toContainText('No HubSpot deal yet.');
+    expect(hasText(wrapper, Badge, 'Trialing')).toBe(true);
+    expect(hasText(wrapper, Badge, 'Canceled')).toBe(true);
+    expect(wrapper).toContainText('Unnamed plan');
+    expect(wrapper).toContainText('Latest revenue movements');
+    const texts = wrapper.findAll(Box).map((b) => b.text);
+    const upgrade = texts.indexOf('Upgrade +$29.00 · MRR $20.00 → $49.00');
+    const failed = texts.indexOf('Payment failed $49.00');
+    const churn = texts.indexOf('Churn −$10.00 · MRR $30.00 → $20.00');
+    expect(upgrade).toBeGreaterThan(-1);
+    expect(failed).toBeGreaterThan(upgrade);
+    expect(churn).toBeGreaterThan(failed);
+    expect(wrapper).toContainText('2024-05-01 10:00 UTC');
+    // The contact and the last synced facts are still there.
+    expect(byText(wrapper, Link, 'Open the contact in HubSpot')).toHaveProps({ href: 'https://app.hubspot.com/contacts/424242/record/0-1/901' });
+    expect(wrapper.find(PropertyListItem, { label: 'MRR' })).toHaveProps({ value: '49.00' });
+  });
+
+  it('shows nothing of companies, deals or movements when there are none, or from a backend that does not send them', async () => {
+    backend.route('GET /customers/cus_A', ok(customerResponse({ status: STATUS, subscriptions: [], company: null, movements: [] })));
+    const { wrapper } = await loaded();
+    expect(wrapper).not.toContainText('HubSpot company');
+    expect(wrapper).not.toContainText('Subscriptions and deals');
+    expect(wrapper).not.toContainText('Latest revenue movements');
+    expect(wrapper.findAll(Link).map((l) => l.text)).toEqual(['Open the contact in HubSpot']);
+    unmountAll();
+
+    backend.route('GET /customers/cus_A', ok(customerResponse({ status: STATUS })));
+    const older = await loaded();
+    expect(older.wrapper).toContainText('HubSpot contact 901 in portal 424242');
+    expect(older.wrapper.findAll(Link).map((l) => l.text)).toEqual(['Open the contact in HubSpot']);
   });
 
   it('shows a not-linked customer with the reason', async () => {

@@ -16,6 +16,7 @@ import { LoadError, Loading } from '../components/States';
 import { fieldDefinition, type CustomerSyncResponse } from '../data/contracts';
 import { formatTime, SYNC_STATE_BADGE, SYNC_STATE_LABEL } from '../format';
 import { useCustomerPage, type CustomerPageModel } from '../pages/customer/useCustomerPage';
+import { CrmRecords } from '../pages/customer/CrmRecords';
 
 function SyncNow({ vm }: { vm: CustomerPageModel }) {
   return (
@@ -66,6 +67,7 @@ function Linked({ data }: { data: CustomerSyncResponse }) {
       ) : (
         <Box>Not linked to a HubSpot contact yet.</Box>
       )}
+      <CrmRecords data={data} />
       {anyFact ? (
         <Box css={{ stack: 'y', gap: 'small' }}>
           <Box css={{ font: 'heading' }}>Last synced to HubSpot</Box>
@@ -80,12 +82,15 @@ function Linked({ data }: { data: CustomerSyncResponse }) {
   );
 }
 
-/** Viewport `stripe.dashboard.customer.detail`: this customer's HubSpot contact and sync state. */
+/**
+ * Viewport `stripe.dashboard.customer.detail`: this customer's HubSpot contact and sync state, its HubSpot company,
+ * every subscription with its deal, and its latest revenue movements.
+ */
 export function CustomerDetailView(props: ExtensionContextValue) {
   const vm = useCustomerPage(props);
   const { load } = vm;
   return (
-    <ContextView title="HubSpot" description="This customer’s contact in HubSpot and what was last written to it.">
+    <ContextView title="HubSpot" description="This customer’s contact, company and deals in HubSpot, and what was last written to them.">
       <Box css={{ stack: 'y', gap: 'large' }}>
         <ModeNotice mode={vm.mode} subject="This sync status is for" />
         {load.status === 'loading' ? <Loading label="Loading the HubSpot contact…" /> : null}
