@@ -11,6 +11,7 @@ const SECTIONS: Record<string, () => Promise<Record<string, unknown>>> = {
   burst: async () => {
     const r = await runBurstSection();
     for (const one of [r.pglite, r.postgres]) if (!('skipped' in one)) printBurst(one);
+    if (r.crm && !('skipped' in r.crm)) for (const one of [r.crm.pglite, r.crm.postgres]) if (!('skipped' in one)) printBurst(one);
     return r;
   },
   'e2e-latency': async () => {
@@ -24,7 +25,7 @@ function printBurst(r: BurstResult): void {
   const c = r.callsPer100Events;
   const d = r.drain;
   console.log(
-    `burst/${r.database}: ${r.events} events, ${r.customers} customers, acked in ${r.send.seconds} s (${r.send.ackPerSecond}/s); ` +
+    `burst${r.crm.companies || r.crm.deals || r.crm.timeline ? '+crm' : ''}/${r.database}: ${r.events} events, ${r.customers} customers, acked in ${r.send.seconds} s (${r.send.ackPerSecond}/s); ` +
       `HubSpot calls ${r.hubspotCalls.total} → ${c.measured} per 100 events (target ≤ ${c.target}: ${c.met ? 'met' : 'NOT met'}); ` +
       `drain ${d.seconds} s vs floor ${d.floorSeconds} s = ${d.ratio}× (target ≤ ${d.target}×: ${d.met ? 'met' : 'NOT met'})`,
   );

@@ -4,12 +4,17 @@
  * HubSpot calls per 100 events and the drain time (first send → every event settled and every customer
  * written) against the rate-limit floor; then, in the same run and against the same fake and limits, the naive
  * per-event recipe (one search + one write per event) over a sample, projected to the whole burst.
+ *
+ * The burst runs twice on each database: contacts only (settings.crm all off) and with companies, deals and the
+ * timeline on (tickets off), the same events both times; calls are counted per object type as well.
  */
+import { defaultCrmObjectSettings, type CrmObjectSettings } from '@stripe-hubspot-sync/contracts';
+import { emailDomain, isFreeMailDomain } from '../src/domain/crm/free-mail';
 import type { DbKind } from '../test/helpers/db';
 import { watchMemory, type MemoryFigures } from './lib/memory';
 import { BENCH_WEBHOOK_SECRET, HUBSPOT_BURST_LIMIT, OUR_BUDGET_PER_10S, startBenchBackend, warmUp, type BenchBackend } from './burst-lib/backend';
 import { burstPlan } from './burst-lib/events';
-import { batchFill, countCalls, type CallCounts } from './burst-lib/hubspot-calls';
+import { batchFill, countCalls, objectFill, type CallCounts } from './burst-lib/hubspot-calls';
 import { runLoadProcess, type LoadResult, type PlanSpec } from './burst-lib/load';
 import { NAIVE_PROPERTIES, runNaive, type NaiveResult } from './burst-lib/naive';
 
@@ -24,6 +29,8 @@ export interface BurstOptions {
   /** One database; default: the embedded database, then PostgreSQL when DATABASE_URL is set. */
   kind?: DbKind;
   settleTimeoutMs: number;
+  /** Companies, deals and timeline on (tickets off); false: contacts only (settings.crm all off). */
+  crm: boolean;
 }
 
 export const BURST_DEFAULTS: BurstOptions = {
@@ -33,9 +40,23 @@ export const BURST_DEFAULTS: BurstOptions = {
   concurrency: Number(process.env.BENCH_BURST_CONCURRENCY ?? 32),
   naiveSample: Number(process.env.BENCH_NAIVE_SAMPLE ?? 200),
   settleTimeoutMs: 600_000,
+  crm: false,
 };
 
 export const BURST_TARGETS = { maxCallsPer100Events: 2, maxDrainOverFloor: 1.5 } as const;
+/** Issue 13: with companies, deals and timeline on, at most 3 calls per 100 events (drain target unchanged). */
+export const CRM_BURST_TARGETS = { maxCallsPer100Events: 3, maxDrainOverFloor: 1.5 } as const;
+
+/** settings.crm of each run. */
+export function burstCrmSettings(crm: boolean): CrmObjectSettings {
+  const d = defaultCrmObjectSettings();
+  return {
+    companies: { ...d.companies, enabled: crm },
+    deals: { ...d.deals, enabled: crm },
+    timeline: { enabled: crm },
+    tickets: { ...d.tickets, enabled: false },
+  };
+}
 
 /** Calls per second our budget allows (100 per 10 s): the floor of a drain is calls / this. */
 const BUDGET_PER_SECOND = OUR_BUDGET_PER_10S / 10;
@@ -44,11 +65,13 @@ const NAIVE_PORTAL = 5151;
 export interface BurstResult {
   [key: string]: unknown;
   database: DbKind;
+  /** What was on beyond contacts. */
+  crm: { companies: boolean; deals: boolean; timeline: boolean; tickets: boolean };
   events: number;
   customers: number;
   concurrency: number;
   send: { seconds: number; ackPerSecond: number; ackMs: LoadResult['ackMs']; errors: Record<string, number> };
-  hubspotCalls: CallCounts & { setupBeforeBurst: number; batchFill: ReturnType<typeof batchFill> };
+  hubspotCalls: CallCounts & { setupBeforeBurst: number; batchFill: ReturnType<typeof batchFill>; byObjectFill: ReturnType<typeof objectFill> };
   callsPer100Events: { measured: number; target: number; met: boolean };
   drain: {
     seconds: number;
@@ -62,17 +85,31 @@ export interface BurstResult {
   maxQueueDepth: number;
   outcomes: Record<string, number>;
   contacts: { expected: number; written: number; withFinalEmail: number };
+  /** What the portal holds beyond contacts once drained (crm runs). */
+  records?: CrmRecords;
   naive?: NaiveSummary;
   /** The server process's memory from its start through the burst's drain (and the naive baseline's run). */
   memory: MemoryFigures;
   notes: string[];
 }
 
-/** The section's result: the burst on each database (PostgreSQL only with DATABASE_URL). */
+export interface CrmRecords {
+  companies: { expected: number; found: number };
+  deals: { expected: number; found: number };
+  notes: number;
+  timelineEvents: number;
+  associations: { contactCompany: number; contactDeal: number; companyDeal: number; contactNote: number };
+}
+
+/**
+ * The section's result: the contacts-only burst on each database (PostgreSQL only with DATABASE_URL), and under
+ * `crm` the same burst with companies, deals and timeline on.
+ */
 export interface BurstSectionResult {
   [key: string]: unknown;
   pglite: BurstResult;
   postgres: BurstResult | { skipped: string };
+  crm?: { pglite: BurstResult; postgres: BurstResult | { skipped: string } } | { skipped: string };
 }
 
 export interface NaiveSummary {
@@ -96,55 +133,75 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
  */
 export async function runBurstSection(opts: Partial<BurstOptions> = {}): Promise<BurstSectionResult> {
   const pg = Boolean(process.env.DATABASE_URL);
-  const pglite = await runBurst({ ...opts, kind: 'pglite', naiveSample: pg ? 0 : opts.naiveSample });
-  if (!pg) {
-    console.log('burst/postgres: skipped (DATABASE_URL is not set)');
-    return { pglite, postgres: { skipped: 'DATABASE_URL is not set' } };
-  }
-  return { pglite, postgres: await runBurst({ ...opts, kind: 'postgres' }) };
+  const withCrm = process.env.BENCH_BURST_CRM !== '0';
+  const skippedPg = { skipped: 'DATABASE_URL is not set' };
+  const pglite = await runBurst({ ...opts, kind: 'pglite', crm: false, naiveSample: pg ? 0 : opts.naiveSample });
+  const crmPglite = withCrm ? await runBurst({ ...opts, kind: 'pglite', crm: true, naiveSample: 0 }) : undefined;
+  if (!pg) console.log('burst/postgres: skipped (DATABASE_URL is not set)');
+  const postgres = pg ? await runBurst({ ...opts, kind: 'postgres', crm: false }) : skippedPg;
+  const crmPostgres = withCrm && pg ? await runBurst({ ...opts, kind: 'postgres', crm: true, naiveSample: 0 }) : skippedPg;
+  return {
+    pglite,
+    postgres,
+    crm: crmPglite ? { pglite: crmPglite, postgres: crmPostgres } : { skipped: 'BENCH_BURST_CRM=0' },
+  };
 }
 
 export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstResult> {
   const o: BurstOptions = { ...BURST_DEFAULTS, ...opts };
+  const targets = o.crm ? CRM_BURST_TARGETS : BURST_TARGETS;
+  const crm = burstCrmSettings(o.crm);
+  const label = `burst${o.crm ? '+crm' : ''}`;
   const backend = await startBenchBackend({ kind: o.kind });
   const memoryWatch = watchMemory(backend.server.child.pid ?? -1, { metricsUrl: backend.url });
   let memory: MemoryFigures | undefined;
   try {
     // An installed product meets the burst: the portal lookup and the property provisioning happen once, on a
     // warm-up event, before the measurement.
-    const setupBeforeBurst = await warmUp(backend, o.seed);
+    await backend.setCrm(crm);
+    const setupBeforeBurst = await warmUp(backend, o.seed, o.crm ? 3 : 1);
     const plan: PlanSpec = { kind: 'burst', opts: { customers: o.customers, events: o.events, seed: o.seed, start: Math.floor(Date.now() / 1000) - 200 * 86_400 } };
     const events = burstPlan(plan.opts);
     const stopWatch = backend.watchQueueDepth();
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: o.concurrency });
     if (load.ok !== load.count) throw new Error(`the burst was not fully acknowledged: ${JSON.stringify(load.errors)}`);
-    const settled = await backend.waitSettled(load.count + 1, o.settleTimeoutMs);
-    console.log(`burst/${backend.kind}: ${load.count} events acknowledged at ${load.ackPerSecond}/s, settled ${round((settled.at - load.firstSendAt) / 1000)} s after the first send`);
+    const settled = await backend.waitSettled(load.count + (o.crm ? 3 : 1), o.settleTimeoutMs);
+    console.log(`${label}/${backend.kind}: ${load.count} events acknowledged at ${load.ackPerSecond}/s, settled ${round((settled.at - load.firstSendAt) / 1000)} s after the first send`);
     const queueDepth = await stopWatch();
     const fill = batchFill(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
     const calls = countCalls(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
+    const byObjectFill = objectFill(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt });
 
     const contacts = writtenContacts(backend, events);
+    const records = o.crm ? crmRecords(backend, events) : undefined;
     const drainSeconds = (settled.at - load.firstSendAt) / 1000;
     const floorSeconds = calls.total / BUDGET_PER_SECOND;
     const ratio = floorSeconds > 0 ? drainSeconds / floorSeconds : Infinity;
     const per100 = (calls.total / load.count) * 100;
     const notes = [
       `Floor = HubSpot calls / our budget of ${OUR_BUDGET_PER_10S} per 10 s (HubSpot allows ${HUBSPOT_BURST_LIMIT}); drain is measured from the first send to the answer of the first poll (every 100 ms) that saw no pending event.`,
-      `Calls counted from the first send; ${setupBeforeBurst} one-time setup calls (portal lookup, "Stripe" property group and properties) were made on a warm-up event before the burst.`,
+      o.crm
+        ? `Calls counted from the first send; ${setupBeforeBurst} calls were made before the burst on a warm-up customer's 3 events (customer, subscription, paid invoice): portal lookup, "Stripe" property groups and properties of contacts, companies and deals, the deal pipeline, and that customer's records.`
+        : `Calls counted from the first send; ${setupBeforeBurst} one-time setup calls (portal lookup, "Stripe" property group and properties) were made on a warm-up event before the burst.`,
+      `Calls by object: ${Object.entries(calls.byObject)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}${byObjectFill[k as keyof typeof byObjectFill].batchCalls ? ` (${byObjectFill[k as keyof typeof byObjectFill].meanPerBatch} records per batch call)` : ''}`)
+        .join(', ')}.`,
     ];
     if (floorSeconds < 1) {
       notes.push(
         `The calls are so few that the floor is under a second (${round(floorSeconds)} s): the drain is bound by ingesting and applying the events, not by HubSpot, so the ratio mostly measures the server's processing time.`,
       );
-    } else if (ratio > BURST_TARGETS.maxDrainOverFloor) {
+    } else if (ratio > targets.maxDrainOverFloor) {
       notes.push(
         `Drain is ${round(ratio)}× the floor: beyond the HubSpot budget, the time went to ingesting (acks at ${load.ackPerSecond}/s on ${backend.kind}) and applying the events (the queue of event jobs peaked at ${queueDepth.max}).`,
       );
     }
-    if (per100 > BURST_TARGETS.maxCallsPer100Events) {
+    if (per100 > targets.maxCallsPer100Events) {
+      const contactWrites = byObjectFill.contacts;
       notes.push(
-        `Calls over target: each customer was written ${round(fill.write.records / o.customers, 1)} times, ${fill.write.meanPerCall} contacts per write call (HubSpot takes 100). ` +
+        `Calls over target: each customer's contact was written ${round(fill.write.records / o.customers, 1)} times${o.crm ? ' (all record types)' : ''}, ${o.crm ? contactWrites.meanPerBatch : fill.write.meanPerCall} contacts per batch call (HubSpot takes 100). ` +
+          (o.crm ? 'Each pass writes every record type in batch calls of its own (see "Calls by object"), so each small pass costs one call per type. ' : '') +
           'The pusher writes a customer once it has been quiet for settleMs (200 ms) and starts its next pass at once, so while the burst is still being applied it sends many small batches; ' +
           'the calls, not HubSpot, set the floor.',
       );
@@ -154,6 +211,11 @@ export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstR
         `the event queue peaked at ${queueDepth.max} jobs waiting to be applied.`,
     );
     if (contacts.written !== o.customers) notes.push(`Only ${contacts.written} of ${o.customers} customers have a contact.`);
+    if (records && (records.companies.found !== records.companies.expected || records.deals.found !== records.deals.expected)) {
+      notes.push(
+        `Records: ${records.companies.found} companies (expected ${records.companies.expected}), ${records.deals.found} deals (expected ${records.deals.expected}).`,
+      );
+    }
 
     memory = await memoryWatch.stop();
     const naive = o.naiveSample > 0 ? await runNaiveBaseline(backend, events.slice(0, o.naiveSample), o.events) : undefined;
@@ -170,6 +232,7 @@ export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstR
     }
     return {
       database: backend.kind,
+      crm: { companies: crm.companies.enabled, deals: crm.deals.enabled, timeline: crm.timeline.enabled, tickets: crm.tickets.enabled },
       events: load.count,
       customers: o.customers,
       concurrency: o.concurrency,
@@ -179,19 +242,20 @@ export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstR
         ackMs: load.ackMs,
         errors: load.errors,
       },
-      hubspotCalls: { ...calls, setupBeforeBurst, batchFill: fill },
+      hubspotCalls: { ...calls, setupBeforeBurst, batchFill: fill, byObjectFill },
       maxQueueDepth: queueDepth.max,
-      callsPer100Events: { measured: round(per100), target: BURST_TARGETS.maxCallsPer100Events, met: per100 <= BURST_TARGETS.maxCallsPer100Events },
+      callsPer100Events: { measured: round(per100), target: targets.maxCallsPer100Events, met: per100 <= targets.maxCallsPer100Events },
       drain: {
         seconds: round(drainSeconds),
         lastHubSpotCallSeconds: calls.last === null ? null : round((calls.last - load.firstSendAt) / 1000),
         floorSeconds: round(floorSeconds),
         ratio: round(ratio),
-        target: BURST_TARGETS.maxDrainOverFloor,
-        met: ratio <= BURST_TARGETS.maxDrainOverFloor,
+        target: targets.maxDrainOverFloor,
+        met: ratio <= targets.maxDrainOverFloor,
       },
       outcomes: settled.outcomes,
       contacts,
+      records,
       naive,
       memory,
       notes,
@@ -219,6 +283,35 @@ function writtenContacts(backend: BenchBackend, events: ReturnType<typeof burstP
     if (c.properties.email === email) withFinalEmail += 1;
   }
   return { expected: finalEmail.size, written, withFinalEmail };
+}
+
+/**
+ * What the portal holds beyond contacts: one company per company domain among the customers' final emails (free
+ * mail has none), one deal per subscription, the movements as notes (private-app token) and the associations.
+ */
+function crmRecords(backend: BenchBackend, events: ReturnType<typeof burstPlan>): CrmRecords {
+  const finalEmail = new Map<string, string>();
+  const subscriptions = new Set<string>();
+  for (const e of events) {
+    const o = (e.event.data as { object: Record<string, unknown> }).object;
+    if (o.object === 'customer' && typeof o.email === 'string') finalEmail.set(e.customerId, o.email);
+    if (o.object === 'subscription' && typeof o.id === 'string') subscriptions.add(o.id);
+  }
+  const domains = new Set([...finalEmail.values()].map((m) => emailDomain(m)).filter((d): d is string => d !== null && !isFreeMailDomain(d)));
+  const portal = backend.hubspot.portal(backend.portalId);
+  const deals = portal.deals().filter((d) => subscriptions.has(d.properties.stripe_subscription_id ?? ''));
+  return {
+    companies: { expected: domains.size, found: portal.companies().filter((c) => domains.has(c.properties.domain ?? '')).length },
+    deals: { expected: subscriptions.size, found: deals.length },
+    notes: portal.notes().length,
+    timelineEvents: portal.timelineEvents().length,
+    associations: {
+      contactCompany: portal.associations('contacts', 'companies').length,
+      contactDeal: portal.associations('contacts', 'deals').length,
+      companyDeal: portal.associations('companies', 'deals').length,
+      contactNote: portal.associations('contacts', 'notes').length,
+    },
+  };
 }
 
 async function runNaiveBaseline(backend: BenchBackend, sample: ReturnType<typeof burstPlan>, total: number): Promise<NaiveSummary> {

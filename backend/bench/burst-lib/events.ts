@@ -94,9 +94,17 @@ export function burstPlan(opts: BurstPlanOptions): PlannedEvent[] {
   return slots.map((c) => perCustomer[c][next[c]++]);
 }
 
+/**
+ * A B2B merchant's customers: three in four on a company domain that two customers share (their company is found
+ * or created by that domain when companies are on), the fourth on free mail (no company).
+ */
+export function burstEmail(seed: number, c: number): string {
+  return c % 4 === 3 ? `burst-${seed}-${c}@gmail.com` : `burst-${seed}-${c}@company-${seed}-${Math.floor(c / 2)}.example`;
+}
+
 function customerStory(c: number, n: number, t: number, seed: number, random: () => number): PlannedEvent[] {
   const cus = `cus_b${seed}x${c}`;
-  const email = `burst-${seed}-${c}@example.com`;
+  const email = burstEmail(seed, c);
   const sub = `sub_b${seed}x${c}`;
   const unit = [900, 2900, 4900, 9900][c % 4];
   const kind = random();

@@ -1,5 +1,5 @@
 import { burstPlan, steadyPlan } from '../../bench/burst-lib/events';
-import { callKind, countCalls, type LoggedCall } from '../../bench/burst-lib/hubspot-calls';
+import { callKind, countCalls, objectFill, objectKind, type LoggedCall } from '../../bench/burst-lib/hubspot-calls';
 import { contactWritesByCustomer, matchLatencies, type SentChange } from '../../bench/burst-lib/latency-match';
 import { naiveProperties, NAIVE_PROPERTIES, RollingWindow, runNaive } from '../../bench/burst-lib/naive';
 import { startFakeHubSpot, type FakeHubSpot } from '../fakes/hubspot/server';
@@ -100,10 +100,43 @@ describe('counting HubSpot calls', () => {
     expect(countCalls(log, { portalId: 1, from: 100 })).toEqual({
       total: 3,
       byKind: { setup: 0, match: 1, search: 0, write: 2, other: 0 },
+      byObject: { contacts: 3, companies: 0, deals: 0, tickets: 0, tasks: 0, associations: 0, timeline: 0, provisioning: 0, other: 0 },
       rateLimited: 1,
       first: 100,
       last: 300,
     });
+  });
+});
+
+describe('calls by object', () => {
+  it('names what each call was about', () => {
+    expect(objectKind('/crm/v3/objects/companies/batch/upsert')).toBe('companies');
+    expect(objectKind('/crm/v3/objects/deals/search')).toBe('deals');
+    expect(objectKind('/crm/v3/objects/tickets/batch/update')).toBe('tickets');
+    expect(objectKind('/crm/v3/objects/contacts/batch/read?archived=false')).toBe('contacts');
+    expect(objectKind('/crm/v4/associations/contacts/companies/batch/create')).toBe('associations');
+    expect(objectKind('/crm/v4/objects/contacts/7/associations/notes')).toBe('associations');
+    expect(objectKind('/crm/v3/objects/notes/batch/create')).toBe('timeline');
+    expect(objectKind('/integrators/timeline/v3/events/batch/create')).toBe('timeline');
+    expect(objectKind('/crm/v3/pipelines/deals')).toBe('provisioning');
+    expect(objectKind('/crm/v3/properties/companies/batch/create')).toBe('provisioning');
+    expect(objectKind('/account-info/v3/details')).toBe('provisioning');
+    expect(objectKind('/crm/v3/objects/line_items')).toBe('other');
+    expect(callKind('GET', '/crm/v3/pipelines/deals')).toBe('setup');
+  });
+
+  it('counts the records of batch calls per object', () => {
+    const at = 1;
+    const log = [
+      { method: 'POST', path: '/crm/v3/objects/deals/batch/create', status: 201, portalId: 1, at, body: { inputs: [{}, {}, {}] } },
+      { method: 'POST', path: '/crm/v3/objects/deals/batch/update', status: 200, portalId: 1, at, body: { inputs: [{}] } },
+      { method: 'GET', path: '/crm/v3/pipelines/deals', status: 200, portalId: 1, at, body: undefined },
+      { method: 'POST', path: '/crm/v3/objects/deals/batch/create', status: 201, portalId: 2, at, body: { inputs: [{}] } },
+    ];
+    const fill = objectFill(log, { portalId: 1 });
+    expect(fill.deals).toEqual({ calls: 2, batchCalls: 2, records: 4, meanPerBatch: 2 });
+    expect(fill.provisioning).toEqual({ calls: 1, batchCalls: 0, records: 0, meanPerBatch: 0 });
+    expect(fill.contacts.calls).toBe(0);
   });
 });
 
