@@ -8,11 +8,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APP_API_PREFIX, type ActivityResponse, type EventOutcome } from '@stripe-hubspot-sync/contracts';
+import { APP_API_PREFIX, defaultSettings, type ActivityResponse, type CrmObjectSettings, type EventOutcome } from '@stripe-hubspot-sync/contracts';
 import { startFakeHubSpot, type FakeHubSpot } from '../../test/fakes/hubspot/server';
 import { freshDatabase, type DbKind, type TestDatabase } from '../../test/helpers/db';
 import { spawnServerProcess, type ServerProcess } from '../../test/helpers/server';
 import { signatureHeader } from '../../test/helpers/stripe-fixtures';
+import { burstPlan } from './events';
 import { runLoadProcess, type PlanSpec } from './load';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_burst';
@@ -47,6 +48,8 @@ export interface BenchBackend {
    * `timeoutMs`.
    */
   waitSettled(expected: number, timeoutMs: number, pollMs?: number): Promise<{ at: number; outcomes: Record<EventOutcome, number> }>;
+  /** Saves the test-mode settings: the defaults with this `crm` section (what is written beyond contacts). */
+  setCrm(crm: CrmObjectSettings): Promise<void>;
   /** Samples the server's `queue_depth` metric (event jobs waiting to be applied) until the answer is called. */
   watchQueueDepth(intervalMs?: number): () => Promise<{ max: number; samples: number }>;
   stop(): Promise<void>;
@@ -92,16 +95,17 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
   }
   const running = server;
 
-  const outcomes = async (): Promise<Record<EventOutcome, number>> => {
+  const appHeaders = () => {
     const payload = JSON.stringify({ user_id: 'usr_bench', account_id: ACCOUNT_ID });
-    const res = await fetch(`${running.url}${APP_API_PREFIX}/activity?mode=test&limit=1`, {
-      headers: {
-        'stripe-signature': signatureHeader(payload, APP_SECRET),
-        'x-stripe-user-id': 'usr_bench',
-        'x-stripe-account-id': ACCOUNT_ID,
-      },
-      signal: AbortSignal.timeout(10_000),
-    });
+    return {
+      'content-type': 'application/json',
+      'stripe-signature': signatureHeader(payload, APP_SECRET),
+      'x-stripe-user-id': 'usr_bench',
+      'x-stripe-account-id': ACCOUNT_ID,
+    };
+  };
+  const outcomes = async (): Promise<Record<EventOutcome, number>> => {
+    const res = await fetch(`${running.url}${APP_API_PREFIX}/activity?mode=test&limit=1`, { headers: appHeaders(), signal: AbortSignal.timeout(10_000) });
     if (res.status !== 200) throw new Error(`GET /activity answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as ActivityResponse).counts24h;
   };
@@ -113,6 +117,15 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
     portalId,
     server: running,
     outcomes,
+    async setCrm(crm) {
+      const res = await fetch(`${running.url}${APP_API_PREFIX}/settings?mode=test`, {
+        method: 'PUT',
+        headers: appHeaders(),
+        body: JSON.stringify({ settings: { ...defaultSettings(), crm } }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      if (res.status !== 200) throw new Error(`PUT /settings answered ${res.status}: ${await res.text()}`);
+    },
     async waitSettled(expected, timeoutMs, pollMs = 100) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -156,13 +169,22 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
 
 /**
  * One customer through the whole pipeline before a measurement (the portal lookup and the property
- * provisioning happen once per portal); answers the HubSpot calls it took.
+ * provisioning happen once per portal); answers the HubSpot calls it took. `events` > 1: the customer's story of
+ * the burst plan (a subscription, so the deal pipeline and the records beyond contacts are provisioned too).
  */
-export async function warmUp(backend: BenchBackend, seed: number): Promise<number> {
+export async function warmUp(backend: BenchBackend, seed: number, events = 1): Promise<number> {
   const before = backend.hubspot.requestCount({ portalId: backend.portalId });
-  const plan: PlanSpec = { kind: 'steady', opts: { customers: 1, events: 1, seed: seed + 1000 } };
+  const plan: PlanSpec =
+    events === 1
+      ? { kind: 'steady', opts: { customers: 1, events: 1, seed: seed + 1000 } }
+      : { kind: 'burst', opts: { customers: 1, events, seed: subscriberSeed(seed + 1000, events) } };
   const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: 1 });
-  if (load.ok !== 1) throw new Error(`warm-up event not acknowledged: ${JSON.stringify(load.errors)}`);
-  await backend.waitSettled(1, 120_000);
+  if (load.ok !== events) throw new Error(`warm-up events not acknowledged: ${JSON.stringify(load.errors)}`);
+  await backend.waitSettled(events, 120_000);
   return backend.hubspot.requestCount({ portalId: backend.portalId }) - before;
+}
+
+/** The first seed from `from` whose one-customer burst plan is a subscriber's story (its second event creates a subscription). */
+function subscriberSeed(from: number, events: number): number {
+  for (let s = from; ; s++) if (burstPlan({ customers: 1, events, seed: s })[1]?.type === 'customer.subscription.created') return s;
 }
