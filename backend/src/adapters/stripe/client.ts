@@ -41,7 +41,7 @@ export async function readCustomerSnapshot(
     stripe.customers.retrieve(customerId, {}, req),
     stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 100 }, req),
     stripe.invoices.list({ customer: customerId, limit }, req),
-    stripe.charges.list({ customer: customerId, limit }, req),
+    stripe.charges.list({ customer: customerId, limit, expand: ['data.refunds'] }, req), // refunds: when each was issued
   ]);
   opts.signal?.throwIfAborted();
   return { customer, subscriptions: subscriptions.data, invoices: invoices.data, charges: charges.data };

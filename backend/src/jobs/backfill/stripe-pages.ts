@@ -59,7 +59,7 @@ function listerOf(stripe: Stripe, phase: Phase): Lister {
     case 'invoices':
       return (p, o) => stripe.invoices.list(p, o);
     case 'charges':
-      return (p, o) => stripe.charges.list(p, o);
+      return (p, o) => stripe.charges.list({ ...p, expand: ['data.refunds'] }, o); // refunds: when each was issued
   }
 }
 
