@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { burstComparisonLines, crmBurstRows } from './burst-report';
 import { RESULTS_PATH } from './lib/results';
 import { latencySvg, type Series } from './report-svg';
 
@@ -57,6 +58,7 @@ function targetRows(r: Json): Row[] {
     met: drain === undefined ? undefined : drain <= 1.5,
     section: 'burst',
   });
+  rows.push(...crmBurstRows(r));
   const e2e50 = num(at(r, 'e2e-latency', 'latencyMs', 'p50'));
   const e2e99 = num(at(r, 'e2e-latency', 'latencyMs', 'p99'));
   rows.push({ target: 'End-to-end p50 < 1 s at 50 events/s', measured: fmt(e2e50, ' ms'), met: e2e50 === undefined ? undefined : e2e50 < 1000, section: 'e2e-latency' });
@@ -215,6 +217,10 @@ export function renderReport(results: Json, svgName: string): string {
     'Why a target is missed, in the words of the section that measured it:',
     '',
     ...notesLines(results),
+    '## Burst: contacts only and with companies, deals, timeline',
+    '',
+    ...burstComparisonLines(results),
+    '',
     '## Naive baseline',
     '',
     ...baselineTable(results),
