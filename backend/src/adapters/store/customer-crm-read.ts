@@ -56,7 +56,9 @@ export function crmFactsSql(c: CrmColumns): string {
     'm', (SELECT coalesce(json_agg(json_build_object(
               'id', m.movement_id, 'kind', m.kind, 'occurredAt', m.occurred_at, 'amount', m.amount, 'currency', m.currency,
               'mrrBefore', m.mrr_before, 'mrrAfter', m.mrr_after) ORDER BY ${mvOrder}), '[]'::json)
-            FROM (SELECT * FROM revenue_movements m
+            FROM (SELECT m.movement_id, m.kind, m.occurred_at, m.amount, m.currency, m.mrr_before, m.mrr_after,
+                         m.source_created, m.source_rank, m.source_event
+                    FROM revenue_movements m
                    WHERE m.account_key = ${a} AND m.livemode = ${l} AND m.customer_id = ${cu} AND m.retracted_at IS NULL
                    ORDER BY ${mvOrder}
                    LIMIT ${MAX_MOVEMENTS}) m)

@@ -35,8 +35,8 @@ export interface Db extends Queryable {
 
 export type PreparedParam = string | number | boolean | null;
 
-/** The tables the HubSpot card reads: customers (status), contact links, and HubSpot installs. */
-export const READ_MODEL_TABLES = ['customers', 'contact_links', 'hubspot_installs'] as const;
+/** The tables the HubSpot card reads: customers (status), contact links, HubSpot installs, and its CRM facts (customer-crm-read.ts). */
+export const READ_MODEL_TABLES = ['customers', 'contact_links', 'hubspot_installs', 'stripe_objects', 'hubspot_deals', 'crm_companies', 'crm_company_members', 'revenue_movements'] as const;
 const WRITES_READ_MODEL = new RegExp(
   `\\b(?:insert\\s+into|update|delete\\s+from|truncate(?:\\s+table)?)\\s+(?:only\\s+)?(?:public\\.)?"?(?:${READ_MODEL_TABLES.join('|')})\\b`,
   'i',
