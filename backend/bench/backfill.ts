@@ -49,6 +49,20 @@ export interface BackfillSectionResult {
 
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
+/** `GET /backfill` once more after a failed request (a keep-alive socket the server was closing); a dead server throws with its last output. */
+async function progress(backend: BenchBackend, caller: { accountId: string; secret: string }) {
+  const get = () => appRequest(backend.url, 'GET', '/backfill?mode=live', caller);
+  try {
+    return await get();
+  } catch (err) {
+    if (backend.server.child.exitCode !== null || backend.server.child.signalCode !== null) {
+      throw new Error(`the server process ended (${backend.server.child.exitCode ?? backend.server.child.signalCode}):\n${backend.server.output().slice(-3000)}`, { cause: err });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    return get();
+  }
+}
+
 export async function runBackfillSection(opts: Partial<BackfillBenchOptions> = {}): Promise<BackfillSectionResult> {
   const pglite = await runBackfill({ ...opts, kind: 'pglite' });
   if (!process.env.DATABASE_URL) {
@@ -91,7 +105,7 @@ export async function runBackfill(opts: Partial<BackfillBenchOptions> = {}): Pro
       const portal = running.hubspot.portal(running.portalId);
       for (;;) {
         if (completedAt === undefined) {
-          const r = await appRequest(running.url, 'GET', '/backfill?mode=live', caller);
+          const r = await progress(running, caller);
           const b = r.body?.backfill as { status?: string; phase?: string; percent?: number | null; error?: string | null } | undefined;
           if (b?.status === 'completed') completedAt = performance.now();
           else if (b?.status !== 'running') throw new Error(`the backfill ended ${b?.status ?? '?'}: ${b?.error ?? JSON.stringify(r.body)}`);

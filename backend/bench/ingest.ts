@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type DbKind } from '../test/helpers/db';
 import { spawnServerProcess } from '../test/helpers/server';
+import { startScriptNodeOptions } from './lib/start-flags';
 import type { LoadRequest, LoadResult } from './load/webhook-load';
 
 const SECRET = 'whsec_bench';
@@ -100,6 +101,7 @@ async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestR
     env: {
       STRIPE_WEBHOOK_SECRET: SECRET,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      NODE_OPTIONS: startScriptNodeOptions(),
       ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
     },
   });

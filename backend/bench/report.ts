@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PEAK_RSS_TARGET_MB } from './lib/memory';
 import { burstComparisonLines, crmBurstRows } from './burst-report';
 import { RESULTS_PATH } from './lib/results';
 import { latencySvg, type Series } from './report-svg';
@@ -47,17 +48,19 @@ function targetRows(r: Json): Row[] {
   };
   ingest('postgres', 'PostgreSQL', 1500, 50);
   ingest('pglite', 'embedded', 1000);
-  const calls = num(at(r, 'burst', 'callsPer100Events', 'measured'));
-  rows.push({ target: '≤ 2 HubSpot calls per 100 events (burst)', measured: fmt(calls), met: calls === undefined ? undefined : calls <= 2, section: 'burst' });
-  const drain = num(at(r, 'burst', 'drain', 'ratio'));
-  const drainS = num(at(r, 'burst', 'drain', 'seconds'));
-  const floorS = num(at(r, 'burst', 'drain', 'floorSeconds'));
-  rows.push({
-    target: 'Burst drain ≤ 1.5× the rate-limit floor',
-    measured: drain === undefined ? 'not measured' : `${drain}× (${drainS} s vs floor ${floorS} s)`,
-    met: drain === undefined ? undefined : drain <= 1.5,
-    section: 'burst',
-  });
+  for (const [kind, label] of KINDS) {
+    const b = at(r, 'burst', kind);
+    if (!measured(b)) continue;
+    const calls = num(at(b, 'callsPer100Events', 'measured'));
+    rows.push({ target: `≤ 2 HubSpot calls per 100 events (burst, ${label})`, measured: fmt(calls), met: calls === undefined ? undefined : calls <= 2, section: 'burst' });
+    const drain = num(at(b, 'drain', 'ratio'));
+    rows.push({
+      target: `Burst drain ≤ 1.5× the rate-limit floor (${label})`,
+      measured: drain === undefined ? 'not measured' : `${drain}× (${num(at(b, 'drain', 'seconds'))} s vs floor ${num(at(b, 'drain', 'floorSeconds'))} s)`,
+      met: drain === undefined ? undefined : drain <= 1.5,
+      section: 'burst',
+    });
+  }
   rows.push(...crmBurstRows(r));
   const e2e50 = num(at(r, 'e2e-latency', 'latencyMs', 'p50'));
   const e2e99 = num(at(r, 'e2e-latency', 'latencyMs', 'p99'));
@@ -69,14 +72,65 @@ function targetRows(r: Json): Row[] {
     rows.push({ target: `Card p95 < 25 ms at 20 concurrent (${label})`, measured: fmt(p95, ' ms'), met: p95 === undefined ? undefined : p95 < 25, section: 'card' });
     if (at(r, 'card') === undefined) break;
   }
-  const rss = num(at(r, 'latency-curve', 'peakRssMb'));
-  rows.push({ target: 'Server peak RSS < 200 MB', measured: fmt(rss, ' MB'), met: rss === undefined ? undefined : rss < 200, section: 'latency-curve' });
+  for (const [kind, label] of KINDS) {
+    const limit = PEAK_RSS_TARGET_MB[kind];
+    for (const section of MEMORY_SECTIONS) {
+      const s = at(r, section, kind);
+      if (!measured(s)) continue;
+      const rss = num(at(s, 'memory', 'peakRssMb'));
+      rows.push({ target: `Server peak RSS < ${limit} MB (${label}, ${section})`, measured: fmt(rss, ' MB'), met: rss === undefined ? undefined : rss < limit, section });
+    }
+  }
   return rows;
 }
 
+const KINDS = [
+  ['postgres', 'PostgreSQL'],
+  ['pglite', 'embedded'],
+] as const;
+/** The sections that report the server's memory, each on both databases. */
+const MEMORY_SECTIONS = ['burst', 'latency-curve', 'backfill'] as const;
+/** A per-database result that ran (not absent, not skipped). */
+const measured = (s: unknown): boolean => s !== undefined && s !== null && at(s, 'skipped') === undefined;
+
+/** Peak RSS and its breakdown per section and database, and the backfill's durations. */
+function memoryLines(r: Json): string[] {
+  const out = [
+    '| Section | Database | Peak RSS (VmHWM) | Target | Largest sample | At start of load | End | V8 heap used (max) | External (max) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const section of MEMORY_SECTIONS) {
+    for (const [kind, label] of KINDS) {
+      const m = at(r, section, kind, 'memory');
+      if (!measured(at(r, section, kind)) || m === undefined) continue;
+      const v = (k: string) => fmt(num(at(m, k)), ' MB');
+      out.push(
+        `| ${section} | ${label} | ${v('peakRssMb')} | < ${PEAK_RSS_TARGET_MB[kind]} MB | ${v('maxSampledRssMb')} | ${v('startRssMb')} | ${v('endRssMb')} | ${v('maxHeapUsedMb')} | ${v('maxExternalMb')} |`,
+      );
+    }
+  }
+  if (out.length === 2) return ['No section measured the server memory.'];
+  out.push(
+    '',
+    'Peak RSS is the kernel\'s high-water mark of the server process\'s resident set (its start included); the other columns are samples (every 200 ms for RSS, every second for the V8 figures the server exports on `/metrics`). External memory includes the embedded database\'s WebAssembly memory.',
+  );
+  const backfill: string[] = [];
+  for (const [kind, label] of KINDS) {
+    const b = at(r, 'backfill', kind);
+    if (!measured(b)) continue;
+    backfill.push(
+      `| ${label} | ${fmt(num(at(b, 'customers')))} | ${fmt(num(at(b, 'seconds', 'completed')), ' s')} | ${fmt(num(at(b, 'seconds', 'allContactsWritten')), ' s')} | ${fmt(num(at(b, 'contacts', 'written')))} | ${fmt(num(at(b, 'hubspotCalls')))} |`,
+    );
+  }
+  if (backfill.length > 0) {
+    out.push('', '| Backfill | Customers | Run completed | Every contact written | Contacts | HubSpot calls |', '|---|---:|---:|---:|---:|---:|', ...backfill);
+  }
+  return out;
+}
+
 function baselineTable(r: Json): string[] {
-  const b = at(r, 'burst');
-  if (b === undefined || at(b, 'naive') === undefined) return ['No burst section: the naive baseline was not measured.'];
+  const b = KINDS.map(([kind]) => at(r, 'burst', kind)).find((x) => at(x, 'naive') !== undefined);
+  if (b === undefined) return ['No burst section with the naive baseline: it was not measured.'];
   const ourCalls = num(at(b, 'hubspotCalls', 'total'));
   const naiveCalls = num(at(b, 'naive', 'projectedCalls'));
   const our100 = num(at(b, 'callsPer100Events', 'measured'));
@@ -98,12 +152,14 @@ function baselineTable(r: Json): string[] {
 
 function chartSeries(r: Json): Series[] {
   const series: Series[] = [];
-  const curve = at(r, 'latency-curve', 'points');
-  if (Array.isArray(curve) && curve.length > 0) {
+  const colors: Record<string, [string, string]> = { postgres: ['#1f77b4', '#d62728'], pglite: ['#17becf', '#e377c2'] };
+  for (const [kind] of KINDS) {
+    const curve = at(r, 'latency-curve', kind, 'points');
+    if (!Array.isArray(curve) || curve.length === 0) continue;
     const pts = curve as Json[];
-    const label = `latency-curve (${String(at(r, 'latency-curve', 'database'))}, open loop)`;
-    series.push({ label: `${label} p50`, color: '#1f77b4', line: true, points: pts.map((p) => ({ x: num(p.rate) ?? 0, y: num(p.p50) ?? 0 })) });
-    series.push({ label: `${label} p99`, color: '#d62728', line: true, points: pts.map((p) => ({ x: num(p.rate) ?? 0, y: num(p.p99) ?? 0 })) });
+    const label = `latency-curve (${kind}, open loop)`;
+    series.push({ label: `${label} p50`, color: colors[kind][0], line: true, points: pts.map((p) => ({ x: num(p.rate) ?? 0, y: num(p.p50) ?? 0 })) });
+    series.push({ label: `${label} p99`, color: colors[kind][1], line: true, points: pts.map((p) => ({ x: num(p.rate) ?? 0, y: num(p.p99) ?? 0 })) });
   }
   const marker = (label: string, color: string, x: unknown, p50: unknown, p99: unknown) => {
     const xs = num(x);
@@ -137,7 +193,7 @@ function machineLines(r: Json): string[] {
 
 /** For sections that carry no notes (ingest, card): the facts in their results that explain a miss. */
 function derivedNotes(name: string, s: unknown): string[] {
-  if (name === 'latency-curve') return curveNotes(s);
+  if (name === 'latency-curve') return KINDS.flatMap(([kind]) => (measured(at(s, kind)) ? curveNotes(at(s, kind)) : []));
   if (name !== 'ingest' && name !== 'card') return [];
   const out: string[] = [];
   const cpus = num(at(s, 'machine', 'cpus'));
@@ -177,9 +233,10 @@ function curveNotes(s: unknown): string[] {
     );
   }
   const rss = num(at(s, 'peakRssMb'));
-  if (rss !== undefined && rss >= 200) {
+  const kind = at(s, 'database') === 'pglite' ? 'pglite' : 'postgres';
+  if (rss !== undefined && rss >= PEAK_RSS_TARGET_MB[kind]) {
     out.push(
-      `Peak RSS ${rss} MB is over 200 MB${at(s, 'database') === 'pglite' ? ': the embedded database (PostgreSQL compiled to WASM, its memory and caches) lives inside the server process; with DATABASE_URL the database lives in its own server (not measured by this section)' : ''}.`,
+      `${kind}: peak RSS ${rss} MB is over ${PEAK_RSS_TARGET_MB[kind]} MB${kind === 'pglite' ? ': the embedded database (PostgreSQL compiled to WASM, its memory and caches) lives inside the server process' : ''}.`,
     );
   }
   return out;
@@ -189,7 +246,11 @@ function notesLines(r: Json): string[] {
   const out: string[] = [];
   for (const [name, s] of Object.entries(r)) {
     const given = at(s, 'notes');
-    const notes = [...derivedNotes(name, s), ...(Array.isArray(given) ? given.map(String) : [])];
+    const perKind = KINDS.flatMap(([kind]) => {
+      const n = at(s, kind, 'notes');
+      return measured(at(s, kind)) && Array.isArray(n) ? n.map((x) => `${kind}: ${String(x)}`) : [];
+    });
+    const notes = [...derivedNotes(name, s), ...(Array.isArray(given) ? given.map(String) : []), ...perKind];
     if (notes.length === 0) continue;
     out.push(`### ${name}`, '', ...notes.map((n) => `- ${n}`), '');
   }
@@ -199,7 +260,6 @@ function notesLines(r: Json): string[] {
 export function renderReport(results: Json, svgName: string): string {
   const rows = targetRows(results);
   const missed = rows.filter((row) => row.met === false).length;
-  const curve = at(results, 'latency-curve', 'points');
   const lines = [
     '# Benchmark report',
     '',
@@ -225,13 +285,19 @@ export function renderReport(results: Json, svgName: string): string {
     '',
     ...baselineTable(results),
     '',
+    '## Memory',
+    '',
+    ...memoryLines(results),
+    '',
     '## Latency against load',
     '',
     `![Webhook acknowledgement latency against offered load](${svgName})`,
     '',
   ];
-  if (Array.isArray(curve) && curve.length > 0) {
-    lines.push('| Offered (events/s) | Acknowledged (events/s) | Ack p50 | Ack p99 |', '|---:|---:|---:|---:|');
+  for (const [kind, label] of KINDS) {
+    const curve = at(results, 'latency-curve', kind, 'points');
+    if (!Array.isArray(curve) || curve.length === 0) continue;
+    lines.push(`${label}:`, '', '| Offered (events/s) | Acknowledged (events/s) | Ack p50 | Ack p99 |', '|---:|---:|---:|---:|');
     for (const p of curve as Json[]) lines.push(`| ${fmt(num(p.rate))} | ${fmt(num(p.achieved))} | ${fmt(num(p.p50), ' ms')} | ${fmt(num(p.p99), ' ms')} |`);
     lines.push('');
   }

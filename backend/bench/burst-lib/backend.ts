@@ -13,6 +13,7 @@ import { startFakeHubSpot, type FakeHubSpot } from '../../test/fakes/hubspot/ser
 import { freshDatabase, type DbKind, type TestDatabase } from '../../test/helpers/db';
 import { spawnServerProcess, type ServerProcess } from '../../test/helpers/server';
 import { signatureHeader } from '../../test/helpers/stripe-fixtures';
+import { startScriptNodeOptions } from '../lib/start-flags';
 import { burstPlan } from './events';
 import { runLoadProcess, type PlanSpec } from './load';
 
@@ -85,6 +86,7 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
         HUBSPOT_API_BASE_URL: hubspot.url,
         HUBSPOT_RATE_LIMIT_PER_10S: String(OUR_BUDGET_PER_10S),
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        NODE_OPTIONS: startScriptNodeOptions(),
         ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
         ...opts.env,
       },
