@@ -14,6 +14,20 @@ const SPECS = join(PROJECT, '..', 'specs', 'hubspot-project-2025.2');
 const CONTRACTS = '@stripe-hubspot-sync/contracts';
 const STRIPE_APP_ID = 'com.stripe-hubspot-sync.app';
 const LEAST_PRIVILEGE_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'];
+/** Companies, deals, tickets and timeline: optional, each writer steps aside without its scopes. */
+const OPTIONAL_SCOPES = [
+  'crm.objects.companies.read',
+  'crm.objects.companies.write',
+  'crm.objects.deals.read',
+  'crm.objects.deals.write',
+  'crm.schemas.companies.read',
+  'crm.schemas.companies.write',
+  'crm.schemas.deals.read',
+  'crm.schemas.deals.write',
+  'crm.schemas.tickets.write',
+  'tickets',
+  'timeline',
+];
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -85,9 +99,9 @@ describe('app-hsmeta.json', () => {
     expect(config.auth.type).toBe('${AUTH_TYPE}');
   });
 
-  it('asks for exactly the least-privilege scopes, nothing optional', () => {
+  it('requires exactly the least-privilege contact scopes; the records beyond contacts are optional', () => {
     expect([...config.auth.requiredScopes].sort()).toEqual(LEAST_PRIVILEGE_SCOPES);
-    expect(config.auth.optionalScopes).toEqual([]);
+    expect([...config.auth.optionalScopes].sort()).toEqual(OPTIONAL_SCOPES);
     expect(config.auth.conditionallyRequiredScopes).toEqual([]);
   });
 

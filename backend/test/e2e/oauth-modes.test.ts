@@ -47,6 +47,14 @@ describe.each(dbKinds())('OAuth installs and modes on %s', (kind) => {
     expect(url.searchParams.get('scope')!.split(' ').sort()).toEqual(
       ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.write', 'oauth'].sort(),
     );
+    // Companies, deals, tickets and timeline are optional: a portal that does not grant them still syncs contacts.
+    expect(url.searchParams.get('optional_scope')!.split(' ').sort()).toEqual(
+      [
+        'crm.objects.companies.read', 'crm.objects.companies.write', 'crm.schemas.companies.read', 'crm.schemas.companies.write',
+        'crm.objects.deals.read', 'crm.objects.deals.write', 'crm.schemas.deals.read', 'crm.schemas.deals.write',
+        'tickets', 'crm.schemas.tickets.write', 'timeline',
+      ].sort(),
+    );
   });
 
   it('answers 400 for a code HubSpot refuses (unknown or already used), and connects nothing', async () => {

@@ -17,13 +17,17 @@ const REDIRECT = 'https://dashboard.stripe.com/apps-oauth/com.example.sync';
 let codes = 0;
 
 describe('buildInstallUrl', () => {
-  it('asks for the least-privilege scopes with client id, redirect and state', () => {
+  it('requires the least-privilege contact scopes, asks for the other records’ scopes as optional, with client id, redirect and state', () => {
     const url = new URL(buildInstallUrl({ clientId: 'cid', redirectUri: REDIRECT, state: 'st-1' }));
     expect(url.origin + url.pathname).toBe('https://app.hubspot.com/oauth/authorize');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       client_id: 'cid',
       redirect_uri: REDIRECT,
       scope: 'oauth crm.objects.contacts.read crm.objects.contacts.write crm.schemas.contacts.write',
+      optional_scope:
+        'crm.objects.companies.read crm.objects.companies.write crm.schemas.companies.read crm.schemas.companies.write ' +
+        'crm.objects.deals.read crm.objects.deals.write crm.schemas.deals.read crm.schemas.deals.write ' +
+        'tickets crm.schemas.tickets.write timeline',
       state: 'st-1',
     });
     expect(url.toString()).toContain('scope=oauth+crm.objects');

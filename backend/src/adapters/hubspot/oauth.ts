@@ -21,6 +21,27 @@ export const HUBSPOT_SCOPES = [
   'crm.schemas.contacts.write',
 ] as const;
 
+/**
+ * Asked for as optional (`optional_scope`): the records beyond contacts, each turned on in the settings. A portal
+ * that does not grant one (or an install made before it was asked) keeps syncing contacts; that writer steps aside
+ * and the Stripe App shows the connection needs reconnecting to grant it. Companies: objects and their properties;
+ * deals: objects, properties and the "Stripe subscriptions" pipeline; tickets (`tickets` covers tickets and their
+ * pipelines; the ticket property needs `crm.schemas.tickets.write`); revenue movements as timeline events (`timeline`).
+ */
+export const HUBSPOT_OPTIONAL_SCOPES = [
+  'crm.objects.companies.read',
+  'crm.objects.companies.write',
+  'crm.schemas.companies.read',
+  'crm.schemas.companies.write',
+  'crm.objects.deals.read',
+  'crm.objects.deals.write',
+  'crm.schemas.deals.read',
+  'crm.schemas.deals.write',
+  'tickets',
+  'crm.schemas.tickets.write',
+  'timeline',
+] as const;
+
 export interface OAuthAppConfig {
   clientId: string;
   clientSecret: string;
@@ -72,7 +93,8 @@ export function buildInstallUrl(args: {
   url.searchParams.set('client_id', args.clientId);
   url.searchParams.set('redirect_uri', args.redirectUri);
   url.searchParams.set('scope', (args.scopes ?? HUBSPOT_SCOPES).join(' '));
-  if (args.optionalScopes?.length) url.searchParams.set('optional_scope', args.optionalScopes.join(' '));
+  const optional = args.optionalScopes ?? HUBSPOT_OPTIONAL_SCOPES;
+  if (optional.length) url.searchParams.set('optional_scope', optional.join(' '));
   url.searchParams.set('state', args.state);
   if (args.codeChallenge) {
     url.searchParams.set('code_challenge', args.codeChallenge);
