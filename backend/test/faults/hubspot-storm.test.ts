@@ -4,7 +4,8 @@ import type { ServerProcess } from '../helpers/server';
 import { TEST_PORTAL_ID } from '../helpers/sync-harness';
 import { expectSettledEndState, faultHubSpot, faultStorage, Fleet, instanceEnv, tail, type FaultStorage } from './helpers/instances';
 import { startLossyProxy, type LossyProxy } from './helpers/lossy-proxy';
-import { debug, deliverAll, type SendResult } from './helpers/sender';
+import { waitFor } from '../helpers/server';
+import { debug, deliverAll, mergeResults, type SendResult } from './helpers/sender';
 import { maxInRollingWindow, waitForHubSpot } from './helpers/verify';
 import { buildWorkload, type Expected } from './helpers/workload';
 
@@ -78,9 +79,32 @@ describe.each(dbKinds())('HubSpot in trouble, through the real process, on %s', 
   it('contact writes HubSpot applied but answered 502 (the answer lost): retried, no duplicate, newest values', async () => {
     proxy.loseWrites(0.3);
     proxy.loseNextCreates(2);
+    proxy.loseNextUpdates(1);
     const callsBefore = hubspot.requests.length;
     const stream = buildWorkload(40, 5, { shuffleSeed: 8 });
-    const sent = await deliverAll(stream.events, { urls: () => [proc.url], concurrency: 4, paceMs: 100 });
+    // In waves, so that contacts are created in at least two batches and then updated, however passes batch them
+    // (the records written after each contact, e.g. deals, make passes longer and so fuller): half the customers'
+    // first events, the other half's, then every later event once each customer has its contact.
+    const ids = [...stream.expected.keys()];
+    const customerOf = (e: Record<string, unknown>) => {
+      const o = (e.data as { object: { id: string; customer?: string } }).object;
+      return o.customer ?? o.id;
+    };
+    const first = (e: Record<string, unknown>) => e.type === 'customer.created' || e.type === 'customer.subscription.created';
+    const waves = [
+      stream.events.filter((e) => first(e) && ids.indexOf(customerOf(e)) < ids.length / 2),
+      stream.events.filter((e) => first(e) && ids.indexOf(customerOf(e)) >= ids.length / 2),
+      stream.events.filter((e) => !first(e)),
+    ];
+    const results: SendResult[] = [];
+    for (const [i, wave] of waves.entries()) {
+      results.push(await deliverAll(wave, { urls: () => [proc.url], concurrency: 4, paceMs: 100 }));
+      if (i === waves.length - 1) break;
+      const wanted = [...new Set(wave.map(customerOf))];
+      const portal = hubspot.portal(TEST_PORTAL_ID);
+      await waitFor(() => wanted.every((id) => portal.contactByProperty('stripe_customer_id', id)), { timeoutMs: 60_000, what: `the contacts of wave ${i + 1}` });
+    }
+    const sent = mergeResults(...results);
     record(sent, stream.expected);
     await waitForHubSpot(hubspot, TEST_PORTAL_ID, expected, { timeoutMs: 120_000, describe: () => tail(proc) });
     const calls = hubspot.requests.slice(callsBefore);

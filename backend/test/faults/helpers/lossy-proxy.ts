@@ -13,6 +13,8 @@ export interface LossyProxy {
   loseWrites(fraction: number): void;
   /** The answers of the next `count` contact batch creates are lost (502) for sure. */
   loseNextCreates(count: number): void;
+  /** The answers of the next `count` contact batch updates are lost (502) for sure. */
+  loseNextUpdates(count: number): void;
   /** How many applied writes were answered 502 (creates among them). */
   lost(): { writes: number; creates: number };
   close(): Promise<void>;
@@ -23,6 +25,7 @@ const CONTACT_WRITE = /^\/crm\/v3\/objects\/contacts\/batch\/(create|update)$/;
 export async function startLossyProxy(upstream: string, seed = 1): Promise<LossyProxy> {
   let fraction = 0;
   let nextCreates = 0;
+  let nextUpdates = 0;
   const lost = { writes: 0, creates: 0 };
   const random = seededRandom(seed); // repeatable runs
 
@@ -41,9 +44,10 @@ export async function startLossyProxy(upstream: string, seed = 1): Promise<Lossy
       });
       const text = await answer.text();
       const write = req.method === 'POST' ? CONTACT_WRITE.exec(path)?.[1] : undefined;
-      const forced = write === 'create' && nextCreates > 0;
+      const forced = (write === 'create' && nextCreates > 0) || (write === 'update' && nextUpdates > 0);
       if (write && answer.status < 300 && (forced || random() < fraction)) {
-        if (forced) nextCreates -= 1;
+        if (forced && write === 'create') nextCreates -= 1;
+        if (forced && write === 'update') nextUpdates -= 1;
         lost.writes += 1;
         if (write === 'create') lost.creates += 1;
         res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1></body></html>');
@@ -65,6 +69,7 @@ export async function startLossyProxy(upstream: string, seed = 1): Promise<Lossy
     url: `http://127.0.0.1:${port}`,
     loseWrites: (f) => (fraction = f),
     loseNextCreates: (n) => (nextCreates = n),
+    loseNextUpdates: (n) => (nextUpdates = n),
     lost: () => ({ ...lost }),
     close: () =>
       new Promise<void>((resolve) => {
