@@ -14,7 +14,7 @@ import type { DbKind } from '../test/helpers/db';
 import { watchMemory, type MemoryFigures } from './lib/memory';
 import { BENCH_WEBHOOK_SECRET, HUBSPOT_BURST_LIMIT, OUR_BUDGET_PER_10S, startBenchBackend, warmUp, type BenchBackend } from './burst-lib/backend';
 import { burstPlan } from './burst-lib/events';
-import { batchFill, countCalls, objectFill, type CallCounts } from './burst-lib/hubspot-calls';
+import { batchFill, callPaths, countCalls, objectFill, type CallCounts } from './burst-lib/hubspot-calls';
 import { runLoadProcess, type LoadResult, type PlanSpec } from './burst-lib/load';
 import { NAIVE_PROPERTIES, runNaive, type NaiveResult } from './burst-lib/naive';
 
@@ -71,7 +71,7 @@ export interface BurstResult {
   customers: number;
   concurrency: number;
   send: { seconds: number; ackPerSecond: number; ackMs: LoadResult['ackMs']; errors: Record<string, number> };
-  hubspotCalls: CallCounts & { setupBeforeBurst: number; batchFill: ReturnType<typeof batchFill>; byObjectFill: ReturnType<typeof objectFill> };
+  hubspotCalls: CallCounts & { setupBeforeBurst: number; batchFill: ReturnType<typeof batchFill>; byObjectFill: ReturnType<typeof objectFill>; byPath: Record<string, number> };
   callsPer100Events: { measured: number; target: number; met: boolean };
   drain: {
     seconds: number;
@@ -242,7 +242,7 @@ export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstR
         ackMs: load.ackMs,
         errors: load.errors,
       },
-      hubspotCalls: { ...calls, setupBeforeBurst, batchFill: fill, byObjectFill },
+      hubspotCalls: { ...calls, setupBeforeBurst, batchFill: fill, byObjectFill, byPath: callPaths(backend.hubspot.requests, { portalId: backend.portalId, from: load.firstSendAt }) },
       maxQueueDepth: queueDepth.max,
       callsPer100Events: { measured: round(per100), target: targets.maxCallsPer100Events, met: per100 <= targets.maxCallsPer100Events },
       drain: {

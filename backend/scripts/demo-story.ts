@@ -19,14 +19,21 @@ export interface Chapter {
 
 /** The customers of the story (ids are stable so the test and the checks can name them). */
 export const PEOPLE = {
-  ada: { id: 'cus_demo_ada', name: 'Ada Lovelace', email: 'ada@example.com' },
-  grace: { id: 'cus_demo_grace', name: 'Grace Hopper', email: 'grace@navy.example', newEmail: 'grace.hopper@example.com' },
-  alan: { id: 'cus_demo_alan', name: 'Alan Turing', email: 'alan@example.com' },
+  // People paying for themselves use free mail (gmail.com, outlook.com): no company for them.
+  ada: { id: 'cus_demo_ada', name: 'Ada Lovelace', email: 'ada.lovelace@gmail.com' },
+  grace: { id: 'cus_demo_grace', name: 'Grace Hopper', email: 'grace@outlook.com', newEmail: 'grace.hopper@gmail.com' },
+  alan: { id: 'cus_demo_alan', name: 'Alan Turing', email: 'alan.turing@outlook.com' },
+  // A business: its email domain is a company's, found or created in HubSpot; a colleague joins it by domain.
+  hedy: { id: 'cus_demo_hedy', name: 'Hedy Lamarr', email: 'hedy@acme-robotics.example', businessName: 'Acme Robotics' },
+  mary: { id: 'cus_demo_mary', name: 'Mary Jackson', email: 'mary@acme-robotics.example' },
   katherine: { id: 'cus_demo_katherine', name: 'Katherine Johnson', email: 'katherine@example.com' },
   guest: { id: 'cus_demo_guest', name: 'Walk-in buyer', email: null },
 } as const;
 
 /** Event ids the checks look at. */
+/** The company domain of the story's business. */
+export const ACME_DOMAIN = 'acme-robotics.example';
+
 export const EVENT_IDS = {
   graceInvoicePaid: 'evt_demo_grace_invoice_paid',
   adaLatePastDue: 'evt_demo_ada_past_due_delayed',
@@ -52,8 +59,8 @@ function price(id: string, nickname: string, unitAmount: number, interval: 'mont
   });
 }
 
-function subscription(id: string, customerId: string, status: string, p: Json, periodEnd: number, created: number): Json {
-  const base = stripeObject('subscription', { id, customer: customerId, status, cancel_at_period_end: false, currency: 'usd', created });
+function subscription(id: string, customerId: string, status: string, p: Json, periodEnd: number, created: number, extra: Json = {}): Json {
+  const base = stripeObject('subscription', { id, customer: customerId, status, cancel_at_period_end: false, currency: 'usd', created, start_date: created, trial_start: null, trial_end: null, ...extra });
   const item = { ...(base.items as { data: Json[] }).data[0], id: `si_${id.slice(4)}`, price: p, quantity: 1, current_period_end: periodEnd };
   return { ...base, items: { object: 'list', data: [item], has_more: false } };
 }
@@ -84,14 +91,17 @@ function paidInvoice(id: string, customerId: string, sub: string, amount: number
 /** The whole story, with event times relative to `nowSeconds` (it starts about two months ago). */
 export function buildStory(nowSeconds: number): Chapter[] {
   const t0 = nowSeconds - 62 * DAY;
-  const { ada, grace, alan, katherine, guest } = PEOPLE;
+  const { ada, grace, alan, katherine, guest, hedy, mary } = PEOPLE;
   const pro = price('price_demo_pro', 'Pro', 4900, 'month');
   const team = price('price_demo_team', 'Team (yearly)', 120_000, 'year');
+  const business = price('price_demo_business', 'Business', 19_900, 'month');
   const ev = (type: string, object: Json, created: number, opts: { id?: string; livemode?: boolean; previous?: Json } = {}) =>
     stripeEvent(type, object, { created, id: opts.id, livemode: opts.livemode, previousAttributes: opts.previous });
 
   const adaSub = (status: string, periodEnd: number) => subscription('sub_demo_ada', ada.id, status, pro, periodEnd, t0 + 60);
   const renewal = t0 + 30 * DAY;
+  const hedySub = (status: string, p: Json, periodEnd: number) =>
+    subscription('sub_demo_hedy', hedy.id, status, p, periodEnd, t0 + 42 * DAY + 60, { trial_start: t0 + 42 * DAY + 60, trial_end: t0 + 56 * DAY });
   const graceInvoicePaid = ev('invoice.paid', paidInvoice('in_demo_grace_1', grace.id, 'sub_demo_grace', 120_000, t0 + DAY + 30), t0 + DAY + 30, {
     id: EVENT_IDS.graceInvoicePaid,
   });
@@ -215,6 +225,45 @@ export function buildStory(nowSeconds: number): Chapter[] {
         {
           say: `customer.updated — ${grace.email} → ${grace.newEmail}`,
           event: ev('customer.updated', customer(grace, t0 + DAY, { email: grace.newEmail }), t0 + 41 * DAY, { previous: { email: grace.email } }),
+        },
+      ],
+    },
+    {
+      title: 'Acme Robotics, a business, starts a 14-day trial of Pro',
+      deliveries: [
+        {
+          say: `customer.created — ${hedy.name} of ${hedy.businessName}, ${hedy.email}: a company domain, so a company`,
+          event: ev('customer.created', customer(hedy, t0 + 42 * DAY, { business_name: hedy.businessName }), t0 + 42 * DAY),
+        },
+        {
+          say: 'customer.subscription.created — Pro, trialing: a deal in the "Stripe subscriptions" pipeline, stage Trialing',
+          event: ev('customer.subscription.created', hedySub('trialing', pro, t0 + 56 * DAY), t0 + 42 * DAY + 60),
+        },
+      ],
+    },
+    {
+      title: 'The trial converts; a colleague of Hedy signs up',
+      deliveries: [
+        {
+          say: 'customer.subscription.updated — trialing → active: the same deal moves to Active (closed won), a "Trial converted" movement',
+          event: ev('customer.subscription.updated', hedySub('active', pro, t0 + 86 * DAY), t0 + 56 * DAY, { previous: { status: 'trialing' } }),
+        },
+        { say: 'invoice.paid — $49.00', event: ev('invoice.paid', paidInvoice('in_demo_hedy_1', hedy.id, 'sub_demo_hedy', 4900, t0 + 56 * DAY + 5), t0 + 56 * DAY + 5) },
+        { say: 'charge.succeeded — $49.00', event: ev('charge.succeeded', succeededCharge('ch_demo_hedy_1', hedy.id, 4900, t0 + 56 * DAY + 5), t0 + 56 * DAY + 5) },
+        {
+          say: `customer.created — ${mary.name}, ${mary.email}: the same company, matched by its domain`,
+          event: ev('customer.created', customer(mary, t0 + 57 * DAY), t0 + 57 * DAY),
+        },
+      ],
+    },
+    {
+      title: 'Acme moves up from Pro to Business ($199 a month)',
+      deliveries: [
+        {
+          say: 'customer.subscription.updated — plan Pro → Business: the deal is renamed and its amount follows, an "Upgrade" movement',
+          event: ev('customer.subscription.updated', hedySub('active', business, t0 + 86 * DAY), t0 + 58 * DAY, {
+            previous: { items: hedySub('active', pro, t0 + 86 * DAY).items },
+          }),
         },
       ],
     },

@@ -1,12 +1,14 @@
 /**
  * `npm run demo`: the whole product in one process with no accounts. A fake HubSpot on 127.0.0.1, the backend
  * (webhooks → queue → apply → batched HubSpot writes) on the embedded database in a temporary directory, a
- * story of signed Stripe events told chapter by chapter, then the HubSpot contacts as a table and what became
- * of every event. Everything it starts is stopped and deleted at the end.
+ * story of signed Stripe events told chapter by chapter, then the HubSpot contacts, companies, deals, revenue
+ * movements and tickets, and what became of every event. Everything it starts is stopped and deleted at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultSettings } from '@stripe-hubspot-sync/contracts';
+import { saveSettings } from '../src/adapters/store/settings-store';
 import { loadConfig, type LogLevel } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startServer, type RunningServer } from '../src/server';
@@ -14,9 +16,10 @@ import { syncEngineServerOptions } from '../src/sync/engine';
 import { startFakeHubSpot, type FakeContact, type FakeHubSpot } from '../test/fakes/hubspot/server';
 import { signatureHeader } from '../test/helpers/stripe-fixtures';
 import { contactRow, formatOutcomes, formatTable, type ContactRow, type OutcomeCount } from './demo-report';
-import { buildStory, EVENT_IDS, PEOPLE } from './demo-story';
+import { ACME_DOMAIN, buildStory, EVENT_IDS, PEOPLE } from './demo-story';
+import { contactRecordsLine, crmLines, crmView, type CrmView } from './demo-crm';
 import { waitUntilIdle } from './demo-idle';
-import { countCalls } from '../bench/burst-lib/hubspot-calls';
+import { countCalls, OBJECT_KINDS } from '../bench/burst-lib/hubspot-calls';
 
 const WEBHOOK_SECRET = 'whsec_demo_secret';
 const HUBSPOT_TOKEN = 'pat-demo-private-app';
@@ -40,6 +43,8 @@ export interface DemoResult {
   contacts: (ContactRow & { customerId: string | null })[];
   outcomes: OutcomeCount[];
   duplicates: number;
+  /** Companies, deals, movements and tickets in the portal at the end. */
+  crm: CrmView;
   checks: DemoCheck[];
   hubspotCalls: number;
   seconds: number;
@@ -75,6 +80,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     print(`Backend at ${server.url}, fake HubSpot at ${hubspot.url} (portal ${PORTAL_ID}, private-app token, test mode)\n`);
 
     const db = server.db;
+    // The defaults (companies, deals and timeline on) plus tickets on failed payments, which are off by default.
+    // A private-app install serves one account: its settings are stored under the empty account key.
+    const settings = defaultSettings();
+    settings.crm.tickets.enabled = true;
+    await saveSettings(db, '', false, settings);
+    print('Settings: contacts, companies, a deal per subscription, revenue movements and tickets on failed payments (high priority)\n');
     const portal = hubspot.portal(PORTAL_ID);
     let duplicates = 0;
     for (const [i, chapter] of buildStory(Math.floor(Date.now() / 1000)).entries()) {
@@ -89,9 +100,13 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         if (cus) touched.add(cus);
       }
       await waitUntilIdle(db);
+      const now = crmView(portal);
       for (const id of touched) {
         const c = portal.contactByProperty('stripe_customer_id', id);
-        if (c) print(`   HubSpot now: ${oneLine(c)}`);
+        if (!c) continue;
+        print(`   HubSpot now: ${oneLine(c)}`);
+        const records = contactRecordsLine(portal, c.id, now);
+        if (records) print(`                ${records}`);
       }
       print('');
     }
@@ -102,6 +117,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       .map((c) => ({ ...contactRow(c.properties), customerId: c.properties.stripe_customer_id ?? null }));
     print(`HubSpot contacts in portal ${PORTAL_ID}:`);
     for (const line of formatTable(contacts)) print(`  ${line}`);
+    const crm = crmView(portal);
+    for (const line of crmLines(crm, PORTAL_ID)) print(line);
 
     const { rows } = await db.query<{ status: string; status_reason: string | null; n: string }>(
       'SELECT status, status_reason, count(*) AS n FROM stripe_events GROUP BY status, status_reason',
@@ -113,16 +130,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const calls = countCalls(hubspot.requests, { portalId: PORTAL_ID });
     const hubspotCalls = calls.total;
     print(
-      `\nHubSpot API calls: ${calls.total} — ${calls.byKind.write} batch writes, ${calls.byKind.match} batch reads to match contacts, ` +
-        `${calls.byKind.search} searches, ${calls.byKind.setup} once-per-portal setup calls (account, "Stripe" property group and properties)`,
+      `\nHubSpot API calls: ${calls.total} — ${calls.byKind.write} batch writes, ${calls.byKind.match} batch reads, ` +
+        `${calls.byKind.search} searches, ${calls.byKind.setup} once-per-portal setup calls (account, "Stripe" property groups and properties, the deal pipeline)`,
     );
+    print(`  by object: ${OBJECT_KINDS.filter((k) => calls.byObject[k] > 0).map((k) => `${k} ${calls.byObject[k]}`).join(', ')}`);
 
-    const checks = await runChecks(db, portal.contacts, duplicates);
+    const checks = [...(await runChecks(db, portal.contacts, duplicates)), ...crmChecks(crm)];
     print('\nChecks:');
     for (const c of checks) print(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     print(`\nDone in ${seconds} s. Everything the demo started is stopped and its temporary files are deleted.`);
-    return { contacts, outcomes, duplicates, checks, hubspotCalls, seconds };
+    return { contacts, outcomes, duplicates, crm, checks, hubspotCalls, seconds };
   } finally {
     await server?.close().catch(() => undefined);
     await hubspot?.close().catch(() => undefined);
@@ -165,7 +183,7 @@ async function runChecks(
   const of = (id: string) => live.filter((c) => c.properties.stripe_customer_id === id);
   const status = async (id: string) =>
     (await db.query<{ status: string; status_reason: string | null }>('SELECT status, status_reason FROM stripe_events WHERE id = $1', [id])).rows[0];
-  const { ada, grace, alan, katherine } = PEOPLE;
+  const { ada, grace, alan, katherine, hedy, mary } = PEOPLE;
   const graceRows = (await db.query<{ n: string }>('SELECT count(*) AS n FROM stripe_events WHERE id = $1', [EVENT_IDS.graceInvoicePaid])).rows;
   const late = await status(EVENT_IDS.adaLatePastDue);
   const liveEvent = await status(EVENT_IDS.katherineLive);
@@ -173,8 +191,8 @@ async function runChecks(
   const p = (id: string) => of(id)[0]?.properties ?? {};
   return [
     {
-      ok: live.length === 3 && [ada, grace, alan].every((x) => of(x.id).length === 1),
-      text: `one contact per paying customer: ${live.length} contacts for Ada, Grace and Alan`,
+      ok: live.length === 5 && [ada, grace, alan, hedy, mary].every((x) => of(x.id).length === 1),
+      text: `one contact per test-mode customer with an email: ${live.length} contacts for Ada, Grace, Alan, Hedy and Mary`,
     },
     {
       ok: duplicates === 1 && Number(graceRows[0]?.n) === 1 && p(grace.id).stripe_lifetime_value === '1200.00',
@@ -199,6 +217,47 @@ async function runChecks(
     {
       ok: of(katherine.id).length === 0 && liveEvent?.status === 'skipped' && guest?.status === 'skipped',
       text: `a live-mode event and a customer without email were skipped, with reasons, and wrote nothing`,
+    },
+  ];
+}
+
+/** What the story implies beyond contacts: companies by domain (free mail skipped), deals, movements, tickets. */
+function crmChecks(v: CrmView): DemoCheck[] {
+  const { ada, grace, alan, hedy, mary } = PEOPLE;
+  const acme = v.companies.filter((c) => c.domain === ACME_DOMAIN);
+  const freeMail: string[] = [ada.email, grace.newEmail, alan.email];
+  const dealOf = (sub: string) => v.deals.filter((d) => d.subscriptionId === sub);
+  const hedyDeal = dealOf('sub_demo_hedy');
+  const kinds = (email: string) => v.movements.filter((m) => m.contact === email).map((m) => m.title);
+  const adaTickets = v.tickets.filter((t) => t.contact === ada.email);
+  return [
+    {
+      ok: v.companies.length === 1 && acme.length === 1 && acme[0].name === hedy.businessName && acme[0].contacts.join() === [hedy.email, mary.email].sort().join(),
+      text: `one company, ${acme[0]?.name ?? '—'} (${ACME_DOMAIN}), with Hedy and Mary (matched by domain); none for the free-mail customers`,
+    },
+    {
+      ok: !v.companies.some((c) => c.contacts.some((e) => freeMail.includes(e))),
+      text: 'free-mail addresses (gmail.com, outlook.com) made no company',
+    },
+    {
+      ok: v.deals.length === 3 && ['sub_demo_ada', 'sub_demo_grace', 'sub_demo_hedy'].every((s) => dealOf(s).length === 1),
+      text: `one deal per subscription: ${v.deals.length} deals (Ada, Grace, Acme) and none for Alan's one-off payment`,
+    },
+    {
+      ok: hedyDeal.length === 1 && hedyDeal[0].stage === 'Active' && /Business/.test(hedyDeal[0].name) && hedyDeal[0].company === hedy.businessName,
+      text: `Acme's deal moved from Trialing to ${hedyDeal[0]?.stage ?? '—'} and follows the plan change ("${hedyDeal[0]?.name ?? '—'}", ${hedyDeal[0]?.amount ?? '—'})`,
+    },
+    {
+      ok: kinds(hedy.email).join() === ['Trial started', 'Trial converted', 'Upgrade'].join(),
+      text: `Acme's movements, once each: ${kinds(hedy.email).join(', ') || '—'} (the plan change is the upgrade)`,
+    },
+    {
+      ok: kinds(ada.email).filter((k) => k === 'Payment failed').length === 1 && kinds(ada.email).filter((k) => k === 'Payment recovered').length === 1,
+      text: `Ada's movements: ${kinds(ada.email).join(', ') || '—'}`,
+    },
+    {
+      ok: adaTickets.length === 1 && /closed/i.test(adaTickets[0].stage),
+      text: `Ada's failed renewal opened one ticket, closed on recovery (${adaTickets[0]?.stage ?? 'no ticket'})`,
     },
   ];
 }

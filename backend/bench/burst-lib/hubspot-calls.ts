@@ -120,3 +120,15 @@ export function objectFill(
   for (const k of OBJECT_KINDS) out[k].meanPerBatch = out[k].batchCalls ? Math.round((out[k].records / out[k].batchCalls) * 10) / 10 : 0;
   return out;
 }
+
+/** Calls per method and path (record ids as {id}, query left out): exactly where the calls went. */
+export function callPaths(log: readonly LoggedCall[], filter: { portalId: number; from?: number; to?: number }): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of log) {
+    if (r.portalId !== filter.portalId) continue;
+    if ((filter.from !== undefined && r.at < filter.from) || (filter.to !== undefined && r.at > filter.to)) continue;
+    const key = `${r.method} ${r.path.split('?')[0].replace(/\/\d+(?=\/|$)/g, '/{id}')}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}

@@ -1,5 +1,5 @@
 import { burstPlan, steadyPlan } from '../../bench/burst-lib/events';
-import { callKind, countCalls, objectFill, objectKind, type LoggedCall } from '../../bench/burst-lib/hubspot-calls';
+import { callKind, callPaths, countCalls, objectFill, objectKind, type LoggedCall } from '../../bench/burst-lib/hubspot-calls';
 import { contactWritesByCustomer, matchLatencies, type SentChange } from '../../bench/burst-lib/latency-match';
 import { naiveProperties, NAIVE_PROPERTIES, RollingWindow, runNaive } from '../../bench/burst-lib/naive';
 import { startFakeHubSpot, type FakeHubSpot } from '../fakes/hubspot/server';
@@ -137,6 +137,16 @@ describe('calls by object', () => {
     expect(fill.deals).toEqual({ calls: 2, batchCalls: 2, records: 4, meanPerBatch: 2 });
     expect(fill.provisioning).toEqual({ calls: 1, batchCalls: 0, records: 0, meanPerBatch: 0 });
     expect(fill.contacts.calls).toBe(0);
+  });
+
+  it('counts calls per method and path, record ids folded', () => {
+    const log = [
+      { method: 'PATCH', path: '/crm/v3/objects/deals/123', status: 200, portalId: 1, at: 1 },
+      { method: 'PATCH', path: '/crm/v3/objects/deals/456?idProperty=x', status: 200, portalId: 1, at: 1 },
+      { method: 'POST', path: '/crm/v3/objects/deals/batch/read', status: 200, portalId: 1, at: 1 },
+      { method: 'POST', path: '/crm/v3/objects/deals/batch/read', status: 200, portalId: 2, at: 1 },
+    ];
+    expect(callPaths(log, { portalId: 1 })).toEqual({ 'PATCH /crm/v3/objects/deals/{id}': 2, 'POST /crm/v3/objects/deals/batch/read': 1 });
   });
 });
 
