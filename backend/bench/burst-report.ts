@@ -124,6 +124,14 @@ export function burstComparisonLines(r: Json): string[] {
       );
     }
   }
+  const crmRuns = measured.filter((x) => x.path.length > 0 && at(x.b, 'hubspotCalls', 'byPath') !== undefined);
+  if (crmRuns.length > 0) {
+    const paths = [...new Set(crmRuns.flatMap((x) => Object.keys(at(x.b, 'hubspotCalls', 'byPath') as Json)))];
+    const calls = (x: (typeof crmRuns)[number], p: string) => num(at(x.b, 'hubspotCalls', 'byPath', p)) ?? 0;
+    paths.sort((a, b) => calls(crmRuns[0], b) - calls(crmRuns[0], a) || a.localeCompare(b));
+    out.push('', 'Where the calls of the burst with companies, deals and timeline went:', '', `| Call | ${crmRuns.map((x) => x.db).join(' | ')} |`, `|---|${crmRuns.map(() => '---:').join('|')}|`);
+    for (const p of paths) out.push(`| \`${p}\` | ${crmRuns.map((x) => calls(x, p)).join(' | ')} |`);
+  }
   const load = at(r, 'burst', 'machine', 'loadavg');
   if (Array.isArray(load)) out.push('', `Load average when the section ended: ${load.join(', ')} (1, 5, 15 min) on ${fmt(num(at(r, 'burst', 'machine', 'cpus')))} cores; the drain ratio depends on it, calls per 100 events do not.`);
   const notes = measured.filter((x) => x.path.length > 0).flatMap((x) => {

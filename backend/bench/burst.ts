@@ -200,7 +200,7 @@ export async function runBurst(opts: Partial<BurstOptions> = {}): Promise<BurstR
     if (per100 > targets.maxCallsPer100Events) {
       const contactWrites = byObjectFill.contacts;
       notes.push(
-        `Calls over target: each customer's contact was written ${round(fill.write.records / o.customers, 1)} times${o.crm ? ' (all record types)' : ''}, ${o.crm ? contactWrites.meanPerBatch : fill.write.meanPerCall} contacts per batch call (HubSpot takes 100). ` +
+        `Calls over target: ${round(fill.write.records / o.customers, 1)} records written per customer${o.crm ? ' (all record types)' : ' (its contact)'}, ${o.crm ? contactWrites.meanPerBatch : fill.write.meanPerCall} contacts per batch call (HubSpot takes 100). ` +
           (o.crm ? 'Each pass writes every record type in batch calls of its own (see "Calls by object"), so each small pass costs one call per type. ' : '') +
           'The pusher writes a customer once it has been quiet for settleMs (200 ms) and starts its next pass at once, so while the burst is still being applied it sends many small batches; ' +
           'the calls, not HubSpot, set the floor.',
