@@ -59,6 +59,9 @@ describe('toHubSpotProperties', () => {
       stripe_trial_end_date: '',
       stripe_products_bought: '',
       stripe_refund_issued_date: '',
+      stripe_last_mrr_change_date: '',
+      stripe_last_mrr_change_amount: '',
+      stripe_last_mrr_movement: '',
       stripe_dashboard_url: 'https://dashboard.stripe.com/acct_1/customers/cus_A',
     });
   });

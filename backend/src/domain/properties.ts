@@ -1,6 +1,7 @@
 import type { CustomerStatus, ProductBought } from '@stripe-hubspot-sync/contracts';
 import {
   FIELD_CATALOG,
+  MRR_MOVEMENT_KINDS,
   PAYMENT_STATUSES,
   PROPERTY_GROUP,
   SUBSCRIPTION_STATUSES,
@@ -119,6 +120,12 @@ export function fieldValue(key: FieldKey, s: ContactFacts): string {
       return productValues(s.productsBought ?? []).join(';');
     case 'refundIssuedDate':
       return toHubSpotDate(s.refundIssuedAt) ?? '';
+    case 'lastMrrChangeDate':
+      return s.lastMrrChange ? (toHubSpotDateTime(s.lastMrrChange.at) ?? '') : '';
+    case 'lastMrrChangeAmount':
+      return s.lastMrrChange ? money(s.lastMrrChange.amount, s.lastMrrChange.currency ?? s.currency) : '';
+    case 'lastMovement':
+      return s.lastMrrChange ? oneOf(s.lastMrrChange.kind, MRR_MOVEMENT_KINDS, '') : '';
     case 'dashboardUrl':
       return s.dashboardUrl;
   }

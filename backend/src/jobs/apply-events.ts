@@ -17,6 +17,7 @@ import { markEvents, type EventOutcomeUpdate } from '../adapters/store/event-out
 import { accountModeId, holdAccounts } from '../adapters/store/tombstones';
 import { forgetDeletedCustomers } from '../adapters/store/retention';
 import { recordHistory } from '../adapters/store/movements-store';
+import { withMovementFacts } from '../domain/crm/movement-facts';
 import { previousAttributesOf } from '../domain/movements-history';
 import { isDeletedCustomer, withoutPersonalData } from '../domain/personal-data';
 import { mapEvent } from '../domain/events';
@@ -203,7 +204,8 @@ async function applyInTransaction(
     }
   }
   const stored = await upsertRecords(tx, [...winners.values()]);
-  await recordHistory(tx, items);
+  // Every movement the history of each customer it grew for derives now (by customerKeyId).
+  const movements = await recordHistory(tx, items);
   const landed = (key: CustomerKey, r: ObjectRecord) => {
     const id = objectKeyId(key.account, key.livemode, r);
     return stored.has(id) && winners.get(id)?.record === r;
@@ -223,7 +225,9 @@ async function applyInTransaction(
         if (b.eventId) events.push(b.eventId);
       } else if (b.eventId) outcomes.push({ eventId: b.eventId, status: 'skipped', reason: SUPERSEDED });
     }
-    if (any) touched.push({ item, row, events });
+    // A version that derives a movement without landing (an upgrade delivered after the later downgrade) still
+    // re-derives the status: its movement facts change, so the customer is written and the movement sent.
+    if (any || movements.has(id)) touched.push({ item, row, events });
     else results.set(id, { changed: false, version: row.version });
   }
 
@@ -236,13 +240,14 @@ async function applyInTransaction(
   const changes: { key: CustomerKey; status: CustomerStatus }[] = [];
   const derived = touched.map((t) => {
     const { key } = t.item;
-    const status = deriveCustomerStatus(recordsOf.get(customerKeyId(key)) ?? [], {
+    const derivedStatus = deriveCustomerStatus(recordsOf.get(customerKeyId(key)) ?? [], {
       accountId: key.account || null,
       livemode: key.livemode,
       lastSyncedAt: t.row.lastSyncedAt,
       updatedAt: now,
       customerId: key.customerId,
     });
+    const status = withMovementFacts(derivedStatus, movements.get(customerKeyId(key)), t.row.status);
     const changed = !t.row.status || !sameStatus(t.row.status, status);
     if (changed) changes.push({ key, status });
     return { ...t, changed };

@@ -66,6 +66,9 @@ export type SubscriptionStatusValue = (typeof SUBSCRIPTION_STATUSES)[number];
 export const PAYMENT_STATUSES = ['succeeded', 'failed', 'refunded'] as const;
 export type PaymentStatusValue = (typeof PAYMENT_STATUSES)[number];
 
+/** The revenue movements that change MRR (the options of the last MRR movement property). */
+export const MRR_MOVEMENT_KINDS = ['new', 'upgrade', 'downgrade', 'churn', 'reactivation', 'trial_converted'] as const;
+
 export interface FieldDefinition {
   key: string;
   label: string;
@@ -108,6 +111,9 @@ export const FIELD_CATALOG = [
   { key: 'trialEndDate', label: 'Trial end date', description: 'When the trial of the main subscription ends, while it is trialing.', defaultProperty: 'stripe_trial_end_date', type: 'date', fieldType: 'date', defaultEnabled: true },
   { key: 'productsBought', label: 'Products bought', description: 'Every Stripe product the customer has paid for (paying subscriptions, paid invoices, paid Checkout sessions); one option per product, named as in Stripe.', defaultProperty: 'stripe_products_bought', type: 'enumeration', fieldType: 'checkbox', defaultEnabled: true },
   { key: 'refundIssuedDate', label: 'Refund issued date', description: 'When the most recent refund was issued.', defaultProperty: 'stripe_refund_issued_date', type: 'date', fieldType: 'date', defaultEnabled: true },
+  { key: 'lastMrrChangeDate', label: 'Last MRR change date', description: 'When MRR last changed (a new subscription, an upgrade or downgrade, a churn, a reactivation or a converted trial).', defaultProperty: 'stripe_last_mrr_change_date', type: 'datetime', fieldType: 'date', defaultEnabled: true },
+  { key: 'lastMrrChangeAmount', label: 'Last MRR change amount', description: 'By how much MRR last changed (negative for a downgrade or churn).', defaultProperty: 'stripe_last_mrr_change_amount', type: 'number', fieldType: 'number', money: true, defaultEnabled: true },
+  { key: 'lastMovement', label: 'Last MRR movement', description: 'What last changed MRR: new, upgrade, downgrade, churn, reactivation or trial converted.', defaultProperty: 'stripe_last_mrr_movement', type: 'enumeration', fieldType: 'select', options: MRR_MOVEMENT_KINDS, defaultEnabled: true },
   { key: 'dashboardUrl', label: 'Stripe Dashboard link', description: 'Link to the customer in the Stripe Dashboard.', defaultProperty: 'stripe_dashboard_url', type: 'string', fieldType: 'text', defaultEnabled: true },
 ] as const satisfies readonly FieldDefinition[];
 

@@ -1,6 +1,7 @@
 import type { CustomerStatus, SubscriptionSummary } from '@stripe-hubspot-sync/contracts';
 import type { ContactFacts } from '../properties';
 import { latestTime, mergeProducts } from '../products-bought';
+import { latestMrrChange } from '../crm/movement-facts';
 
 /**
  * One HubSpot contact, several Stripe customers (Checkout makes a customer per purchase, all with one email): the
@@ -15,7 +16,7 @@ import { latestTime, mergeProducts } from '../products-bought';
  * - Of the customers counted: the subscription shown is the best one (active, trialing, past due, unpaid, paused,
  *   incomplete, canceled, expired; then the later period end), with the MRR of all of them; the last payment and
  *   its failure reason are those of the customer who paid last; money, counts and open invoices are sums;
- *   delinquent when any is; customer since the earliest.
+ *   delinquent when any is; customer since the earliest; the last MRR change the latest of theirs.
  */
 
 const SUBSCRIPTION_RANK = ['active', 'trialing', 'past_due', 'unpaid', 'paused', 'incomplete', 'canceled', 'incomplete_expired'];
@@ -80,6 +81,7 @@ export function rollUp(statuses: readonly CustomerStatus[]): ContactFacts {
     // Not money: every customer's purchases and refunds count, whatever its currency.
     productsBought: mergeProducts(ordered.map((s) => s.productsBought)),
     refundIssuedAt: latestTime(ordered.map((s) => s.refundIssuedAt)),
+    lastMrrChange: latestMrrChange(counted),
     nextInvoiceAmount: upcoming.length > 0 ? sum(upcoming, (s) => s.nextInvoiceAmount ?? 0) : null,
     delinquent: counted.some((s) => s.delinquent),
     deleted: ordered.every((s) => s.deleted),
