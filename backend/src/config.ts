@@ -46,6 +46,8 @@ export interface Config {
     cardClientSecret?: string;
     apiBaseUrl: string;
     rateLimitPer10s: number;
+    /** The marketplace app's timeline event template (created with the app: README, "Revenue movements"). */
+    timelineTemplateId?: string;
   };
   /** 32-byte key for encrypting stored OAuth tokens. */
   tokenEncryptionKey?: Buffer;
@@ -145,6 +147,7 @@ const envSchema = z.object({
   HUBSPOT_CARD_CLIENT_SECRET: z.string().trim().regex(/^\S{8,}$/, "must be the HubSpot app's client secret (8 or more characters, no spaces)").optional(),
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
   HUBSPOT_RATE_LIMIT_PER_10S: int(100, 1, 10_000),
+  HUBSPOT_TIMELINE_TEMPLATE_ID: z.string().trim().regex(/^\d{1,20}$/, 'must be the numeric id of the app’s timeline event template').optional(),
   TOKEN_ENCRYPTION_KEY: z
     .string()
     .trim()
@@ -251,6 +254,7 @@ function toConfig(e: Env): Config {
       cardClientSecret: e.HUBSPOT_CARD_CLIENT_SECRET,
       apiBaseUrl: e.HUBSPOT_API_BASE_URL,
       rateLimitPer10s: e.HUBSPOT_RATE_LIMIT_PER_10S,
+      timelineTemplateId: e.HUBSPOT_TIMELINE_TEMPLATE_ID,
     },
     tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
     queue: {

@@ -149,7 +149,7 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     const portal = hubspot.portal(installs.portalAuth(db, install), share);
     return {
       gateway: hubspotGateway(portal),
-      objects: writers.length > 0 ? createObjectStage({ db, logger, portal, authKind: install.kind, writers }) : undefined,
+      objects: writers.length > 0 ? createObjectStage({ db, logger, portal, authKind: install.kind, writers, timelineTemplateId: install.kind === 'oauth' && install.scopes.includes('timeline') ? (config.hubspot.timelineTemplateId ?? null) : null }) : undefined,
     };
   };
 

@@ -22,6 +22,8 @@ export interface ObjectWriterContext {
   settings: SyncSettings;
   /** The HubSpot company of each customer (customer id → company id), filled by the companies writer. */
   companyOf: Map<string, string>;
+  /** Our timeline event template, when this connection can send timeline events (OAuth with `timeline`); else notes. */
+  timelineTemplateId?: string | null;
 }
 
 export interface CrmObjectWriter {
@@ -37,6 +39,7 @@ export interface ObjectStageDeps {
   portal: HubSpotPortal;
   authKind: 'oauth' | 'private_app';
   writers: readonly CrmObjectWriter[];
+  timelineTemplateId?: string | null;
 }
 
 export function createObjectStage(deps: ObjectStageDeps): CrmObjectStage {

@@ -2,6 +2,7 @@ import type { CrmObjectWriter } from './stage';
 import { companiesWriter } from './companies';
 import { dealsWriter } from './deals';
 import { ticketsWriter } from './tickets';
+import { timelineWriter } from './timeline';
 
 /**
  * The writers of the records beyond contact properties, in the order they run (companies before the records that
@@ -11,4 +12,5 @@ export const OBJECT_WRITERS: readonly CrmObjectWriter[] = [
   companiesWriter(),
   dealsWriter,
   ticketsWriter,
+  timelineWriter,
 ];
