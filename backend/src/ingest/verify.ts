@@ -61,21 +61,31 @@ function isSignatureError(err: unknown): boolean {
   return err instanceof Stripe.errors.StripeSignatureVerificationError;
 }
 
+/**
+ * A value the inbox can keep in a text column: 1–255 characters, no NUL and no lone surrogate (PostgreSQL refuses
+ * both). Stripe's ids, types and account ids are plain ASCII; the payload itself is made storable separately.
+ */
+function storableText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 255 && !UNSTORABLE.test(v);
+}
+
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 function toVerifiedEvent(parsed: unknown, raw: string): VerifyResult {
   const e = parsed as Record<string, unknown> | null;
   const problem =
     typeof e !== 'object' || e === null || Array.isArray(e)
       ? 'not a JSON object'
-      : typeof e.id !== 'string' || e.id.length === 0 || e.id.length > 255
+      : !storableText(e.id)
         ? 'id is missing'
-        : typeof e.type !== 'string' || e.type.length === 0 || e.type.length > 255
+        : !storableText(e.type)
           ? 'type is missing'
           : typeof e.created !== 'number' || !Number.isSafeInteger(e.created) || e.created < 0
             ? 'created is missing'
             : typeof e.livemode !== 'boolean'
               ? 'livemode is missing'
-              : e.account !== undefined && e.account !== null && typeof e.account !== 'string'
-                ? 'account is not a string'
+              : e.account !== undefined && e.account !== null && !storableText(e.account)
+                ? 'account is not an account id'
                 : null;
   if (problem || !e) return { ok: false, code: 'bad_request', message: `The body is not a Stripe event: ${problem}.` };
   return {

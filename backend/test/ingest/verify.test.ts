@@ -58,6 +58,24 @@ describe('verifyStripeWebhook', () => {
     }
   });
 
+  it('rejects a signed event whose id, type or account could not be stored (NUL, lone surrogate, empty, too long)', () => {
+    const cases: [string, unknown][] = [
+      ['account', '\u0000'],
+      ['account', 'acct_\ud800'],
+      ['account', ''],
+      ['account', 'a'.repeat(256)],
+      ['account', 42],
+      ['id', 'evt_\u0000'],
+      ['type', 'customer.created\udc00'],
+    ];
+    for (const [field, value] of cases) {
+      const body = JSON.stringify({ ...event, [field]: value });
+      expect(verifyStripeWebhook(body, signatureHeader(body, 'whsec_old'), SECRETS, 300)).toMatchObject({ ok: false, code: 'bad_request' });
+    }
+    const paired = JSON.stringify({ ...event, account: 'acct_\ud83d\ude00' });
+    expect(verifyStripeWebhook(paired, signatureHeader(paired, 'whsec_old'), SECRETS, 300).ok).toBe(true);
+  });
+
   it('rejects everything when no secret is configured', () => {
     expect(verifyStripeWebhook(payload, signatureHeader(payload, 'whsec_old'), [], 300)).toMatchObject({
       ok: false,
