@@ -1,5 +1,5 @@
 import { recordsForCustomers, customerKeyId } from '../../adapters/store/sync-store';
-import { loadDeals, saveDealSetup, type StoredDeal } from '../../adapters/store/deals-store';
+import { loadDeals, saveDealSetup } from '../../adapters/store/deals-store';
 import { savePropertyProblems } from '../../adapters/store/connection-health';
 import { ConnectionHubSpotError } from '../../adapters/hubspot/errors';
 import { desiredDeals } from '../../domain/crm/deals';
@@ -80,5 +80,3 @@ async function recordScopeProblem(ctx: ObjectWriterContext, err: ConnectionHubSp
   await savePropertyProblems(ctx.db, ctx.portal.portalId, [DEALS_PROBLEM], [{ name: DEALS_PROBLEM, category: err.category, message: problem }]);
   ctx.logger.warn({ portalId: ctx.portal.portalId }, 'deals cannot be written in this HubSpot portal: scopes missing');
 }
-
-export type { StoredDeal };
