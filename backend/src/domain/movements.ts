@@ -1,3 +1,4 @@
+import { MRR_MOVEMENT_KINDS as CONTRACT_MRR_MOVEMENT_KINDS, REVENUE_MOVEMENT_KINDS, type RevenueMovementKind } from '@stripe-hubspot-sync/contracts';
 import type { SubscriptionStatus, Version } from './records';
 import { compareVersions } from './ordering';
 import { countsTowardMrr } from './mrr';
@@ -35,35 +36,12 @@ import { paymentMovements } from './movements-payments';
  * ledger's retraction in movements-store.ts). The same set of versions in any order gives the same movements.
  */
 
-export type MovementKind =
-  | 'new'
-  | 'upgrade'
-  | 'downgrade'
-  | 'churn'
-  | 'reactivation'
-  | 'trial_started'
-  | 'trial_converted'
-  | 'payment_failed'
-  | 'payment_recovered'
-  | 'refund'
-  | 'dispute';
-
-export const MOVEMENT_KINDS: readonly MovementKind[] = [
-  'new',
-  'upgrade',
-  'downgrade',
-  'churn',
-  'reactivation',
-  'trial_started',
-  'trial_converted',
-  'payment_failed',
-  'payment_recovered',
-  'refund',
-  'dispute',
-];
+/** The kinds of movement, as the contracts name them for the card and the Stripe App. */
+export type MovementKind = RevenueMovementKind;
+export const MOVEMENT_KINDS: readonly MovementKind[] = REVENUE_MOVEMENT_KINDS;
 
 /** The kinds that change MRR (what "last MRR change" chooses from). */
-export const MRR_MOVEMENT_KINDS: readonly MovementKind[] = ['new', 'upgrade', 'downgrade', 'churn', 'reactivation', 'trial_converted'];
+export const MRR_MOVEMENT_KINDS: readonly MovementKind[] = CONTRACT_MRR_MOVEMENT_KINDS;
 
 export type MovementDetails = Record<string, string | number | boolean | null>;
 
