@@ -23,7 +23,7 @@ describe('the embedded database on disk', () => {
         `SELECT current_setting('shared_buffers') AS shared_buffers, current_setting('maintenance_work_mem') AS maintenance_work_mem,
                 current_setting('work_mem') AS work_mem`,
       );
-      expect(rows[0]).toEqual({ shared_buffers: '32MB', maintenance_work_mem: '16MB', work_mem: '4MB' });
+      expect(rows[0]).toEqual({ shared_buffers: '16MB', maintenance_work_mem: '16MB', work_mem: '4MB' });
       await db.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)');
     } finally {
       await db.close();
