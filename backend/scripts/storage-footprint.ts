@@ -1,13 +1,15 @@
 /**
- * What the database holds per event: ingests a deterministic burst of signed Stripe events through the real
- * webhook route of an in-process backend on a fresh PostgreSQL database, lets every event apply and every customer
- * reach the fake HubSpot, then prints rows and bytes per event of each table (heap with TOAST, indexes) — as left by
+ * What the database holds per event: ingests a deterministic burst of signed Stripe events (the bench's burst plan,
+ * subscribers' later events alternating renewals and plan changes) through the real webhook route of an in-process
+ * backend on a fresh PostgreSQL database with companies, deals, revenue movements (notes), tickets and failed-payment
+ * tasks on, lets every event apply and every customer reach the fake HubSpot, then prints rows and bytes per event of each table (heap with TOAST, indexes) — as left by
  * the run, after VACUUM FULL (live data only), and after the payload retention has replaced every settled payload
  * by its stub. The database is dropped at the end. Not a benchmark: sizes only (quoted in docs/scaling.md).
  *
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx scripts/storage-footprint.ts [events] [customers]
  */
 import { cpus, loadavg } from 'node:os';
+import { defaultSettings, type SyncSettings } from '@stripe-hubspot-sync/contracts';
 import { startSyncHarness, type SyncHarness } from '../test/helpers/sync-harness';
 import { postWebhook } from '../test/helpers/server';
 import { burstPlan } from '../bench/burst-lib/events';
@@ -24,6 +26,23 @@ interface TableSize {
 const events = Number(process.argv[2] ?? 5000);
 const customers = Number(process.argv[3] ?? 500);
 const CONCURRENCY = 8;
+
+/**
+ * Everything that keeps rows on: companies (created by domain), a deal per subscription, revenue movements on the
+ * contact (notes, as for a private-app install), a ticket per unpaid invoice and a task per failed payment. Set
+ * explicitly so the sizes do not move with the defaults.
+ */
+function footprintSettings(): SyncSettings {
+  const s = defaultSettings();
+  s.crm = {
+    companies: { enabled: true, create: true },
+    deals: { enabled: true, amount: 'mrr', checkoutDeals: false },
+    timeline: { enabled: true },
+    tickets: { enabled: true, pipelineId: null, priority: 'HIGH' },
+  };
+  s.options.createTaskOnFailure = true;
+  return s;
+}
 
 /** Posts one signed event; a 503 (the shared database busy) is sent again after a pause, as Stripe would. */
 async function sendRetrying(h: SyncHarness, event: object): Promise<void> {
@@ -67,10 +86,12 @@ function print(title: string, list: TableSize[]): void {
 
 async function main(): Promise<void> {
   if (!process.env.DATABASE_URL) throw new Error('set DATABASE_URL (a PostgreSQL server where a database may be created)');
-  const plan = burstPlan({ customers, events, seed: 16 });
+  const plan = burstPlan({ customers, events, seed: 16, planChanges: true });
   const meanBody = plan.reduce((s, p) => s + JSON.stringify(p.event).length, 0) / plan.length;
   const h = await startSyncHarness({ kind: 'postgres' });
   try {
+    // The burst's events carry no account and are test mode: the settings of ('', test).
+    await h.server.db.query(`INSERT INTO sync_settings (account_key, livemode, settings) VALUES ('', false, $1)`, [JSON.stringify(footprintSettings())]);
     const started = Date.now();
     // A few requests in flight; each customer's events may arrive out of order, which the apply step is built for.
     let next = 0;
@@ -83,10 +104,15 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     const outcome = await h.server.db.query<{ status: string; n: string }>('SELECT status, count(*) AS n FROM stripe_events GROUP BY status ORDER BY status');
     console.log(`# Storage footprint, ${new Date().toISOString()}`);
-    console.log(`${events} events over ${customers} customers (bench burst plan, seed 16), mean signed body ${Math.round(meanBody)} bytes;`);
+    console.log(`${events} events over ${customers} customers (bench burst plan with plan changes, seed 16), mean signed body ${Math.round(meanBody)} bytes;`);
+    console.log('settings.crm: companies (create), deals, timeline (notes: private-app install), tickets on; a task per failed payment;');
     console.log(`PostgreSQL ${(await h.server.db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0].v}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), load ${loadavg().map((l) => l.toFixed(2)).join(', ')}, node ${process.version}`);
     console.log(`ingested, applied and pushed in ${seconds.toFixed(1)} s (${CONCURRENCY} in flight; not a benchmark); ${h.contacts().length} contacts in the fake HubSpot`);
     console.log(`event outcomes: ${outcome.rows.map((r) => `${r.status} ${r.n}`).join(', ')}`);
+    const portal = h.hubspot.portal(h.portalId);
+    console.log(`in the fake HubSpot: ${portal.companies().length} companies, ${portal.deals().length} deals, ${portal.notes().length} notes, ${portal.tickets().length} tickets`);
+    const kinds = await h.server.db.query<{ kind: string; n: string }>('SELECT kind, count(*) AS n FROM revenue_movements GROUP BY kind ORDER BY count(*) DESC, kind');
+    console.log(`revenue movements: ${kinds.rows.map((r) => `${r.kind} ${r.n}`).join(', ')}`);
 
     // Row writes in this database (PostgreSQL's statistics, flushed by idle backends within about 10 s).
     await new Promise((resolve) => setTimeout(resolve, 11_000));

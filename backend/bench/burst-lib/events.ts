@@ -66,6 +66,11 @@ export interface BurstPlanOptions {
   seed: number;
   /** Unix seconds the customers' histories start at (default: 200 days before now, renewals are monthly). */
   start?: number;
+  /**
+   * Subscribers' events beyond their story alternate a renewal and a plan change (an upgrade to twice the price,
+   * then back down), each renewal at the price of the moment (default false: renewals only, as the bench runs).
+   */
+  planChanges?: boolean;
 }
 
 /**
@@ -82,7 +87,7 @@ export function burstPlan(opts: BurstPlanOptions): PlannedEvent[] {
   const extra = opts.events % opts.customers;
   for (let c = 0; c < opts.customers; c++) {
     const n = base + (c < extra ? 1 : 0);
-    perCustomer.push(customerStory(c, n, start + c * 7, opts.seed, random));
+    perCustomer.push(customerStory(c, n, start + c * 7, opts.seed, random, opts.planChanges ?? false));
   }
   // Shuffle a multiset of customer indices, then hand each customer's next event to each slot.
   const slots: number[] = perCustomer.flatMap((events, c) => events.map(() => c));
@@ -102,7 +107,7 @@ export function burstEmail(seed: number, c: number): string {
   return c % 4 === 3 ? `burst-${seed}-${c}@gmail.com` : `burst-${seed}-${c}@company-${seed}-${Math.floor(c / 2)}.example`;
 }
 
-function customerStory(c: number, n: number, t: number, seed: number, random: () => number): PlannedEvent[] {
+function customerStory(c: number, n: number, t: number, seed: number, random: () => number, planChanges: boolean): PlannedEvent[] {
   const cus = `cus_b${seed}x${c}`;
   const email = burstEmail(seed, c);
   const sub = `sub_b${seed}x${c}`;
@@ -156,10 +161,25 @@ function customerStory(c: number, n: number, t: number, seed: number, random: ()
       ev('customer.updated', customerObject(cus, email, t, { name: `Renamed ${c}` }), t + 31, 4, { name: `Customer ${cus.slice(-6)}` }),
     );
   }
-  // More events than the story: monthly renewals (invoice.paid); fewer: the story's beginning.
+  // More events than the story: monthly renewals (invoice.paid), or with plan changes, for a subscriber, a renewal
+  // then a plan change in turn; fewer: the story's beginning.
+  const subscriber = kind < 0.8;
+  let price = unit;
+  let status = kind < 0.6 ? 'active' : 'past_due';
   for (let k = out.length; k < n; k++) {
     const at = t + (k - 3) * 30 * DAY;
-    out.push(ev('invoice.paid', invoiceObject(`in_b${seed}x${c}x${k}`, cus, sub, unit, at, true), at, k));
+    const j = k - 5;
+    if (planChanges && subscriber && j % 2 === 1) {
+      const before = subscriptionObject(sub, cus, status, price, 1, t + 10);
+      const next = j % 4 === 1 ? unit * 2 : unit;
+      const previous: Json = { items: before.items };
+      if (status !== 'active') previous.status = status;
+      out.push(ev('customer.subscription.updated', subscriptionObject(sub, cus, 'active', next, 1, t + 10), at, k, previous));
+      price = next;
+      status = 'active';
+    } else {
+      out.push(ev('invoice.paid', invoiceObject(`in_b${seed}x${c}x${k}`, cus, sub, price, at, true), at, k));
+    }
   }
   return out.slice(0, n);
 }

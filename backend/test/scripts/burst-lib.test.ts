@@ -55,6 +55,35 @@ describe('burstPlan', () => {
     }
     expect(burstPlan({ customers: 3, events: 3, seed: 1 }).map((p) => p.type)).toEqual(['customer.created', 'customer.created', 'customer.created']);
   });
+
+  it('with plan changes, a subscriber alternates renewals and plan changes (up to twice the price, then back), each renewal at the price of the moment', () => {
+    const opts = { customers: 40, events: 400, seed: 16, start: 1_760_000_000 };
+    const on = burstPlan({ ...opts, planChanges: true });
+    const off = burstPlan(opts);
+    expect(burstPlan({ ...opts, planChanges: true }).map((p) => JSON.stringify(p.event))).toEqual(on.map((p) => JSON.stringify(p.event)));
+    // The same ids in the same order; only subscribers' later events differ.
+    expect(on.map((p) => p.event.id)).toEqual(off.map((p) => p.event.id));
+    const unitOf = (sub: Record<string, unknown>) => ((sub.items as { data: { price: { unit_amount: number } }[] }).data[0].price.unit_amount);
+    let subscribers = 0;
+    for (const cus of new Set(on.map((p) => p.customerId))) {
+      const events = on.filter((p) => p.customerId === cus);
+      const types = events.map((p) => p.type);
+      if (types[1] !== 'customer.subscription.created') {
+        expect(types).toEqual(off.filter((p) => p.customerId === cus).map((p) => p.type));
+        continue;
+      }
+      subscribers++;
+      expect(types.slice(5)).toEqual(['invoice.paid', 'customer.subscription.updated', 'invoice.paid', 'customer.subscription.updated', 'invoice.paid']);
+      const unit = unitOf(objectOf(events[1].event));
+      const up = events[6].event.data as { object: Record<string, unknown>; previous_attributes: Record<string, unknown> };
+      const down = events[8].event.data as { object: Record<string, unknown>; previous_attributes: Record<string, unknown> };
+      expect([unitOf(up.previous_attributes), unitOf(up.object)]).toEqual([unit, unit * 2]);
+      expect([unitOf(down.previous_attributes), unitOf(down.object)]).toEqual([unit * 2, unit]);
+      expect(up.object.status).toBe('active');
+      expect([5, 7, 9].map((k) => objectOf(events[k].event).amount_paid)).toEqual([unit, unit * 2, unit]);
+    }
+    expect(subscribers).toBeGreaterThan(20);
+  });
 });
 
 describe('steadyPlan', () => {
