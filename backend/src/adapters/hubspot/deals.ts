@@ -1,6 +1,7 @@
 import type { BatchInputSimplePublicObjectBatchInputForCreate } from '@hubspot/api-client/lib/codegen/crm/deals';
 import type { BatchInputPublicAssociationMultiPost } from '@hubspot/api-client/lib/codegen/crm/associations/v4';
-import { runBatch, toItems, chunk100, type BatchResult, type RawBatchAnswer, type RawResult } from './batch';
+import { runBatch, toItems, chunk100, type BatchResult, type RawBatchAnswer, type RawResult, type SendChunk } from './batch';
+import { conflictsAsWholeBatch } from './batch-conflict';
 import type { HubSpotPortal } from './portal';
 
 /**
@@ -51,10 +52,15 @@ export async function readDealsByProperty(portal: HubSpotPortal, property: strin
   return found;
 }
 
-export function createDeals(portal: HubSpotPortal, inputs: DealCreate[]): Promise<BatchResult[]> {
+/**
+ * Creates deals with their associations. `wholeBatchConflicts`: a 409 (a deal with one of the keys exists) answers
+ * every input of its chunk BATCH_CONFLICT instead of splitting the chunk to find it (batch-conflict.ts); otherwise
+ * the conflicting input is isolated and answered 409 with the existing deal's id.
+ */
+export function createDeals(portal: HubSpotPortal, inputs: DealCreate[], opts: { wholeBatchConflicts?: boolean } = {}): Promise<BatchResult[]> {
   const items = toItems(inputs, (i) => [i.key]);
   const keyProperties = [...new Set(inputs.map((i) => i.keyProperty))];
-  return runBatch(items, async (chunk) => {
+  const send: SendChunk<DealCreate> = async (chunk) => {
     const body = {
       inputs: chunk.map((i) => ({
         properties: i.input.properties,
@@ -67,7 +73,8 @@ export function createDeals(portal: HubSpotPortal, inputs: DealCreate[]): Promis
     } as unknown as BatchInputSimplePublicObjectBatchInputForCreate;
     const answer = await portal.call('crm', 'deals.batch.create', (c, sdk) => c.crm.deals.batchApi.create(body, sdk));
     return normalize(answer, (r) => keyProperties.map((p) => r.properties?.[p]));
-  });
+  };
+  return runBatch(items, opts.wholeBatchConflicts ? conflictsAsWholeBatch(send) : send);
 }
 
 export function updateDeals(portal: HubSpotPortal, inputs: DealUpdate[]): Promise<BatchResult[]> {

@@ -1,5 +1,6 @@
 import { createDeals, readDealsByProperty, updateDeals, associateDeals, dissociateDeals, type DealAssociationTarget } from '../../adapters/hubspot/deals';
 import type { BatchResult } from '../../adapters/hubspot/batch';
+import { BATCH_CONFLICT } from '../../adapters/hubspot/batch-conflict';
 import { MISSING_PROPERTY, PermanentHubSpotError, RetryableHubSpotError, isPortalWideCategory, missingProperties, type RetryReason } from '../../adapters/hubspot/errors';
 import { forgetDeals, saveDeals, type StoredDeal } from '../../adapters/store/deals-store';
 import type { ObjectOutcome } from '../../domain/sync/ports';
@@ -29,9 +30,10 @@ export class DealPass {
   ) {}
 
   async run(plan: DealPlan): Promise<void> {
-    const { found, missing } = await this.lookup(plan.unknown);
-    const late = await this.create(missing, false);
-    const updated = await this.update([...plan.changed, ...found, ...late], false);
+    // Deals we have no record of are created straight away: the unique key makes HubSpot refuse (409) one that
+    // exists (a create whose answer was lost, a deal table that forgot its deals); only then are they read.
+    const late = await this.create(plan.unknown, false, true);
+    const updated = await this.update([...plan.changed, ...late], false);
     await this.link([...updated, ...plan.relink]);
     if (this.portalWide) {
       throw new RetryableHubSpotError({
@@ -53,7 +55,7 @@ export class DealPass {
     return this.results;
   }
 
-  /** Unknown deals looked up by their unique key: those HubSpot has are taken (and written), the rest created. */
+  /** Deals looked up by their unique key: those HubSpot has are taken (to be written in full), the rest answered missing. */
   private async lookup(unknown: PlannedDeal[]): Promise<{ found: PlannedDeal[]; missing: PlannedDeal[] }> {
     const found: PlannedDeal[] = [];
     const missing: PlannedDeal[] = [];
@@ -83,8 +85,12 @@ export class DealPass {
     }
   }
 
-  /** Creates deals with their contact and company; answers the deals found to exist already (409). */
-  private async create(plans: PlannedDeal[], resend: boolean): Promise<PlannedDeal[]> {
+  /**
+   * Creates deals with their contact and company; answers the deals found to exist already. `readOnConflict`: a
+   * batch HubSpot refuses as a whole for a key that exists (409, atomic) is read by its keys, the deals found taken
+   * and the rest created again (then a 409 is isolated to its deal, whose existing id it names).
+   */
+  private async create(plans: PlannedDeal[], resend: boolean, readOnConflict: boolean): Promise<PlannedDeal[]> {
     if (plans.length === 0 || this.unavailable) return [];
     const results = await createDeals(
       this.ctx.portal,
@@ -94,18 +100,25 @@ export class DealPass {
         properties: p.properties,
         associations: [{ to: 'contacts' as const, id: p.contactId }, ...(p.companyId ? [{ to: 'companies' as const, id: p.companyId }] : [])],
       })),
+      { wholeBatchConflicts: readOnConflict },
     );
     const existing: PlannedDeal[] = [];
+    const conflicted: PlannedDeal[] = [];
     const refused: [PlannedDeal, BatchResult][] = [];
     results.forEach((r, i) => {
       const p = plans[i]!;
       if (r.ok) this.rows.set(p.deal.key, this.stored(p, r.id, p.hash, p.contactId, p.companyId));
+      else if (r.category === BATCH_CONFLICT) conflicted.push(p);
       else if (r.status === 409 && r.existingId) existing.push(this.adopt(p, r.existingId));
       else if (!resend && mendable(r)) refused.push([p, r]);
       else this.fail(p, r);
     });
+    if (conflicted.length > 0) {
+      const { found, missing } = await this.lookup(conflicted);
+      existing.push(...found, ...(await this.create(missing, resend, false)));
+    }
     const again = await this.mendAndReplan(refused);
-    return [...existing, ...(await this.create(again, true))];
+    return [...existing, ...(await this.create(again, true, readOnConflict))];
   }
 
   /** Updates known deals by id; answers those updated. */

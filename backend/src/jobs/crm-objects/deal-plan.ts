@@ -4,9 +4,10 @@ import { DEAL_KEY_PROPERTY, type DesiredDeal } from '../../domain/crm/deals';
 import type { UsableDealSetup } from './deal-provisioning';
 
 /**
- * One pass's deals, compared with what we last wrote: which deals are unknown (looked up by their unique key, then
- * created), which changed (updated), which need their contact or company associated anew. A deal whose properties
- * hash and associations are as last written is not in any list: a pass where nothing changed makes no call.
+ * One pass's deals, compared with what we last wrote: which deals are unknown (created; read by their unique key
+ * when HubSpot says one exists), which changed (updated), which need their contact or company associated anew. A
+ * deal whose properties hash and associations are as last written is not in any list: a pass where nothing changed
+ * makes no call.
  */
 
 export interface PlannedDeal {
@@ -23,7 +24,7 @@ export interface PlannedDeal {
 
 export interface DealPlan {
   all: PlannedDeal[];
-  /** No deal known for the key: look it up, else create it. */
+  /** No deal known for the key: create it (read by its key only when HubSpot says it exists). */
   unknown: PlannedDeal[];
   /** Known, with other properties than last written. */
   changed: PlannedDeal[];

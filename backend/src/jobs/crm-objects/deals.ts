@@ -14,9 +14,11 @@ import type { CrmObjectWriter, ObjectWriterContext } from './stage';
  * in the pipeline "Stripe subscriptions", associated with the customer's contact and company. Per pass, for all
  * its customers at once: their records are read in one query, the deals they call for are derived
  * (domain/crm/deals.ts) and compared with what we last wrote (`hubspot_deals`), and only what differs is sent:
- * unknown deals are looked up by their unique key (one batch read: a deal created by a call whose answer was lost,
- * or before a reinstall, is found, never made twice) and the rest created with their associations in the same
- * call; changed deals are updated by id; new contacts or companies are associated in v4 batch calls.
+ * unknown deals are created with their contact and company associations in the same call, without a read first —
+ * their unique key makes HubSpot refuse (409) a deal that exists (created by a call whose answer was lost, or
+ * before a reinstall); such a batch is then read by its keys (one batch read), the deals found taken and updated,
+ * the rest created, so none is made twice; changed deals are updated by id; new contacts or companies of known
+ * deals are associated in v4 batch calls.
  */
 export const dealsWriter: CrmObjectWriter = {
   name: 'deals',
