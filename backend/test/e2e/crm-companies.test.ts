@@ -2,12 +2,15 @@ import { Client } from '@hubspot/api-client';
 import { defaultSettings } from '@stripe-hubspot-sync/contracts';
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, TEST_PRIVATE_APP_TOKEN, type SyncHarness } from '../helpers/sync-harness';
+import { waitFor } from '../helpers/server';
 import { stripeEvent, stripeObject, succeededCharge } from '../helpers/stripe-fixtures';
 import { startAnswerLossProxy, type AnswerLossProxy } from '../helpers/answer-loss-proxy';
 import { TEST_APP_SECRET } from '../helpers/app-api';
 import { connectHubSpot } from '../helpers/hubspot-oauth';
 import { seededRandom } from '../helpers/seeded-random';
 import { startFakeHubSpot, type FakeHubSpot, type FakeObject } from '../fakes/hubspot/server';
+import { companiesWriter } from '../../src/jobs/crm-objects/companies';
+import type { CrmObjectWriter } from '../../src/jobs/crm-objects/stage';
 
 /**
  * Companies end to end (issue 13, part 1): signed Stripe webhooks in, the fake HubSpot's companies and
@@ -278,12 +281,15 @@ describe.each(dbKinds())('companies under lost answers on %s', (kind) => {
     // HubSpot applied the first create; the second answered 409; no third was sent.
     expect(creates() - applied).toBe(1);
     expect(companies[0]!.properties).toMatchObject({ stripe_customer_id: 'cus_lost2', stripe_mrr: '25.00', name: 'lost-twice.io' });
-    // Looked for by the customer id before the create, and again (found) in the pass after the lost one.
+    // Never sent before, it is created without a read (its unique customer id guards it); recorded as being created,
+    // it is read by that id (and found) in the pass after the lost one.
     const readsOfIt = fake.requests.filter((r) => {
       const body = r.body as { idProperty?: string; inputs?: { id: string }[] } | undefined;
       return r.path === '/crm/v3/objects/companies/batch/read' && body?.idProperty === 'stripe_customer_id' && body.inputs?.some((i) => i.id === 'cus_lost2');
     });
-    expect(readsOfIt.length).toBeGreaterThanOrEqual(2);
+    const firstCreate = fake.requests.findIndex((r) => r.path === '/crm/v3/objects/companies/batch/create' && JSON.stringify(r.body).includes('"cus_lost2"'));
+    expect(readsOfIt).toHaveLength(1);
+    expect(fake.requests.indexOf(readsOfIt[0]!)).toBeGreaterThan(firstCreate);
     const { rows } = await h.server.db.query<{ sync_state: string }>(`SELECT sync_state FROM customers WHERE customer_id = 'cus_lost2'`);
     expect(rows[0]!.sync_state).toBe('synced');
   });
@@ -336,5 +342,54 @@ describe.each(dbKinds())('an OAuth install without the companies scopes on %s', 
     await h.idle();
     expect(portal.contactByProperty('stripe_customer_id', 'cus_scope2')).toBeDefined();
     expect(h.hubspot.requests.filter((r) => COMPANY_PATHS.test(r.path))).toHaveLength(refused.length);
+  });
+});
+
+describe.each(dbKinds())('a contact deleted in HubSpot before its company is created on %s', (kind) => {
+  let h: SyncHarness;
+  let deleted: string | null = null;
+  // A user deletes the contact between its write and the create of its company (which would carry the association).
+  const inner = companiesWriter();
+  const deleting: CrmObjectWriter = {
+    name: inner.name,
+    enabled: inner.enabled,
+    async write(ctx, contacts) {
+      const mine = contacts.find((c) => c.customerId === 'cus_gonecontact');
+      if (mine && deleted === null) {
+        deleted = mine.contactId;
+        const r = await fetch(`${h.hubspot.url}/crm/v3/objects/contacts/${mine.contactId}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${TEST_PRIVATE_APP_TOKEN}` },
+        });
+        expect(r.status).toBe(204);
+      }
+      return inner.write(ctx, contacts);
+    },
+  };
+  beforeAll(async () => {
+    h = await startSyncHarness({ kind, engine: { objectWriters: [deleting], pusher: PUSHER } });
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('the company is created all the same: its create is sent again without the association, not dead-lettered', async () => {
+    await h.send(customerEvent('cus_gonecontact', 'g@gone-contact.io'), subscriptionEvent('cus_gonecontact', 1100));
+    const portal = h.hubspot.portal(h.portalId);
+    await waitFor(() => portal.companies().some((c) => c.properties.domain === 'gone-contact.io'));
+    const companies = portal.companies().filter((c) => c.properties.domain === 'gone-contact.io');
+    expect(companies).toHaveLength(1);
+    expect(companies[0]!.properties).toMatchObject({ stripe_customer_id: 'cus_gonecontact', stripe_mrr: '11.00' });
+    // Not a refusal of the customer: no dead letter (the association with the missing contact is what is retried).
+    await waitFor(async () => (await h.server.db.query(`SELECT 1 FROM customers WHERE customer_id = 'cus_gonecontact' AND attempts > 0`)).rows.length > 0);
+    // The create carrying the association was refused (the contact is gone), the one without it made the company.
+    const creates = h.hubspot.requests.filter((r) => r.path === '/crm/v3/objects/companies/batch/create');
+    expect(creates.map((r) => [r.status, (r.body as { inputs: { associations: unknown[] }[] }).inputs[0]!.associations.length])).toEqual([
+      [400, 1],
+      [201, 0],
+    ]);
+    const dead = await h.server.db.query(`SELECT message FROM dead_letters WHERE customer_id = 'cus_gonecontact'`);
+    expect(dead.rows).toEqual([]);
+    expect(portal.companies().filter((c) => c.properties.domain === 'gone-contact.io')).toHaveLength(1);
   });
 });

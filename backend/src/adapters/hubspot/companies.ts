@@ -1,5 +1,7 @@
 import { AssociationSpecAssociationCategoryEnum } from '@hubspot/api-client/lib/codegen/crm/associations/v4';
-import { runBatch, toItems, MAX_BATCH_INPUTS, type BatchResult, type RawBatchAnswer, type RawResult } from './batch';
+import type { BatchInputSimplePublicObjectBatchInputForCreate } from '@hubspot/api-client/lib/codegen/crm/companies';
+import { runBatch, toItems, MAX_BATCH_INPUTS, type BatchResult, type RawBatchAnswer, type RawResult, type SendChunk } from './batch';
+import { conflictsAsWholeBatch } from './batch-conflict';
 import { PermanentHubSpotError, RetryableHubSpotError, asConnectionFailure, retryCategory } from './errors';
 import type { HubSpotPortal } from './portal';
 
@@ -14,6 +16,9 @@ export const CONTACT_TO_COMPANY = {
   associationCategory: AssociationSpecAssociationCategoryEnum.HubspotDefined,
   associationTypeId: 279,
 };
+
+/** The same association seen from the company (company → contact 280), as a company's create carries it. */
+export const COMPANY_TO_CONTACT = { associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 280 } as const;
 
 /** HubSpot's largest `limit` of one search page; an IN filter takes at most 100 values. */
 const SEARCH_PAGE = 200;
@@ -76,17 +81,34 @@ export interface CompanyCreate {
   /** The unique customer-id property's value: how the answer is matched (and the company found after a lost one). */
   key: string;
   properties: Record<string, string>;
+  /** Contacts associated with the new company in the same request (no v4 call for them). */
+  contactIds?: string[];
 }
 
-/** Creates companies; `uniqueProperty` names the property each input's `key` is the value of. */
-export function createCompanies(portal: HubSpotPortal, uniqueProperty: string, inputs: CompanyCreate[]): Promise<BatchResult[]> {
+/**
+ * Creates companies, with their contacts when given; `uniqueProperty` names the property each input's `key` is the
+ * value of. `wholeBatchConflicts`: a 409 (a company holds one of the keys) answers every input of its chunk
+ * BATCH_CONFLICT instead of splitting the chunk to find it (batch-conflict.ts).
+ */
+export function createCompanies(
+  portal: HubSpotPortal,
+  uniqueProperty: string,
+  inputs: CompanyCreate[],
+  opts: { wholeBatchConflicts?: boolean } = {},
+): Promise<BatchResult[]> {
   const items = toItems(inputs, (i) => [i.key]);
-  return runBatch(items, async (chunk) => {
-    const answer = await portal.call('crm', 'companies.batch.create', (c, sdk) =>
-      c.crm.companies.batchApi.create({ inputs: chunk.map((i) => ({ properties: i.input.properties, associations: [] })) }, sdk),
-    );
+  const send: SendChunk<CompanyCreate> = async (chunk) => {
+    const body = {
+      inputs: chunk.map((i) => ({
+        properties: i.input.properties,
+        associations: [...new Set(i.input.contactIds ?? [])].map((id) => ({ to: { id }, types: [COMPANY_TO_CONTACT] })),
+        objectWriteTraceId: i.traceId,
+      })),
+    } as unknown as BatchInputSimplePublicObjectBatchInputForCreate;
+    const answer = await portal.call('crm', 'companies.batch.create', (c, sdk) => c.crm.companies.batchApi.create(body, sdk));
     return normalize(answer, (r) => [r.properties?.[uniqueProperty] ?? undefined]);
-  });
+  };
+  return runBatch(items, opts.wholeBatchConflicts ? conflictsAsWholeBatch(send) : send);
 }
 
 export interface CompanyUpdate {

@@ -16,14 +16,16 @@ import type { CrmObjectWriter, ObjectWriterContext } from './stage';
 
 /**
  * The companies writer (issue 13, part 1): each customer with a business name or an email on a company domain is
- * associated with a HubSpot company — found by the unique customer-id company property, then by domain, else
- * created (when the settings allow) — whose Stripe properties are the roll-up of its customers (ids, MRR,
- * subscription status). Runs first in the stage: it fills `ctx.companyOf` for the deals and tickets writers.
+ * associated with a HubSpot company — found by domain (or, for one we may have created, by the unique customer-id
+ * company property), else created (when the settings allow; HubSpot refuses a second company with that unique id) —
+ * whose Stripe properties are the roll-up of its customers (ids, MRR, subscription status). Runs first in the
+ * stage: it fills `ctx.companyOf` for the deals and tickets writers.
  *
  * A pass: the customers' company keys (domain/crm/companies.ts) → lease those companies' rows (another pass writing
  * one: its customers are tried again shortly) → move customers between companies → find or create the companies
- * without an id (companies-pass.ts) → write what changed in each company's roll-up → associate new contact/company
- * pairs. Every HubSpot call is a batch of ≤ 100 for the whole pass; a pass where nothing changed makes none.
+ * without an id (companies-pass.ts; a new company carries its associations with this pass's contacts) → write what
+ * changed in each company's roll-up → associate the contact/company pairs still new. Every HubSpot call is a batch
+ * of ≤ 100 for the whole pass; a pass where nothing changed makes none.
  */
 
 export interface CompaniesWriterOptions {
@@ -92,6 +94,7 @@ async function writeCustomersCompanies(
       rows,
       members: await membersOf(ctx.db, scope, [...rows.keys()]),
       props: companyPropertySet(ctx),
+      contactsOf: contactsByKey(active, targets),
       keyOutcomes: new Map(),
       createAllowed: ctx.settings.crm.companies.create,
       missedRetryMs: opts.missedRetryMs ?? 3_600_000,
@@ -125,6 +128,16 @@ async function writeCustomersCompanies(
     return new Map();
   } finally {
     await releaseCompanies(ctx.db, scope, token);
+  }
+  return out;
+}
+
+/** This pass's contacts by the key of the company their customer belongs to. */
+function contactsByKey(active: WrittenContact[], targets: Map<string, CompanyTarget | null>): Map<string, { customerId: string; contactId: string }[]> {
+  const out = new Map<string, { customerId: string; contactId: string }[]>();
+  for (const c of active) {
+    const key = targets.get(c.customerId)?.key;
+    if (key) out.set(key, [...(out.get(key) ?? []), { customerId: c.customerId, contactId: c.contactId }]);
   }
   return out;
 }

@@ -156,6 +156,48 @@ describe('associations on create', () => {
   });
 });
 
+describe('associations on batch create', () => {
+  it('companies created in a batch with their contacts (company → contact 280): both directions; one conflict fails the batch, nothing made', async () => {
+    const { p, contact } = seed();
+    const other = p.addContact({ email: 'grace@example.com' });
+    await hs.crm.properties.coreApi.create('companies', {
+      name: 'stripe_customer_id', label: 'Stripe customer id', type: 'string' as never, fieldType: 'text' as never, groupName: 'companyinformation', hasUniqueValue: true,
+    });
+    const toContact = (id: string) => ({ to: { id }, types: [{ associationCategory: HS as never, associationTypeId: 280 }] });
+    const created = await hs.crm.companies.batchApi.create({
+      inputs: [
+        { properties: { name: 'One', stripe_customer_id: 'cus_1' }, associations: [toContact(contact.id), toContact(other.id)] },
+        { properties: { name: 'Two', stripe_customer_id: 'cus_2' }, associations: [toContact(other.id)] },
+      ],
+    });
+    const byName = new Map(created.results.map((r) => [r.properties.name, r.id]));
+    const links = (from: 'contacts' | 'companies', to: 'contacts' | 'companies') =>
+      p.associations(from, to).map((a) => `${a.fromId}>${a.toId}:${a.types.map((t) => t.typeId).join(',')}`).sort();
+    expect(links('companies', 'contacts')).toEqual(
+      [`${byName.get('One')}>${contact.id}:280`, `${byName.get('One')}>${other.id}:280`, `${byName.get('Two')}>${other.id}:280`].sort(),
+    );
+    expect(links('contacts', 'companies')).toEqual(
+      [`${contact.id}>${byName.get('One')}:279`, `${other.id}>${byName.get('One')}:279`, `${other.id}>${byName.get('Two')}:279`].sort(),
+    );
+
+    // Atomic: a unique value that exists fails the whole batch with 409 naming the holder; nothing is created or associated.
+    const companies = p.companies().length;
+    const conflict = await sdkError(
+      hs.crm.companies.batchApi.create({
+        inputs: [
+          { properties: { name: 'Three', stripe_customer_id: 'cus_3' }, associations: [toContact(contact.id)] },
+          { properties: { name: 'Again', stripe_customer_id: 'cus_2' }, associations: [toContact(contact.id)] },
+        ],
+      }),
+    );
+    expect(conflict.code).toBe(409);
+    expect(conflict.body).toMatchObject({ category: 'CONFLICT' });
+    expect(String(conflict.body.message)).toContain(`Existing ID: ${byName.get('Two')}`);
+    expect(p.companies()).toHaveLength(companies);
+    expect(links('companies', 'contacts')).toHaveLength(3);
+  });
+});
+
 describe('reading associations', () => {
   it('batch read lists each record’s associations with their types; a missing record is a 207 error', async () => {
     const { contact, company, deal } = seed();
