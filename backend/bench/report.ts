@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PEAK_RSS_TARGET_MB } from './lib/memory';
 import { burstComparisonLines, crmBurstRows } from './burst-report';
 import { RESULTS_PATH } from './lib/results';
+import { fairnessRows, fairnessTable } from './report-fairness';
 import { latencySvg, type Series } from './report-svg';
 
 type Json = Record<string, unknown>;
@@ -81,6 +82,7 @@ function targetRows(r: Json): Row[] {
       rows.push({ target: `Server peak RSS < ${limit} MB (${label}, ${section})`, measured: fmt(rss, ' MB'), met: rss === undefined ? undefined : rss < limit, section });
     }
   }
+  rows.push(...fairnessRows(r));
   return rows;
 }
 
@@ -293,6 +295,12 @@ export function renderReport(results: Json, svgName: string): string {
     '## Memory',
     '',
     ...memoryLines(results),
+    '',
+    '## Fairness between merchants',
+    '',
+    'Merchant A (one tenant) is flooded while merchant B sends 5 events/s; B\'s end-to-end latency during the flood, A\'s drain against its floor.',
+    '',
+    ...fairnessTable(results),
     '',
     '## Latency against load',
     '',

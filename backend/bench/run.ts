@@ -14,6 +14,7 @@ const SECTIONS: Record<string, Section> = {
   'e2e-latency': async () => (await import('./e2e-latency')).runE2eLatencySection() as unknown as Promise<Record<string, unknown>>,
   'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
   backfill: async () => (await import('./backfill')).runBackfillSection(),
+  fairness: async () => (await import('./fairness')).runFairnessSection(),
   report: async () => (await import('./report')).writeReportFromResults(),
 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../adapters/store/db';
 import { loadSettings } from '../adapters/store/settings-store';
-import { addDeadLetter, claimDirty, markObjectsRetry, markPushed, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
+import { addDeadLetter, claimDirty, markObjectsRetry, markPushedMany, markRetry, markSettled, renewClaims, type DirtyCustomer } from '../adapters/store/push-store';
 import { holdForConnection, resendProperties, type RetryBackoff } from '../adapters/store/push-store';
 import { connectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { RetryableHubSpotError, asConnectionFailure, isPortalWideCategory } from '../adapters/hubspot/errors';
@@ -49,6 +49,13 @@ export interface PusherDeps {
   connectionCheckMs?: number;
   /** How often our properties are checked in each portal (default 5 minutes); PROPERTY_DOESNT_EXIST checks at once. */
   propertyRecheckMs?: number;
+  /** Groups written at once by this process (default 8). */
+  maxGroups?: number;
+  /**
+   * Groups of one merchant written at once by this process (default 2): a merchant with many changed customers
+   * has its next batch under way while the last one waits for HubSpot, and never takes every slot.
+   */
+  maxGroupsPerMerchant?: number;
 }
 
 export interface Pusher {
@@ -59,67 +66,119 @@ export interface Pusher {
   stop(): Promise<void>;
 }
 
-/** Writes out-of-date customers to their HubSpot contacts in batches, in a loop, until stopped. */
+/**
+ * Writes out-of-date customers to their HubSpot contacts in batches, in a loop, until stopped.
+ *
+ * Merchants do not wait for each other: each pass's customers are grouped by (account, mode), and each group is
+ * written on its own, under its own lease renewal; the loop does not wait for a group to finish before the next
+ * pass. A merchant with `maxGroupsPerMerchant` groups running is left out of the next passes until one finishes,
+ * so a portal answering slowly or with 429s holds back only its own merchants' writes, and a merchant with a flood of
+ * changes never takes every slot. At most `maxGroups` groups run at once in this process. (A customer is in one
+ * group at a time: its lease.)
+ */
 export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pusher {
   const batchSize = deps.batchSize ?? 100;
   const pollMs = deps.pollMs ?? 250;
   const leaseSeconds = deps.leaseSeconds ?? 120;
+  const maxGroups = Math.max(1, deps.maxGroups ?? 8);
   let running = opts.loop !== false;
   let wakeUp: (() => void) | null = null;
-  let current: Promise<unknown> = Promise.resolve();
+  /** Groups being written (each a merchant's batch), and how many per merchant (`account|livemode`). */
+  const inFlight = new Set<Promise<void>>();
+  const perMerchant = new Map<string, { account: string; livemode: boolean; groups: number }>();
+  const maxPerMerchant = Math.max(1, deps.maxGroupsPerMerchant ?? 2);
+  /** Merchants at their limit of groups: not claimed until one of theirs finishes. */
+  const saturated = () => [...perMerchant.values()].filter((m) => m.groups >= maxPerMerchant);
 
-  const runOnce = async (): Promise<number> => {
+  /** Claims a pass (of the merchants in `only`, default all) and starts writing each of its groups; answers them. */
+  const dispatch = async (only?: readonly { account: string; livemode: boolean }[]) => {
     const token = randomUUID();
-    const claimed = await claimDirty(deps.db, { limit: batchSize, leaseSeconds, settleMs: deps.settleMs ?? 200, token });
-    if (claimed.length === 0) return 0;
+    const claimed = await claimDirty(deps.db, { limit: batchSize, leaseSeconds, settleMs: deps.settleMs ?? 200, token, only });
+    const groups = new Map<string, DirtyCustomer[]>();
+    for (const c of claimed) {
+      const id = `${c.key.account}|${c.key.livemode}|${c.priority}`;
+      groups.set(id, [...(groups.get(id) ?? []), c]);
+    }
+    const started = [...groups.values()].map((g) => ({ account: g[0].key.account, livemode: g[0].key.livemode, done: writeGroup(g, token) }));
+    return { claimed: claimed.length, started };
+  };
+
+  /** One group under its lease: renewed while it runs (the whole pass shares one token). */
+  const writeGroup = async (customers: DirtyCustomer[], token: string): Promise<void> => {
     const renewal = setInterval(() => {
       renewClaims(deps.db, token, leaseSeconds).catch((err: unknown) => deps.logger.warn({ err }, 'could not renew push leases'));
     }, Math.max(100, (leaseSeconds * 1000) / 3));
     try {
-      const groups = new Map<string, DirtyCustomer[]>();
-      for (const c of claimed) {
-        const id = `${c.key.account}|${c.key.livemode}|${c.priority}`;
-        groups.set(id, [...(groups.get(id) ?? []), c]);
-      }
-      await Promise.all([...groups.values()].map((g) => pushGroup(deps, g, token)));
+      await pushGroup(deps, customers, token);
+    } catch (err) {
+      deps.logger.error({ err }, 'push group failed');
     } finally {
       clearInterval(renewal);
     }
-    return claimed.length;
+  };
+
+  const runOnce = async (): Promise<number> => {
+    const { claimed, started } = await dispatch();
+    await Promise.all(started.map((g) => g.done));
+    return claimed;
   };
 
   const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 3000 };
   const minPassIntervalMs = deps.minPassIntervalMs ?? 500;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    }).finally(() => {
+      wakeUp = null;
+    });
   const loop = async () => {
     while (running) {
       let handled = 0;
       const started = Date.now();
       try {
+        if (inFlight.size >= maxGroups) {
+          await Promise.race(inFlight);
+          continue;
+        }
         if (deps.pressure?.busy()) await deps.pressure.yieldToAcknowledgements();
         if (!running) break;
-        const run = shouldPush(await pushReadiness(deps.db), policy) ? runOnce() : Promise.resolve(0);
-        current = run;
-        handled = await run;
+        // Merchants whose batch is due (each judged on its own backlog), leaving out those still being written.
+        const due = (await pushReadiness(deps.db, saturated())).filter((m) => shouldPush(m, policy));
+        if (due.length > 0) {
+          const pass = await dispatch(due);
+          handled = pass.claimed;
+          for (const g of pass.started) {
+            const key = `${g.account}|${g.livemode}`;
+            const m = perMerchant.get(key) ?? { account: g.account, livemode: g.livemode, groups: 0 };
+            m.groups += 1;
+            perMerchant.set(key, m);
+            inFlight.add(g.done);
+            // A group finishing lets its merchant's next batch be claimed at once.
+            void g.done.then(() => {
+              inFlight.delete(g.done);
+              if ((m.groups -= 1) === 0) perMerchant.delete(key);
+              wakeUp?.();
+            });
+          }
+        }
       } catch (err) {
         deps.logger.error({ err }, 'push pass failed');
       }
       if (!running || handled >= batchSize) continue;
       // After a partial pass, let changes gather for a moment: steady traffic becomes fuller batches and the
-      // portal's budget is not spent on many one-contact writes. A wake (new changes) does not cut this short.
-      const rest = handled > 0 ? Math.max(0, minPassIntervalMs - (Date.now() - started)) : pollMs;
+      // portal's budget is not spent on many one-contact writes. A wake (new changes, a group done) cuts it short
+      // only when nothing was handled.
       if (handled > 0) {
-        await new Promise((r) => setTimeout(r, rest));
+        await new Promise((r) => setTimeout(r, Math.max(0, minPassIntervalMs - (Date.now() - started))));
         continue;
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, rest);
-        wakeUp = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wakeUp = null;
+      await sleep(pollMs);
     }
+    await Promise.all(inFlight);
   };
   const looping = running ? loop() : Promise.resolve();
 
@@ -130,7 +189,6 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
       running = false;
       wakeUp?.();
       await looping;
-      await current.catch(() => undefined);
     },
   };
 }
@@ -280,6 +338,7 @@ async function recordWritten(
   const contacts = written.map((w) => ({ customerId: w.c.key.customerId, contactId: w.contactId, status: w.c.status, syncedStatus: w.c.syncedStatus }));
   const outcomes = objects ? await objects.write({ account, livemode, settings, contacts }) : new Map<string, ObjectOutcome>();
   const tasks = await writeFailedPaymentTasks(deps, gw, settings, { account, livemode }, contacts);
+  const pushed: { c: DirtyCustomer; properties: Record<string, string> }[] = [];
   for (const w of written) {
     const o = withTaskOutcome(outcomes.get(w.c.key.customerId), tasks.get(w.c.key.customerId));
     if (o && !o.ok && !o.permanent) {
@@ -287,9 +346,11 @@ async function recordWritten(
       continue;
     }
     if (o && !o.ok) await addDeadLetter(deps.db, w.c, gw.portalId, o.message, o.category);
-    await markPushed(deps.db, w.c, token, writtenProperties(gw, w.properties));
-    await settleCustomerEvents(deps.db, [w.c], 'synced', null);
+    pushed.push({ c: w.c, properties: writtenProperties(gw, w.properties) });
   }
+  // Two statements for the whole batch: the customers written, then their events.
+  await markPushedMany(deps.db, pushed, token);
+  await settleCustomerEvents(deps.db, pushed.map((p) => p.c), 'synced', null);
 }
 
 async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {

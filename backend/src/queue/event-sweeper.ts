@@ -42,7 +42,7 @@ export async function sweepStuckEvents(db: Db, queue: JobQueue, opts: { stuckMin
      requeued AS (
        UPDATE stripe_events e SET requeued_at = now()
          FROM stuck s WHERE e.id = s.id AND s.requeued_at IS NULL
-       RETURNING e.id, e.status),
+       RETURNING e.id, e.status, e.account_id, e.livemode),
      new_jobs AS (${jobs.sql})
      SELECT id, true AS requeued FROM requeued UNION ALL SELECT id, false FROM given_up`,
     [...jobs.params, opts.stuckMinutes, opts.limit ?? 1000, STUCK_REASON],

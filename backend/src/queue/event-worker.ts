@@ -20,13 +20,13 @@ export interface EventWorkerDeps {
    */
   expireSeconds?: number;
   /**
-   * While the webhook route is flooded, the worker takes its batch in slices of `PRESSURE_SLICE` jobs and waits a
-   * bounded moment before each (acknowledgements first); once the flood passes, the rest of the batch goes at once.
+   * While the webhook route is flooded, the worker waits a bounded moment before each fetch (acknowledgements
+   * first) and takes at most `PRESSURE_SLICE` jobs; once the flood passes, it takes full batches again.
    */
   pressure?: IngestPressure;
 }
 
-/** Jobs handled between two waits while the webhook route is flooded. */
+/** The largest batch taken while the webhook route is flooded (one per bounded wait). */
 export const PRESSURE_SLICE = 25;
 
 type EventJob = PgBoss.JobWithMetadata<EventJobData>;
@@ -50,25 +50,24 @@ interface Failure {
 export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
   const { db, queue, processor, logger, metrics, batchSize, pressure } = deps;
   const expireMs = (deps.expireSeconds ?? 60) * 1000;
-  return queue.work<EventJobData>(EVENTS_QUEUE, { batchSize }, async (jobs, workerId) => {
-    let waitBudgetMs = expireMs / 4;
-    const isolateUntil = Date.now() + expireMs / 4;
-    const failures: Failure[] = [];
-    for (let done = 0; done < jobs.length; ) {
-      if (pressure?.busy() && waitBudgetMs > 0) {
-        const waited = await pressure.yieldToAcknowledgements(waitBudgetMs);
-        waitBudgetMs -= waited;
+  return queue.workSized<EventJobData>(
+    EVENTS_QUEUE,
+    {
+      // While the webhook route is flooded: a bounded wait first, then a small batch, so acknowledgements keep the
+      // CPU and the jobs pg-boss ranks first (a quiet merchant's, by priority) are never behind a large batch.
+      batchSize: () => (pressure?.busy() ? Math.min(PRESSURE_SLICE, batchSize) : batchSize),
+      beforeFetch: async () => {
+        if (!pressure?.busy()) return;
+        const waited = await pressure.yieldToAcknowledgements(expireMs / 4);
         metrics.workerDeferredSeconds.inc(waited / 1000);
-      }
-      const take = pressure?.busy() ? PRESSURE_SLICE : jobs.length - done;
-      failures.push(...(await runIsolating(jobs.slice(done, done + take), isolateUntil)));
-      done += take;
-    }
-    await settle(jobs, failures);
-    // A full batch means more may be waiting: fetch again at once instead of after the polling interval.
-    const id = workerId();
-    if (jobs.length >= batchSize && id) queue.boss.notifyWorker(id);
-  });
+      },
+      onError: (err) => logger.error({ err }, 'events worker error'),
+    },
+    async (jobs) => {
+      const failures = await runIsolating(jobs, Date.now() + expireMs / 4);
+      await settle(jobs, failures);
+    },
+  );
 
   /** Tries `jobs` together; on failure, each half alone (until `isolateUntil`). Answers what failed. */
   async function runIsolating(jobs: EventJob[], isolateUntil: number): Promise<Failure[]> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import PgBoss from 'pg-boss';
 import type { Db } from '../adapters/store/db';
 import type { Logger } from '../logger';
@@ -44,6 +45,25 @@ export interface JobQueueOptions {
   wakeDelayMs?: number;
 }
 
+/** A worker whose batch size is decided before each fetch (see `JobQueue.workSized`). */
+export interface SizedWorkOptions {
+  /** How many jobs the next fetch takes; asked before each fetch. */
+  batchSize: () => number;
+  /** Awaited before each fetch (a worker that yields to something more urgent waits here, holding no job). */
+  beforeFetch?: () => Promise<void>;
+  /** Polling interval when not woken (default: the queue's). */
+  pollingIntervalSeconds?: number;
+  /** Called with errors of the loop itself (a fetch or a completion that failed). */
+  onError?: (err: unknown) => void;
+}
+
+interface SizedLoop {
+  wake(): void;
+  running: Promise<void>;
+  /** The batch being handled, if any: failed at stop when it does not finish in time. */
+  inFlight: { ids: string[]; done: Promise<unknown> } | null;
+}
+
 /**
  * pg-boss 10 on our `Db` (PGlite or PostgreSQL), with the events queue and its dead-letter queue created.
  * `boss` is exposed for other queues and schedules.
@@ -54,6 +74,7 @@ export class JobQueue {
   private readonly tasks = new Set<{ timer: NodeJS.Timeout; running: Promise<void> }>();
   private wakeTimers = new Map<string, NodeJS.Timeout>();
   private readonly jobFragments = new Map<string, SqlFragment>();
+  private readonly loops = new Map<string, SizedLoop>();
 
   private constructor(
     readonly boss: PgBoss,
@@ -119,8 +140,9 @@ export class JobQueue {
   }
 
   /**
-   * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`
-   * and `status`) whose status is `received` (a handled event): pg-boss's insert statement, fed from `source`
+   * A data-modifying CTE body that enqueues one events-queue job per row of `source` (a CTE with columns `id`,
+   * `status`, `account_id` and `livemode`) whose status is `received` (a handled event), its priority from the
+   * (account, mode)'s recent volume (`fairPriorities`): pg-boss's insert statement, fed from `source`
    * instead of a JSON parameter, its own parameters numbered from $1 (the statement's first ones). Lets the ingest
    * store events and enqueue their jobs in one statement (one round trip, atomic without BEGIN/COMMIT). Built once
    * per source.
@@ -130,8 +152,8 @@ export class JobQueue {
     if (fragment) return fragment;
     if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
     const jobs =
-      `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id))), '[]'::json)` +
-      ` FROM ${source} s WHERE s.status = 'received')`;
+      `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id), 'priority', s.priority)), '[]'::json)` +
+      ` FROM (${fairPriorities(source)}) s)`;
     const sql = this.insertPlan.text
       .replace(JOBS_PARAM, `json_to_recordset(${jobs})`)
       .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`);
@@ -162,16 +184,100 @@ export class JobQueue {
     return id;
   }
 
+  /**
+   * Starts a worker on `name` that decides its batch size before each fetch, unlike pg-boss's own workers (fixed
+   * at start): the events worker takes small batches while the webhook route is flooded, so the jobs that pg-boss's
+   * fetch ranks first — by priority, then age: a quiet merchant's before a flood's backlog — never wait behind a
+   * large batch taken a moment earlier. Jobs are fetched, completed and failed through pg-boss (its statements, its
+   * retries and dead letters); the handler failing or outliving the jobs' expiry fails the batch. A full batch is
+   * followed by the next fetch at once; otherwise the worker waits the polling interval or a `notifyWorker`.
+   */
+  async workSized<T extends object>(
+    name: string,
+    options: SizedWorkOptions,
+    handler: (jobs: PgBoss.JobWithMetadata<T>[]) => Promise<void>,
+  ): Promise<string> {
+    if (this.loops.has(name)) throw new Error(`a worker already runs on ${name}`);
+    const id = randomUUID();
+    const pollMs = (options.pollingIntervalSeconds ?? this.options.pollingIntervalSeconds) * 1000;
+    const onError = options.onError ?? (() => undefined);
+    let wakeUp: (() => void) | null = null;
+    let woken = false;
+    const loop: SizedLoop = {
+      wake: () => {
+        woken = true;
+        wakeUp?.();
+      },
+      running: Promise.resolve(),
+      inFlight: null,
+    };
+    const runBatch = async (jobs: PgBoss.JobWithMetadata<T>[]) => {
+      const ids = jobs.map((j) => j.id);
+      const handled = this.sql.track(handler(jobs));
+      loop.inFlight = { ids, done: handled.catch(() => undefined) };
+      const expireMs = Math.max(...jobs.map((j) => j.expireInSeconds)) * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`handler did not finish within the jobs' expiry (${expireMs / 1000} s)`)), expireMs);
+      });
+      try {
+        await Promise.race([handled, expired]);
+        await this.boss.complete(name, ids);
+      } catch (err) {
+        await this.failJobs(name, ids, err instanceof Error ? err.message : String(err)).catch(onError);
+      } finally {
+        clearTimeout(timer);
+        loop.inFlight = null;
+      }
+    };
+    loop.running = (async () => {
+      while (!this.stopping) {
+        const started = Date.now();
+        woken = false;
+        let full = false;
+        try {
+          await options.beforeFetch?.();
+          if (this.stopping) break;
+          const size = Math.max(1, Math.floor(options.batchSize()));
+          const jobs = await this.boss.fetch<T>(name, { batchSize: size, includeMetadata: true });
+          // A fetch that was in flight when `stop` began still hands over jobs: leave them to be retried.
+          if (this.stopping && jobs.length > 0) {
+            await this.failJobs(name, jobs.map((j) => j.id), 'queue stopping').catch(onError);
+            break;
+          }
+          if (jobs.length > 0) await runBatch(jobs);
+          full = jobs.length >= size;
+        } catch (err) {
+          onError(err);
+        }
+        const rest = pollMs - (Date.now() - started);
+        if (full || woken || this.stopping || rest <= 0) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, rest);
+          wakeUp = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wakeUp = null;
+      }
+    })();
+    this.loops.set(name, loop);
+    return id;
+  }
+
   /** Wakes this process's worker of `name` (default: the events queue) so new jobs run without polling delay. */
   notifyWorker(name: string = EVENTS_QUEUE): void {
+    const loop = this.loops.get(name);
     const id = this.workers.get(name);
-    if (!id || this.stopping) return;
+    if ((!id && !loop) || this.stopping) return;
+    const notify = () => (loop ? loop.wake() : this.boss.notifyWorker(id!));
     const delay = this.options.wakeDelayMs;
-    if (delay <= 0) return this.boss.notifyWorker(id);
+    if (delay <= 0) return notify();
     if (this.wakeTimers.has(name)) return;
     const timer = setTimeout(() => {
       this.wakeTimers.delete(name);
-      this.boss.notifyWorker(id);
+      notify();
     }, delay);
     timer.unref();
     this.wakeTimers.set(name, timer);
@@ -224,9 +330,59 @@ export class JobQueue {
     for (const task of this.tasks) clearTimeout(task.timer);
     await Promise.all([...this.tasks].map((t) => t.running));
     this.tasks.clear();
+    await this.stopLoops(timeoutMs);
     await this.boss.stop({ graceful: true, wait: true, close: false, timeout: timeoutMs });
     await this.sql.idle(5_000);
   }
+  /** Wakes the sized workers, waits for their batches up to `timeoutMs`, then fails what is still running. */
+  private async stopLoops(timeoutMs: number): Promise<void> {
+    for (const loop of this.loops.values()) loop.wake();
+    const all = Promise.all([...this.loops.values()].map((l) => l.running));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const [name, loop] of this.loops) {
+        if (loop.inFlight) await this.failJobs(name, loop.inFlight.ids, 'worker stopped while the job was active').catch(() => undefined);
+      }
+    }
+    this.loops.clear();
+  }
+
+}
+
+/** Events of one (account, mode) received within this window count as its recent volume. */
+export const FAIRNESS_WINDOW_SECONDS = 10;
+/** Recent events counted at most per (account, mode): bounds the index scan, and the lowest priority. */
+export const FAIRNESS_COUNT_CAP = 2048;
+
+/**
+ * The handled events of \`source\` (a CTE with columns \`id\`, \`status\`, \`account_id\`, \`livemode\`) with the priority
+ * of their job: \`-floor(log2(n))\`, where n counts the events of the same (account, mode) received in the last
+ * \`FAIRNESS_WINDOW_SECONDS\` (stored before this statement, capped) plus the event's rank among this batch's events of
+ * that (account, mode). pg-boss takes jobs by \`priority DESC, created_on\`, so a flooding account's jobs sink below
+ * a quiet account's (a first event in the window has priority 0, an account at 5 events/s about -5, a flood -11)
+ * while its own jobs still run whenever no quieter account's job waits: fairness from state in the database, so it
+ * holds across instances. The recent count is taken once per (account, mode) of the batch (OFFSET 0 keeps the
+ * planner from evaluating it per event).
+ */
+function fairPriorities(source: string): string {
+  const key = `COALESCE(account_id, '')`;
+  return (
+    `SELECT e.id, (-floor(log(2::numeric, (v.recent + e.rank)::numeric)))::int AS priority` +
+    ` FROM (SELECT id, ${key} AS k, livemode, row_number() OVER (PARTITION BY ${key}, livemode ORDER BY id) AS rank` +
+    ` FROM ${source} WHERE status = 'received') e` +
+    ` JOIN (SELECT d.k, d.livemode, (SELECT count(*) FROM (SELECT 1 FROM stripe_events r` +
+    ` WHERE COALESCE(r.account_id, '') = d.k AND r.livemode = d.livemode` +
+    ` AND r.received_at > now() - interval '${FAIRNESS_WINDOW_SECONDS} seconds' LIMIT ${FAIRNESS_COUNT_CAP}) c) AS recent` +
+    ` FROM (SELECT DISTINCT ${key} AS k, livemode FROM ${source} WHERE status = 'received') d OFFSET 0) v` +
+    ` ON v.k = e.k AND v.livemode = e.livemode`
+  );
 }
 
 /** Where pg-boss's insert statement reads its jobs (its parameter $1, a JSON array). */

@@ -46,6 +46,8 @@ export interface SyncEngineOptions {
     leaseSeconds?: number;
     minPassIntervalMs?: number;
     maxHoldMs?: number;
+    maxGroups?: number;
+    maxGroupsPerMerchant?: number;
     retry?: RetryBackoff;
     propertyRecheckMs?: number;
   };

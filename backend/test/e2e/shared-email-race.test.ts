@@ -28,7 +28,9 @@ describe.each(dbKinds())('two pushers, one shared contact on %s', (kind) => {
 
   beforeAll(async () => {
     const pusher = { batchSize: 1, settleMs: 0, pollMs: 20, minPassIntervalMs: 0 };
-    h = await startSyncHarness({ kind, engine: { pusher, plugins: [(_ctx, e) => void (engine = e)] } });
+    // The server's own pusher writes one batch per merchant at a time here, so the other instance's pusher takes part
+    // in the race (with two at once, the server's would usually take B's change itself — the same race, in one process).
+    h = await startSyncHarness({ kind, engine: { pusher: { ...pusher, maxGroupsPerMerchant: 1 }, plugins: [(_ctx, e) => void (engine = e)] } });
     second = startPusher({ db: h.server.db, logger: h.server.logger, gatewayFor: engine!.gatewayFor, ...pusher }, { loop: false });
     secondLoop = (async () => {
       while (running) {

@@ -52,7 +52,8 @@ describe.each(dbKinds())('storing events and enqueueing their jobs in one statem
   });
 
   it('writes jobs exactly like pg-boss`s own insert (queue retry, expiry and dead-letter settings)', async () => {
-    const ours = row('received');
+    // An account with no recent events: its first job has pg-boss's default priority (0).
+    const ours = { ...row('received'), accountId: randomId('acct') };
     await store([ours]);
     const viaBoss = randomId('evt');
     await queue.boss.insert([{ name: EVENTS_QUEUE, data: { eventId: viaBoss } }]);

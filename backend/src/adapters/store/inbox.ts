@@ -61,7 +61,7 @@ export async function storeInboxEvents(
      new_events AS (
        INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
        SELECT * FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = i.id)
-       ON CONFLICT (id) DO NOTHING RETURNING id, status)
+       ON CONFLICT (id) DO NOTHING RETURNING id, status, account_id, livemode)
      ${jobs ? `, new_jobs AS (${jobs.sql})` : ''}
      SELECT id, false AS refused FROM new_events UNION ALL SELECT id, true FROM refused`;
   const { rows: answered } = await q.query<{ id: string; refused: boolean }>(sql, params);

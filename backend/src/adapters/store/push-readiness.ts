@@ -9,22 +9,48 @@ export interface PushReadiness {
   backlog: number;
 }
 
-/** One cheap look at the work: what the batching policy of the pusher decides on. */
-export async function pushReadiness(db: Queryable): Promise<PushReadiness> {
-  const { rows } = await db.query<{ ready: string; oldest_ms: string | null; backlog: string }>(
-    `SELECT
-       (SELECT count(*) FROM customers
-         WHERE version > synced_version AND status IS NOT NULL
-           AND (claimed_until IS NULL OR claimed_until < now())
-           AND (next_attempt_at IS NULL OR next_attempt_at <= now())) AS ready,
-       (SELECT extract(epoch FROM now() - min(COALESCE(dirty_since, now()))) * 1000 FROM customers
-         WHERE version > synced_version AND status IS NOT NULL
-           AND (claimed_until IS NULL OR claimed_until < now())
-           AND (next_attempt_at IS NULL OR next_attempt_at <= now())) AS oldest_ms,
-       (SELECT count(*) FROM (SELECT 1 FROM stripe_events WHERE status = 'received' LIMIT 1000) b) AS backlog`,
+/** The readiness of one merchant (account, mode). */
+export interface MerchantReadiness extends PushReadiness {
+  account: string;
+  livemode: boolean;
+}
+
+/** Events looked at, at most, to count each merchant's backlog (the oldest stored ones still to apply). */
+const BACKLOG_SAMPLE = 5000;
+
+/**
+ * One cheap look at the work, merchant by merchant: what the batching policy of the pusher decides on. A merchant's
+ * backlog counts its events still to apply among the first `BACKLOG_SAMPLE` waiting, so a flood of one merchant's
+ * events makes only that merchant's writes wait for fuller batches. `exclude`: merchants left out (this pusher is
+ * still writing a batch of theirs and will not claim them now).
+ */
+export async function pushReadiness(db: Queryable, exclude: readonly { account: string; livemode: boolean }[] = []): Promise<MerchantReadiness[]> {
+  const { rows } = await db.query<{ account_key: string; livemode: boolean; ready: string; oldest_ms: string | null; backlog: string | null }>(
+    `WITH ready AS (
+       SELECT account_key, livemode, count(*) AS ready,
+              extract(epoch FROM now() - min(COALESCE(dirty_since, now()))) * 1000 AS oldest_ms
+         FROM customers
+        WHERE version > synced_version AND status IS NOT NULL
+          AND (claimed_until IS NULL OR claimed_until < now())
+          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+          AND NOT EXISTS (SELECT 1 FROM unnest($1::text[], $2::boolean[]) AS x(account_key, livemode)
+                           WHERE x.account_key = customers.account_key AND x.livemode = customers.livemode)
+        GROUP BY account_key, livemode),
+     backlog AS (
+       SELECT COALESCE(account_id, '') AS account_key, livemode, count(*) AS backlog
+         FROM (SELECT account_id, livemode FROM stripe_events WHERE status = 'received' LIMIT ${BACKLOG_SAMPLE}) b
+        GROUP BY 1, 2)
+     SELECT r.account_key, r.livemode, r.ready, r.oldest_ms, b.backlog
+       FROM ready r LEFT JOIN backlog b ON b.account_key = r.account_key AND b.livemode = r.livemode`,
+    [exclude.map((e) => e.account), exclude.map((e) => e.livemode)],
   );
-  const r = rows[0];
-  return { ready: Number(r.ready), oldestMs: Number(r.oldest_ms ?? 0), backlog: Number(r.backlog) };
+  return rows.map((r) => ({
+    account: r.account_key,
+    livemode: r.livemode,
+    ready: Number(r.ready),
+    oldestMs: Number(r.oldest_ms ?? 0),
+    backlog: Number(r.backlog ?? 0),
+  }));
 }
 
 export interface BatchingPolicy {

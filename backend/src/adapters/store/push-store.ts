@@ -15,14 +15,33 @@ export interface DirtyCustomer {
   priority: 'live' | 'backfill';
 }
 
+/** A customer the pusher may lease now (columns of `c`): out of date, not leased, not waiting for a retry, quiet for `settleMs` ($4). */
+function claimable(c: string): string {
+  return `${c}.version > ${c}.synced_version AND ${c}.status IS NOT NULL
+          AND (${c}.claimed_until IS NULL OR ${c}.claimed_until < now())
+          AND (${c}.next_attempt_at IS NULL OR ${c}.next_attempt_at <= now())
+          AND (${c}.dirty_since IS NULL OR ${c}.dirty_since <= now() - make_interval(secs => $4::double precision / 1000))`;
+}
+
 /**
  * Leases up to `limit` out-of-date customers (settled for `settleMs`) to this pusher for `leaseSeconds`.
  * SKIP LOCKED + the lease make several instances share the work; a crashed pusher's lease simply expires.
+ * Fair between merchants: customers are taken in turns across (account, mode) — each one's longest-waiting
+ * customer, then each one's second, … (live changes before backfill writes) — so one merchant's flood of changed
+ * customers never holds back another's: a quiet merchant's change goes in the next pass.
  */
 export async function claimDirty(
   db: Queryable,
-  opts: { limit: number; leaseSeconds: number; settleMs: number; token: string },
+  opts: {
+    limit: number;
+    leaseSeconds: number;
+    settleMs: number;
+    token: string;
+    /** Only these merchants (account, mode) (default: all): those whose batch is due now. */
+    only?: readonly { account: string; livemode: boolean }[];
+  },
 ): Promise<DirtyCustomer[]> {
+  const only = opts.only ?? null;
   const { rows } = await db.query<{
     account_key: string;
     livemode: boolean;
@@ -34,21 +53,26 @@ export async function claimDirty(
     attempts: number;
     push_priority: string;
   }>(
-    `WITH picked AS (
-       SELECT account_key, livemode, customer_id FROM customers
-        WHERE version > synced_version AND status IS NOT NULL
-          AND (claimed_until IS NULL OR claimed_until < now())
-          AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-          AND (dirty_since IS NULL OR dirty_since <= now() - make_interval(secs => $4::double precision / 1000))
-        ORDER BY (push_priority = 'backfill'), dirty_since NULLS FIRST
+    `WITH ready AS (
+       SELECT account_key, livemode, customer_id, (push_priority = 'backfill') AS backfill, dirty_since,
+              row_number() OVER (PARTITION BY account_key, livemode ORDER BY (push_priority = 'backfill'), dirty_since NULLS FIRST) AS turn
+         FROM customers
+        WHERE ${claimable('customers')}
+          AND ($5::text[] IS NULL OR EXISTS (SELECT 1 FROM unnest($5::text[], $6::boolean[]) AS x(account_key, livemode)
+                                              WHERE x.account_key = customers.account_key AND x.livemode = customers.livemode))),
+     picked AS (
+       SELECT c.account_key, c.livemode, c.customer_id FROM ready r
+         JOIN customers c ON c.account_key = r.account_key AND c.livemode = r.livemode AND c.customer_id = r.customer_id
+        WHERE ${claimable('c')}
+        ORDER BY r.backfill, r.turn, r.dirty_since NULLS FIRST
         LIMIT $1
-        FOR UPDATE SKIP LOCKED)
+        FOR UPDATE OF c SKIP LOCKED)
      UPDATE customers c SET claimed_until = now() + make_interval(secs => $2::double precision), claim_token = $3
        FROM picked
       WHERE c.account_key = picked.account_key AND c.livemode = picked.livemode AND c.customer_id = picked.customer_id
      RETURNING c.account_key, c.livemode, c.customer_id, c.version, c.status, c.synced_status, c.synced_properties, c.attempts,
                c.push_priority`,
-    [opts.limit, opts.leaseSeconds, opts.token, opts.settleMs],
+    [opts.limit, opts.leaseSeconds, opts.token, opts.settleMs, only && only.map((e) => e.account), only && only.map((e) => e.livemode)],
   );
   return rows.map(dirtyCustomerOf);
 }
@@ -87,20 +111,30 @@ export async function renewClaims(db: Queryable, token: string, leaseSeconds: nu
 const KEY = 'account_key = $1 AND livemode = $2 AND customer_id = $3';
 const keyParams = (k: CustomerKey) => [k.account, k.livemode, k.customerId];
 
-/** HubSpot holds `version`: record what it received. */
-export async function markPushed(
+/** HubSpot holds each customer's `version`: record what it received, for a pass's customers in one statement. */
+export async function markPushedMany(
   db: Queryable,
-  c: DirtyCustomer,
+  pushed: readonly { c: DirtyCustomer; properties: Record<string, string> }[],
   token: string,
-  properties: Record<string, string>,
 ): Promise<void> {
+  if (pushed.length === 0) return;
   await db.query(
-    `UPDATE customers SET synced_version = GREATEST(synced_version, $4), synced_properties = $5, synced_status = $6,
-            sync_state = CASE WHEN version <= $4 THEN 'synced' ELSE 'pending' END, sync_reason = NULL,
-            last_synced_at = now(), claimed_until = NULL, claim_token = NULL, attempts = 0, next_attempt_at = NULL,
-            waiting_on_portal = NULL
-      WHERE ${KEY} AND claim_token = $7`,
-    [...keyParams(c.key), c.version, JSON.stringify(properties), JSON.stringify(c.status), token],
+    `UPDATE customers c SET synced_version = GREATEST(c.synced_version, v.version), synced_properties = v.properties,
+            synced_status = v.status, sync_state = CASE WHEN c.version <= v.version THEN 'synced' ELSE 'pending' END,
+            sync_reason = NULL, last_synced_at = now(), claimed_until = NULL, claim_token = NULL, attempts = 0,
+            next_attempt_at = NULL, waiting_on_portal = NULL
+       FROM unnest($1::text[], $2::boolean[], $3::text[], $4::bigint[], $5::jsonb[], $6::jsonb[])
+            AS v(account_key, livemode, customer_id, version, properties, status)
+      WHERE c.account_key = v.account_key AND c.livemode = v.livemode AND c.customer_id = v.customer_id AND c.claim_token = $7`,
+    [
+      pushed.map((p) => p.c.key.account),
+      pushed.map((p) => p.c.key.livemode),
+      pushed.map((p) => p.c.key.customerId),
+      pushed.map((p) => p.c.version),
+      pushed.map((p) => JSON.stringify(p.properties)),
+      pushed.map((p) => JSON.stringify(p.c.status)),
+      token,
+    ],
   );
 }
 
