@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshDatabase, type DbKind } from '../test/helpers/db';
 import { spawnServerProcess } from '../test/helpers/server';
-import { startScriptNodeOptions } from './lib/start-flags';
+import { startScriptLaunch } from './lib/start-flags';
 import type { LoadRequest, LoadResult } from './load/webhook-load';
 
 const SECRET = 'whsec_bench';
@@ -96,12 +96,14 @@ export interface IngestRun extends LoadResult {
 async function benchOne(kind: DbKind, opts: IngestBenchOptions): Promise<IngestRun> {
   const dataDir = kind === 'pglite' ? mkdtempSync(join(tmpdir(), 'shs-bench-')) : undefined;
   const database = await freshDatabase(kind, dataDir ? { dataDir } : {});
+  const launch = startScriptLaunch();
   const server = await spawnServerProcess({
     capture: false,
+    nodeArgs: launch.nodeArgs,
     env: {
+      ...launch.env,
       STRIPE_WEBHOOK_SECRET: SECRET,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      NODE_OPTIONS: startScriptNodeOptions(),
       ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
     },
   });

@@ -13,7 +13,7 @@ import { startFakeHubSpot, type FakeHubSpot } from '../../test/fakes/hubspot/ser
 import { freshDatabase, type DbKind, type TestDatabase } from '../../test/helpers/db';
 import { spawnServerProcess, type ServerProcess } from '../../test/helpers/server';
 import { signatureHeader } from '../../test/helpers/stripe-fixtures';
-import { startScriptNodeOptions } from '../lib/start-flags';
+import { startScriptLaunch } from '../lib/start-flags';
 import { burstPlan } from './events';
 import { runLoadProcess, type PlanSpec } from './load';
 
@@ -52,7 +52,7 @@ export interface BenchBackend {
   /** Saves the test-mode settings: the defaults with this `crm` section (what is written beyond contacts). */
   setCrm(crm: CrmObjectSettings): Promise<void>;
   /** Samples the server's `queue_depth` metric (event jobs waiting to be applied) until the answer is called. */
-  watchQueueDepth(intervalMs?: number): () => Promise<{ max: number; samples: number }>;
+  watchQueueDepth(intervalMs?: number): () => Promise<{ max: number; samples: number; series: [number, number][] }>;
   stop(): Promise<void>;
 }
 
@@ -77,8 +77,11 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
   };
   try {
     database = await freshDatabase(kind, dataDir ? { dataDir } : {});
+    const launch = startScriptLaunch();
     server = await spawnServerProcess({
+      nodeArgs: launch.nodeArgs,
       env: {
+        ...launch.env,
         STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
         STRIPE_APP_SECRET: APP_SECRET,
         STRIPE_ACCOUNT_ID: ACCOUNT_ID,
@@ -86,7 +89,6 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
         HUBSPOT_API_BASE_URL: hubspot.url,
         HUBSPOT_RATE_LIMIT_PER_10S: String(OUR_BUDGET_PER_10S),
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-        NODE_OPTIONS: startScriptNodeOptions(),
         ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
         ...opts.env,
       },
@@ -146,6 +148,7 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
       let max = 0;
       let samples = 0;
       let stopped = false;
+      const series: [number, number][] = [];
       const loop = (async () => {
         while (!stopped) {
           const text = await fetch(`${running.url}/metrics`, { signal: AbortSignal.timeout(10_000) })
@@ -155,6 +158,7 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
           if (m) {
             samples += 1;
             max = Math.max(max, Number(m[1]));
+            series.push([Date.now(), Number(m[1])]);
           }
           await new Promise((r) => setTimeout(r, intervalMs));
         }
@@ -162,7 +166,7 @@ export async function startBenchBackend(opts: BenchBackendOptions = {}): Promise
       return async () => {
         stopped = true;
         await loop;
-        return { max, samples };
+        return { max, samples, series };
       };
     },
     stop: cleanup,

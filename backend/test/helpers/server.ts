@@ -170,6 +170,8 @@ export interface SpawnOptions {
   capture?: boolean;
   /** How long to wait for `/healthz` to answer 200 (default 90 s). */
   readyTimeoutMs?: number;
+  /** Node options before `--import tsx src/main.ts` (e.g. the V8 flags of the `start` script; see bench/lib/start-flags.ts). */
+  nodeArgs?: string[];
 }
 
 /** Spawns the backend as `npm start` runs it and resolves once `/healthz` answers 200. */
@@ -181,7 +183,7 @@ export async function spawnServerProcess(opts: SpawnOptions): Promise<ServerProc
   }
   Object.assign(env, { LOG_LEVEL: 'warn', ...opts.env, PORT: String(port), HOST: '127.0.0.1' });
   const capture = opts.capture ?? true;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: BACKEND_DIR,
     env,
     stdio: ['ignore', capture ? 'pipe' : 'ignore', capture ? 'pipe' : 'ignore'],

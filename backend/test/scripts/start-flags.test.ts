@@ -1,0 +1,47 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseStartScript, startScriptLaunch } from '../../bench/lib/start-flags';
+import { spawnServerProcess } from '../helpers/server';
+
+/** The benches start the server as `npm start` does: its allocator settings and node flags, parsed from the script. */
+
+describe('parseStartScript', () => {
+  it('takes the NAME=value assignments before node and the flags before --import', () => {
+    expect(parseStartScript('A_B=2 C_=65536 node --x=1 --y --import tsx src/main.ts')).toEqual({
+      env: { A_B: '2', C_: '65536' },
+      nodeArgs: ['--x=1', '--y'],
+    });
+    expect(parseStartScript('node --x=1 dist/main.js')).toEqual({ env: {}, nodeArgs: ['--x=1'] });
+  });
+
+  it('refuses a script that does not run node', () => {
+    expect(() => parseStartScript('FOO=1 tsx src/main.ts')).toThrow(/expected node/);
+  });
+
+  it("reads the backend's start script: the allocator bounded, the heap capped", () => {
+    const { env, nodeArgs } = startScriptLaunch();
+    expect(env).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
+    expect(nodeArgs).toEqual(expect.arrayContaining(['--max-old-space-size=512', '--max-semi-space-size=4', '--v8-pool-size=1']));
+  });
+});
+
+describe('a server spawned with the start launch', () => {
+  it('runs with the allocator settings in its environment and the flags on its command line', async () => {
+    if (process.platform !== 'linux') return; // /proc
+    const dataDir = mkdtempSync(join(tmpdir(), 'shs-start-flags-'));
+    const launch = startScriptLaunch();
+    const server = await spawnServerProcess({ nodeArgs: launch.nodeArgs, env: { ...launch.env, DATA_DIR: dataDir } });
+    try {
+      const pid = server.child.pid as number;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      for (const [k, v] of Object.entries(launch.env)) expect(environ).toContain(`${k}=${v}`);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline).toEqual(expect.arrayContaining(launch.nodeArgs));
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.stop('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
