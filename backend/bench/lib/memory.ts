@@ -1,7 +1,8 @@
 /**
  * Memory of the server process under a bench's load (Linux: /proc). `watchMemory(pid)` samples its resident set
  * (VmRSS) every `intervalMs` and, when a metrics URL is given, the Node figures the server exports on `/metrics`
- * (V8 heap used and total, external memory — which includes the embedded database's WebAssembly memory) every
+ * (V8 heap used and total, external memory — which includes the embedded database's WebAssembly memory at its
+ * size, though only the pages PostgreSQL touched are resident) every
  * `metricsEveryMs`; `stop()` answers the peak (VmHWM, the kernel's high-water mark of the resident set since the
  * process started, so it includes the start), the largest sample and the breakdown seen at that sample.
  */
