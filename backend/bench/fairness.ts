@@ -6,7 +6,9 @@
  * Reported: B's end-to-end latency (send → HubSpot receiving the contact write carrying the change) during the
  * flood, and A's drain time (first send → every event settled) against its floor (the HubSpot calls made over the
  * budget of 10 per second, or the time the flood took to send if longer). Runs on the embedded database, and on
- * PostgreSQL too when DATABASE_URL is set.
+ * PostgreSQL too when DATABASE_URL is set. BENCH_FAIRNESS_EVENTS sets the flood's size, BENCH_FAIRNESS_DB=postgres|pglite
+ * runs one database, BENCH_INGEST_DEFER_MS sets the server's INGEST_PRIORITY_MAX_DEFER_MS (how long the worker yields
+ * to acknowledgements before each fetch during the flood).
  */
 import { Agent } from 'node:http';
 import type { DbKind } from '../test/helpers/db';
@@ -58,6 +60,11 @@ export interface FairnessRun {
     errors: Record<string, number>;
   };
   maxQueueDepth: number;
+  /**
+   * Where A's time went, per 10 s from the flood's first send: A's HubSpot calls (our budget allows 100) and the
+   * event jobs waiting to be applied at the end of each window.
+   */
+  timeline: { callsPer10s: number[]; queueDepthPer10s: number[] };
   met: { quietP99: boolean; drain: boolean };
 }
 
@@ -88,7 +95,7 @@ export async function runFairnessSection(opts: Partial<FairnessOptions> = {}): P
 }
 
 async function runOnce(kind: DbKind, o: FairnessOptions): Promise<FairnessRun> {
-  const backend = await startBenchBackend({ kind, env: OAUTH_ENV });
+  const backend = await startBenchBackend({ kind, env: { ...OAUTH_ENV, ...(process.env.BENCH_INGEST_DEFER_MS ? { INGEST_PRIORITY_MAX_DEFER_MS: process.env.BENCH_INGEST_DEFER_MS } : {}) } });
   try {
     await warmUp(backend, o.seed);
     await connectHubSpot(backend.url, backend.hubspot, { caller: { accountId: QUIET_ACCOUNT, secret: BENCH_APP_SECRET }, mode: 'live', portalId: QUIET_PORTAL });
@@ -124,6 +131,7 @@ async function runOnce(kind: DbKind, o: FairnessOptions): Promise<FairnessRun> {
         errors: sentB.errors,
       },
       maxQueueDepth: queueDepth.max,
+      timeline: timelineOf(backend, load.firstSendAt, settled.at, queueDepth.series),
       met: { quietP99: latency.p99 < FAIRNESS_TARGETS.quietP99Ms, drain: drainSeconds / floorSeconds <= FAIRNESS_TARGETS.maxDrainOverFloor },
     };
   } finally {
@@ -240,6 +248,21 @@ async function waitDrained(backend: BenchBackend, expected: number, timeoutMs: n
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+function timelineOf(backend: BenchBackend, from: number, to: number, depth: [number, number][]): FairnessRun['timeline'] {
+  const windows = Math.max(1, Math.ceil((to - from) / 10_000));
+  const callsPer10s = new Array<number>(windows).fill(0);
+  for (const r of backend.hubspot.requests) {
+    if (r.portalId !== backend.portalId || r.at < from || r.at >= to) continue;
+    callsPer10s[Math.floor((r.at - from) / 10_000)] += 1;
+  }
+  const queueDepthPer10s = callsPer10s.map((_, w) => {
+    const end = from + (w + 1) * 10_000;
+    const last = depth.filter(([t]) => t <= end).pop();
+    return last ? last[1] : 0;
+  });
+  return { callsPer10s, queueDepthPer10s };
 }
 
 function round(n: number): number {

@@ -1,7 +1,8 @@
 /**
  * Load generator of the burst and latency benches, run in its own process (`runLoadProcess` forks this file;
- * the request and the result travel over IPC). It builds the same deterministic plan as the bench process,
- * signs every event, then sends them over keep-alive connections: as fast as it can at a fixed concurrency
+ * the request and the result travel over IPC). It builds the same deterministic plan as the bench process, then
+ * sends its events over keep-alive connections, each signed as it is sent (as Stripe signs each delivery: a long
+ * flood never carries a stale signature): as fast as it can at a fixed concurrency
  * (burst), or open-loop at a fixed rate (steady). Times are epoch milliseconds, comparable with the fake
  * HubSpot's request log on the same machine.
  */
@@ -44,10 +45,9 @@ export interface LoadResult {
 
 export async function runLoad(req: LoadRequest): Promise<LoadResult> {
   const url = new URL(req.url);
-  const prepared: Prepared[] = buildPlan(req.plan).map((p) => {
-    const body = JSON.stringify(p.event);
-    return { body: Buffer.from(body), signature: signatureHeader(body, req.secret) };
-  });
+  const bodies = buildPlan(req.plan).map((p) => JSON.stringify(p.event));
+  const signed = (i: number): Prepared => ({ body: Buffer.from(bodies[i]), signature: signatureHeader(bodies[i], req.secret) });
+  const prepared = bodies;
   const agent = new Agent({ keepAlive: true, maxSockets: req.concurrency });
   const sentAt = new Array<number>(prepared.length).fill(0);
   const ackMs = new Array<number>(prepared.length).fill(0);
@@ -60,7 +60,7 @@ export async function runLoad(req: LoadRequest): Promise<LoadResult> {
     sentAt[i] = Date.now();
     const t0 = performance.now();
     try {
-      const res = await postSignedWebhook(agent, url, prepared[i]);
+      const res = await postSignedWebhook(agent, url, signed(i));
       if (res.status === 200) {
         ok += 1;
         if (res.duplicate) duplicates += 1;
