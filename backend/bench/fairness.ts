@@ -25,6 +25,11 @@ import { postSignedWebhook } from './load/webhook-load';
 export interface FairnessOptions {
   /** A's flood (default 50,000; BENCH_FAIRNESS_EVENTS). */
   events: number;
+  /**
+   * A's flood on the embedded database (default 10,000; BENCH_FAIRNESS_EVENTS_EMBEDDED): its single thread
+   * acknowledges a mixed load at ~100–500 events/s, so 50,000 events take over a quarter of an hour to send there.
+   */
+  embeddedEvents: number;
   /** B's steady rate. */
   quietPerSecond: number;
   seed: number;
@@ -32,6 +37,7 @@ export interface FairnessOptions {
 
 export const FAIRNESS_DEFAULTS: FairnessOptions = {
   events: Number(process.env.BENCH_FAIRNESS_EVENTS ?? 50_000),
+  embeddedEvents: Number(process.env.BENCH_FAIRNESS_EVENTS_EMBEDDED ?? process.env.BENCH_FAIRNESS_EVENTS ?? 10_000),
   quietPerSecond: 5,
   seed: 23,
 };
@@ -82,7 +88,7 @@ export async function runFairnessSection(opts: Partial<FairnessOptions> = {}): P
   }
   return {
     database: runs.map((r) => r.database).join(' + '),
-    events: o.events,
+    events: { postgres: o.events, pglite: o.embeddedEvents },
     quietPerSecond: o.quietPerSecond,
     target: { ...FAIRNESS_TARGETS },
     runs,
@@ -101,8 +107,9 @@ async function runOnce(kind: DbKind, o: FairnessOptions): Promise<FairnessRun> {
     await connectHubSpot(backend.url, backend.hubspot, { caller: { accountId: QUIET_ACCOUNT, secret: BENCH_APP_SECRET }, mode: 'live', portalId: QUIET_PORTAL });
     await warmUpQuiet(backend, o);
     const start = Math.floor(Date.now() / 1000) - 200 * 86_400;
-    const customers = Math.max(1, Math.round(o.events / 5));
-    const plan: PlanSpec = { kind: 'burst', opts: { customers, events: o.events, seed: o.seed, start } };
+    const events = kind === 'pglite' ? o.embeddedEvents : o.events;
+    const customers = Math.max(1, Math.round(events / 5));
+    const plan: PlanSpec = { kind: 'burst', opts: { customers, events, seed: o.seed, start } };
     const stopWatch = backend.watchQueueDepth();
     const quiet = startQuietTenant(backend, o);
     const load = await runLoadProcess({ url: backend.url, secret: BENCH_WEBHOOK_SECRET, plan, concurrency: 16 });

@@ -62,5 +62,13 @@ export function fairnessTable(results: Json): string[] {
         `${get(run, 'drain', 'seconds') ?? '–'} s (${get(run, 'drain', 'floorSeconds') ?? '–'} s) | ${ms(get(run, 'quiet', 'latencyMs', 'p50'))} | ` +
         `${ms(get(run, 'quiet', 'latencyMs', 'p99'))} | ${ms(get(run, 'quiet', 'ackMs', 'p99'))} | ${get(run, 'maxQueueDepth')?.toLocaleString('en-US') ?? '–'} |`,
     ),
+    '',
+    "Where A's time went, per 10 s from the flood's first send (HubSpot calls to A's portal, of the 100 our budget allows; event jobs waiting at the end of the window):",
+    '',
+    ...runs.flatMap((run) => {
+      const t = run.timeline as { callsPer10s?: number[]; queueDepthPer10s?: number[] } | undefined;
+      if (!t?.callsPer10s) return [];
+      return [`- ${label(run.database)}: calls ${t.callsPer10s.join(' ')}; jobs waiting ${(t.queueDepthPer10s ?? []).join(' ')}`];
+    }),
   ];
 }

@@ -26,7 +26,7 @@ export interface PusherDeps {
   /** The CRM connection of an account in a mode (each mode has its own; a test event never reaches a live portal). */
   gatewayFor(account: string, livemode: boolean, opts?: { share?: number }): Promise<GatewayLookup>;
   batchSize?: number;
-  /** While a burst is still being applied, how long partial batches may wait to fill (default 3 s). */
+  /** While a merchant's burst is still being applied, how long its changes may wait for it to end (default 5 s). */
   maxHoldMs?: number;
   /**
    * How long a claimed customer stays with this pusher without news from it (default 120 s). The lease is
@@ -123,7 +123,7 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
     return claimed;
   };
 
-  const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 3000 };
+  const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 5000 };
   const minPassIntervalMs = deps.minPassIntervalMs ?? 500;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -147,7 +147,11 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
         if (deps.pressure?.busy()) await deps.pressure.yieldToAcknowledgements();
         if (!running) break;
         // Merchants whose batch is due (each judged on its own backlog), leaving out those still being written.
-        const due = (await pushReadiness(deps.db, saturated())).filter((m) => shouldPush(m, policy));
+        // A merchant with a group running gets another only for a full batch: pipelining a flood, never splitting
+        // a burst into small batches (each costs the same HubSpot calls as a full one).
+        const due = (await pushReadiness(deps.db, saturated())).filter(
+          (m) => shouldPush(m, policy) && (!perMerchant.has(`${m.account}|${m.livemode}`) || m.ready >= batchSize),
+        );
         if (due.length > 0) {
           const pass = await dispatch(due);
           handled = pass.claimed;

@@ -61,14 +61,19 @@ export interface BatchingPolicy {
   maxHoldMs: number;
 }
 
+/** While a merchant's burst is being applied, this many full batches ready go at once (a flood keeps flowing). */
+export const FLOOD_BATCHES = 5;
+
 /**
- * Push now, or wait for fuller batches? Full batch → now. While a large backlog of events is still being applied,
+ * Push now, or wait for fuller batches? While a large backlog of the merchant's events is still being applied,
  * customers keep changing: hold (up to `maxHoldMs`) so each is written once with its final state, not once per
- * event. Otherwise write once the oldest change has settled — low latency when traffic is steady.
+ * event — even a full batch, since its customers may change again before the backlog is applied; only when
+ * `FLOOD_BATCHES` full batches are ready (a flood, not a burst) do they go at once. Otherwise a full batch goes now,
+ * and a partial one once the oldest change has settled — low latency when traffic is steady.
  */
 export function shouldPush(r: PushReadiness, p: BatchingPolicy): boolean {
   if (r.ready === 0) return false;
+  if (r.backlog >= p.batchSize) return r.ready >= FLOOD_BATCHES * p.batchSize || r.oldestMs >= p.maxHoldMs;
   if (r.ready >= p.batchSize) return true;
-  if (r.backlog >= p.batchSize) return r.oldestMs >= p.maxHoldMs;
   return r.oldestMs >= p.settleMs;
 }
