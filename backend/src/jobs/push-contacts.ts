@@ -36,7 +36,7 @@ export interface PusherDeps {
   /** How long a changed customer may wait for more changes before it is written. */
   settleMs?: number;
   pollMs?: number;
-  /** Shortest time from the start of one partial pass to the next (default 500 ms); full batches go at once. */
+  /** Shortest time from the start of one partial pass to the next (default 1 s); full batches go at once. */
   minPassIntervalMs?: number;
   /** While the webhook route is flooded, each pass first waits a bounded moment (acknowledgements first). */
   pressure?: IngestPressure;
@@ -124,7 +124,7 @@ export function startPusher(deps: PusherDeps, opts: { loop?: boolean } = {}): Pu
   };
 
   const policy = { batchSize, settleMs: deps.settleMs ?? 200, maxHoldMs: deps.maxHoldMs ?? 5000 };
-  const minPassIntervalMs = deps.minPassIntervalMs ?? 500;
+  const minPassIntervalMs = deps.minPassIntervalMs ?? 1000;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const t = setTimeout(resolve, ms);
