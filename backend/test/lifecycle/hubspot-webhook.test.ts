@@ -7,6 +7,7 @@ import { TEST_APP_SECRET } from '../helpers/app-api';
 import { dbKinds } from '../helpers/db';
 import { connectHubSpot } from '../helpers/hubspot-oauth';
 import { startSyncHarness, TEST_PORTAL_ID, type SyncHarness } from '../helpers/sync-harness';
+import { waitFor } from '../helpers/server';
 
 /**
  * HubSpot's webhooks through HTTP against the running product: signature v3 over the raw body, an array of events;
@@ -197,6 +198,19 @@ describe.each(dbKinds())('POST /webhooks/hubspot (%s)', (kind) => {
   it('takes the self-hosted app’s deliveries for the private-app token’s portal, signed with its own secret', async () => {
     // Its own contact: cus_whself's was deleted in HubSpot by an earlier test, and any pass since may have relinked it.
     const contactId = contactOf('cus_whself2');
+    // Nothing left to write for it (a pass after the deletion would find the contact gone and relink the customer).
+    await waitFor(
+      async () =>
+        (
+          await h.server.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM customers WHERE account_key = '' AND customer_id = 'cus_whself2'
+                AND version = synced_version AND next_attempt_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())`,
+          )
+        ).rows[0]!.n === 1,
+      { what: 'cus_whself2 fully written, with no retry pending', timeoutMs: 20_000 },
+    );
+    const pending = await h.server.db.query(`SELECT sync_state, sync_reason, attempts FROM customers WHERE customer_id = 'cus_whself2'`);
+    expect(pending.rows).toEqual([{ sync_state: 'synced', sync_reason: null, attempts: 0 }]);
     deleteInHubSpot(TEST_PORTAL_ID, contactId);
     const r = await send([hsEvent('contact.deletion', contactId, TEST_PORTAL_ID)], { secret: SELF_HOSTED_SECRET });
     expect(r).toMatchObject({ status: 200, body: { handled: 1, customers: 1 } });
