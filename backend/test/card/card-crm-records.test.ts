@@ -20,7 +20,7 @@ import { dealsWriter } from '../../src/jobs/crm-objects/deals';
  * app.hubspot.com.
  */
 
-const EU_TOKEN = 'pat-eu1-5b1c0f6e-0d7c-4f4e-9d0a-2a7c4e9b1f00';
+const EU_TOKEN = 'pat-eu1-fake-token-for-the-card-test';
 const OWN_ACCOUNT = 'acct_crmviewsown';
 const SECOND_ACCOUNT = 'acct_crmviewsoauth';
 const SECOND_PORTAL = 6161;

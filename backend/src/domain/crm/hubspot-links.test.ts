@@ -2,8 +2,8 @@ import { hubletOfHubDomain, hubletOfToken, hubspotAppOrigin, hubspotRecordUrl } 
 
 describe('HubSpot record links', () => {
   it('names the data centre a private-app token was issued in', () => {
-    expect(hubletOfToken('pat-eu1-91d91373-8e94-4872-893c-e7d080224a56')).toBe('eu1');
-    expect(hubletOfToken('pat-na1-91d91373-8e94-4872-893c-e7d080224a56')).toBe('na1');
+    expect(hubletOfToken('pat-eu1-fake-token-for-tests')).toBe('eu1');
+    expect(hubletOfToken('pat-na1-fake-token-for-tests')).toBe('na1');
     expect(hubletOfToken('PAT-EU1-abc')).toBe('eu1');
     expect(hubletOfToken('pat-test-private-app-token')).toBeNull();
     expect(hubletOfToken('CKDZpunPLhICAQEYs-gDIIGOBii1hQ')).toBeNull();
