@@ -222,10 +222,11 @@ export function lastMrrChange(movements: readonly Movement[]): LastMrrChange | n
   return { at: last.occurredAt, date: isoDate(last.occurredAt), amount: last.amount, currency: last.currency, kind: last.kind };
 }
 
-const MAX_DATE_MS = 8.64e15;
+/** The last instant with a four-digit year: HubSpot refuses ISO 8601 dates beyond it (`+275760-…`). */
+const MAX_DATE_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
-/** Unix seconds as ISO 8601, never throwing: clamped to the range a JavaScript date holds. */
+/** Unix seconds as ISO 8601, never throwing: clamped to 1970 … 9999 (a date HubSpot accepts). */
 export function isoDate(seconds: number): string {
-  const ms = Number.isFinite(seconds) ? Math.max(-MAX_DATE_MS, Math.min(MAX_DATE_MS, seconds * 1000)) : 0;
+  const ms = Number.isFinite(seconds) ? Math.max(0, Math.min(MAX_DATE_MS, seconds * 1000)) : 0;
   return new Date(ms).toISOString();
 }
