@@ -1,19 +1,24 @@
 /**
  * Bench section `card`: latency of the HubSpot card's `POST /api/card/v1/status` against the real server process
- * (spawned like `npm start`), at 20 concurrent clients, target p95 < 25 ms.
+ * (spawned like `npm start`), at 20 concurrent clients, target p95 < 15 ms on PostgreSQL (issue target).
  *
  * Seeding goes through the product itself: ~1,000 customers arrive as signed Stripe webhooks (customer, subscription,
  * paid invoice, charge), the real pusher writes them to a fake HubSpot (private-app portal) and links each customer
  * to its contact. The load generator then runs in its own process (this file, forked) and sends signed `/status`
  * requests for random linked contacts over keep-alive connections, each signed at send time with HubSpot's v3 recipe.
  *
+ * The issue's target is PostgreSQL's, "in three consecutive runs": PostgreSQL is measured BENCH_CARD_RUNS times (default
+ * 3), each run a fresh database, server and seeding, one after the other; the target is met only when every run met
+ * it, and the figures kept are the slowest run's (all runs' p95 listed beside them).
+ *
  * Run: `runCardSection()` (PGlite always; PostgreSQL too when DATABASE_URL is set). Env overrides:
- * BENCH_CARD_CUSTOMERS, BENCH_CARD_REQUESTS, BENCH_CARD_WARMUP, BENCH_CARD_CONCURRENCY.
+ * BENCH_CARD_CUSTOMERS, BENCH_CARD_REQUESTS, BENCH_CARD_WARMUP, BENCH_CARD_CONCURRENCY, BENCH_CARD_RUNS; BENCH_CARD_SERVER_NODE_ARGS
+ * (node options for the server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/card-prof`).
  */
 import { execSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarize, percentile } from './lib/latency';
 import { freshDatabase, type DbKind } from '../test/helpers/db';
@@ -28,13 +33,15 @@ const WEBHOOK_SECRET = 'whsec_card_bench';
 const CLIENT_SECRET = 'card-bench-client-secret';
 const PORTAL_ID = 4242;
 const TOKEN = 'pat-card-bench';
-export const CARD_TARGET_P95_MS = 25;
+export const CARD_TARGET_P95_MS = 15;
 
 export interface CardBenchOptions {
   customers: number;
   requests: number;
   warmup: number;
   concurrency: number;
+  /** Consecutive runs of PostgreSQL, each from a fresh database and server (the embedded database runs once). */
+  postgresRuns: number;
   /** Database kinds to measure (default: pglite, and postgres when DATABASE_URL is set). */
   kinds?: DbKind[];
 }
@@ -44,6 +51,7 @@ export const CARD_DEFAULTS: CardBenchOptions = {
   requests: Number(process.env.BENCH_CARD_REQUESTS ?? 10_000),
   warmup: Number(process.env.BENCH_CARD_WARMUP ?? 1_000),
   concurrency: Number(process.env.BENCH_CARD_CONCURRENCY ?? 20),
+  postgresRuns: Math.max(1, Number(process.env.BENCH_CARD_RUNS ?? 3)),
 };
 
 interface LoadRequest {
@@ -89,17 +97,33 @@ export async function runCardSection(opts: Partial<CardBenchOptions> = {}): Prom
       out[kind] = { skipped: kind === 'postgres' ? 'DATABASE_URL is not set' : 'not asked' };
       continue;
     }
-    const r = await benchOne(kind, o);
-    const met = r.latencyMs.p95 < CARD_TARGET_P95_MS && r.statuses['200'] === r.requests;
-    out[kind] = { ...r, met };
-    const l = r.latencyMs;
-    console.log(
-      `card/${kind}: p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms at ${o.concurrency} concurrent ` +
-        `(${r.requestsPerSecond} req/s, statuses ${JSON.stringify(r.statuses)}, states ${JSON.stringify(r.states)}); ` +
-        `one at a time p50 ${r.serialLatencyMs.p50} ms, p95 ${r.serialLatencyMs.p95} ms; server CPU ${r.serverCpuMsPerRequest} ms/request — ` +
-        `target p95 < ${CARD_TARGET_P95_MS} ms: ${met ? 'met' : 'NOT met'}`,
-    );
+    const count = kind === 'postgres' ? o.postgresRuns : 1;
+    const runs: (Awaited<ReturnType<typeof benchOne>> & { met: boolean })[] = [];
+    for (let i = 0; i < count; i++) {
+      const r = await benchOne(kind, o);
+      const met = r.latencyMs.p95 < CARD_TARGET_P95_MS && r.statuses['200'] === r.requests;
+      runs.push({ ...r, met });
+      const l = r.latencyMs;
+      console.log(
+        `card/${kind}${count > 1 ? ` run ${i + 1}/${count}` : ''}: p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms at ${o.concurrency} concurrent ` +
+          `(${r.requestsPerSecond} req/s, statuses ${JSON.stringify(r.statuses)}, states ${JSON.stringify(r.states)}); ` +
+          `one at a time p50 ${r.serialLatencyMs.p50} ms, p95 ${r.serialLatencyMs.p95} ms; server CPU ${r.serverCpuMsPerRequest} ms/request — ` +
+          `target p95 < ${CARD_TARGET_P95_MS} ms: ${met ? 'met' : 'NOT met'}`,
+      );
+    }
+    // The slowest run's figures, and every run's p95: the target holds only if it held in each.
+    const slowest = runs.reduce((a, b) => (b.latencyMs.p95 > a.latencyMs.p95 ? b : a));
+    out[kind] = { ...slowest, met: runs.every((r) => r.met), ...(count > 1 ? { runsP95Ms: runs.map((r) => r.latencyMs.p95) } : {}) };
   }
+  // The issue's target is PostgreSQL's: said once more, per run, with the load the machine had meanwhile.
+  const pg = out.postgres as { met?: boolean; latencyMs?: { p95: number }; runsP95Ms?: number[] };
+  out.postgresTargetMet = pg.met ?? null;
+  const p95s = pg.runsP95Ms ? `${pg.runsP95Ms.join(' / ')} ms in ${pg.runsP95Ms.length} consecutive runs` : `${pg.latencyMs?.p95} ms`;
+  console.log(
+    pg.latencyMs
+      ? `card: PostgreSQL p95 ${p95s} — target p95 < ${CARD_TARGET_P95_MS} ms ${pg.met ? 'MET' : 'NOT MET'} (load average ${loadavg().map((l) => l.toFixed(2)).join(', ')})`
+      : 'card: PostgreSQL not measured (DATABASE_URL is not set): the target is not judged',
+  );
   return out;
 }
 
@@ -136,6 +160,8 @@ async function benchOne(kind: DbKind, o: CardBenchOptions): Promise<LoadResult &
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
         ...(database.url ? { DATABASE_URL: database.url } : { DATA_DIR: dataDir as string }),
       },
+      // Node options for the server only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it); none by default.
+      nodeArgs: process.env.BENCH_CARD_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean),
     });
     const started = Date.now();
     const contactIds = await seed(server.url, hubspot, o.customers);

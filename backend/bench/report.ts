@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PEAK_RSS_TARGET_MB } from './lib/memory';
 import { burstComparisonLines, crmBurstRows } from './burst-report';
 import { RESULTS_PATH } from './lib/results';
+import { destinationsRows, destinationsTable } from './report-destinations';
 import { fairnessRows, fairnessTable } from './report-fairness';
 import { latencySvg, type Series } from './report-svg';
 
@@ -70,7 +71,16 @@ function targetRows(r: Json): Row[] {
   for (const [kind, label] of [['pglite', 'embedded'], ['postgres', 'PostgreSQL']]) {
     const p95 = num(at(r, 'card', kind, 'latencyMs', 'p95'));
     if (p95 === undefined && at(r, 'card') !== undefined) continue;
-    rows.push({ target: `Card p95 < 25 ms at 20 concurrent (${label})`, measured: fmt(p95, ' ms'), met: p95 === undefined ? undefined : p95 < 25, section: 'card' });
+    // Issue 16: < 15 ms on PostgreSQL (with margin); the embedded database keeps the original 25 ms.
+    const limit = kind === 'postgres' ? 15 : 25;
+    // PostgreSQL's target holds in consecutive runs: every run's p95 is shown, and each must be under the limit.
+    const runs = (at(r, 'card', kind, 'runsP95Ms') as number[] | undefined) ?? (p95 === undefined ? [] : [p95]);
+    rows.push({
+      target: `Card p95 < ${limit} ms at 20 concurrent (${label}${runs.length > 1 ? `, ${runs.length} consecutive runs` : ''})`,
+      measured: runs.length > 1 ? `${runs.map((x) => fmt(x)).join(' / ')} ms` : fmt(p95, ' ms'),
+      met: p95 === undefined ? undefined : runs.every((x) => x < limit),
+      section: 'card',
+    });
     if (at(r, 'card') === undefined) break;
   }
   for (const [kind, label] of KINDS) {
@@ -83,6 +93,7 @@ function targetRows(r: Json): Row[] {
     }
   }
   rows.push(...fairnessRows(r));
+  rows.push(...destinationsRows(r));
   return rows;
 }
 
@@ -119,7 +130,7 @@ function memoryLines(r: Json): string[] {
     '',
     'Peak RSS is the kernel\'s high-water mark of the server process\'s resident set (its start included); the other columns are samples (every 200 ms for RSS, every second for the V8 figures the server exports on `/metrics`). External memory includes the embedded database\'s WebAssembly memory.',
     '',
-    'What bounds it: the server runs with `--max-old-space-size=512 --max-semi-space-size=4 --v8-pool-size=1` (backend `start` script; the bench passes them on), so V8 collects before its heap grows far past the live data and compiles the WebAssembly of the embedded database on one helper thread; the embedded database starts with `shared_buffers=16MB` and `maintenance_work_mem=16MB` and a new one is created (initdb, ~950 MB at its peak) in a child process (src/adapters/store/pglite-setup.ts).',
+    'What bounds it: the server runs with `--max-old-space-size=512 --max-semi-space-size=4 --v8-pool-size=1` (backend `start` script; the bench passes them on, and its loader: the tsx require hook `--require tsx/cjs`, in the main thread — `--import tsx` kept the ES module loader hooks thread, ~30 MB, for the life of the server), so V8 collects before its heap grows far past the live data and compiles the WebAssembly of the embedded database on one helper thread; the embedded database starts with `shared_buffers=16MB` and `maintenance_work_mem=16MB` and a new one is created (initdb, ~950 MB at its peak) in a child process (src/adapters/store/pglite-setup.ts).',
   );
   const backfill: string[] = [];
   for (const [kind, label] of KINDS) {
@@ -301,6 +312,10 @@ export function renderReport(results: Json, svgName: string): string {
     'Merchant A (one tenant) is flooded while merchant B sends 5 events/s; B\'s end-to-end latency during the flood, A\'s drain against its floor.',
     '',
     ...fairnessTable(results),
+    '',
+    '## Destinations: HubSpot + Klaviyo + Loops',
+    '',
+    ...destinationsTable(results),
     '',
     '## Latency against load',
     '',

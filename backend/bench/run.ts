@@ -15,6 +15,7 @@ const SECTIONS: Record<string, Section> = {
   'latency-curve': async () => (await import('./latency-curve')).runLatencyCurveSection(),
   backfill: async () => (await import('./backfill')).runBackfillSection(),
   fairness: async () => (await import('./fairness')).runFairnessSection(),
+  destinations: async () => (await import('./destinations')).runDestinationsSection(),
   report: async () => (await import('./report')).writeReportFromResults(),
 };
 

@@ -2,7 +2,10 @@
  * `npm run demo`: the whole product in one process with no accounts. A fake HubSpot on 127.0.0.1, the backend
  * (webhooks → queue → apply → batched HubSpot writes) on the embedded database in a temporary directory, a
  * story of signed Stripe events told chapter by chapter, then the HubSpot contacts, companies, deals, revenue
- * movements and tickets, and what became of every event. Everything it starts is stopped and deleted at the end.
+ * movements and tickets, and what became of every event. Fake Klaviyo, Loops, Intercom and Salesforce are connected
+ * in test mode through the Stripe App's signed API before the story starts: the same story lands in them too
+ * (demo-destinations.ts).
+ * Everything it starts is stopped and deleted at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +21,9 @@ import { signatureHeader } from '../test/helpers/stripe-fixtures';
 import { contactRow, formatOutcomes, formatTable, type ContactRow, type OutcomeCount } from './demo-report';
 import { ACME_DOMAIN, buildStory, EVENT_IDS, PEOPLE } from './demo-story';
 import { contactRecordsLine, crmLines, crmView, type CrmView } from './demo-crm';
-import { waitUntilIdle } from './demo-idle';
+import { waitUntilDestinationsIdle, waitUntilIdle } from './demo-idle';
+import { destinationChecks, startDemoDestinations, type DemoDestinations, type DemoKind, type DestinationFigures } from './demo-destinations';
+import { DESTINATION_LABELS } from '@stripe-hubspot-sync/contracts';
 import { countCalls, OBJECT_KINDS } from '../bench/burst-lib/hubspot-calls';
 
 const WEBHOOK_SECRET = 'whsec_demo_secret';
@@ -47,6 +52,8 @@ export interface DemoResult {
   crm: CrmView;
   checks: DemoCheck[];
   hubspotCalls: number;
+  /** Klaviyo and Loops at the end: profiles/contacts, events by name, the calls each fake received. */
+  destinations: Record<DemoKind, DestinationFigures>;
   seconds: number;
 }
 
@@ -61,8 +68,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   if (opts.exitOnSignal) for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, interrupted);
   let hubspot: FakeHubSpot | undefined;
   let server: RunningServer | undefined;
+  let destinations: DemoDestinations | undefined;
   try {
     hubspot = await startFakeHubSpot();
+    destinations = await startDemoDestinations();
     hubspot.addPrivateAppToken(HUBSPOT_TOKEN, PORTAL_ID);
     // An explicit environment: the demo never picks up a DATABASE_URL or a real token from the shell.
     const config = loadConfig({
@@ -73,11 +82,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       HUBSPOT_ACCESS_TOKEN: HUBSPOT_TOKEN,
       HUBSPOT_API_BASE_URL: hubspot.url,
       HUBSPOT_PRIVATE_APP_MODES: 'test',
+      ...destinations.env,
     });
     const level = (process.env.DEMO_LOG_LEVEL as LogLevel | undefined) ?? opts.logLevel ?? 'silent';
-    print('Starting a fake HubSpot and the backend on the embedded database (nothing leaves this machine)…');
+    print('Starting a fake HubSpot, fake Klaviyo, Loops, Intercom and Salesforce, and the backend on the embedded database (nothing leaves this machine)…');
     server = await startServer(config, { logger: createLogger({ level }), ...syncEngineServerOptions() });
-    print(`Backend at ${server.url}, fake HubSpot at ${hubspot.url} (portal ${PORTAL_ID}, private-app token, test mode)\n`);
+    print(`Backend at ${server.url}, fake HubSpot at ${hubspot.url} (portal ${PORTAL_ID}, private-app token, test mode)`);
+    print(Object.values(destinations.views).map((v) => `fake ${DESTINATION_LABELS[v.kind]} at ${v.url}`).join(', ').replace(/^f/, 'F'));
+    print(`${await destinations.connect(server.url)}\n`);
 
     const db = server.db;
     // The defaults (companies, deals and timeline on) plus tickets on failed payments, which are off by default.
@@ -100,13 +112,16 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         if (cus) touched.add(cus);
       }
       await waitUntilIdle(db);
+      await waitUntilDestinationsIdle(db);
       const now = crmView(portal);
       for (const id of touched) {
         const c = portal.contactByProperty('stripe_customer_id', id);
-        if (!c) continue;
-        print(`   HubSpot now: ${oneLine(c)}`);
-        const records = contactRecordsLine(portal, c.id, now);
-        if (records) print(`                ${records}`);
+        if (c) {
+          print(`   HubSpot now: ${oneLine(c)}`);
+          const records = contactRecordsLine(portal, c.id, now);
+          if (records) print(`                ${records}`);
+        } else print(`   HubSpot now: (no contact for ${id})`);
+        for (const line of await destinations.chapterLines(db, id)) print(line);
       }
       print('');
     }
@@ -135,15 +150,32 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     );
     print(`  by object: ${OBJECT_KINDS.filter((k) => calls.byObject[k] > 0).map((k) => `${k} ${calls.byObject[k]}`).join(', ')}`);
 
-    const checks = [...(await runChecks(db, portal.contacts, duplicates)), ...crmChecks(crm)];
+    const figures = destinations.figures();
+    for (const line of destinations.reportLines(figures)) print(line);
+
+    const { ada, grace, alan, hedy, mary, katherine } = PEOPLE;
+    const hubspotFacts = (id: string) => {
+      const p = portal.contactByProperty('stripe_customer_id', id)?.properties ?? {};
+      return { email: p.email, status: p.stripe_subscription_status };
+    };
+    const checks = [
+      ...(await runChecks(db, portal.contacts, duplicates)),
+      ...crmChecks(crm),
+      ...(await destinationChecks(db, destinations, figures, {
+        customers: [ada, grace, alan, hedy, mary].map((x) => ({ id: x.id, name: x.name, hubspot: hubspotFacts(x.id) })),
+        live: { id: katherine.id, email: katherine.email },
+        duplicate: { id: grace.id, name: grace.name, invoiceId: 'in_demo_grace_1' },
+      })),
+    ];
     print('\nChecks:');
     for (const c of checks) print(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     print(`\nDone in ${seconds} s. Everything the demo started is stopped and its temporary files are deleted.`);
-    return { contacts, outcomes, duplicates, crm, checks, hubspotCalls, seconds };
+    return { contacts, outcomes, duplicates, crm, checks, hubspotCalls, destinations: figures, seconds };
   } finally {
     await server?.close().catch(() => undefined);
     await hubspot?.close().catch(() => undefined);
+    await destinations?.close();
     rmSync(dataDir, { recursive: true, force: true });
     for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, interrupted);
   }

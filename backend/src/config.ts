@@ -49,8 +49,33 @@ export interface Config {
     /** The marketplace app's timeline event template (created with the app: README, "Revenue movements"). */
     timelineTemplateId?: string;
   };
-  /** 32-byte key for encrypting stored OAuth tokens. */
+  /** 32-byte key for encrypting stored OAuth tokens and destination API keys. */
   tokenEncryptionKey?: Buffer;
+  /** Base URLs of the destinations beside HubSpot (a fake's in tests). */
+  destinations: {
+    klaviyoApiBaseUrl: string;
+    loopsApiBaseUrl: string;
+    /** Every Intercom workspace's API at this address instead of its region's (a fake in tests); unset: by region. */
+    intercomApiBaseUrl?: string;
+    /**
+     * "Connect with Klaviyo" (OAuth, authorization code with PKCE) for the marketplace app: the Klaviyo app's client
+     * credentials and the authorize page (Klaviyo's, a fake's in tests). Unset: Klaviyo is connected with an API key only.
+     */
+    klaviyoOAuth?: { clientId: string; clientSecret: string; authorizeUrl: string };
+    /**
+     * "Connect with Salesforce" (OAuth web server flow with PKCE): the connected app's consumer key and secret, and
+     * the login hosts of production and sandbox orgs (Salesforce's, a fake's in tests). Unset: Salesforce cannot be
+     * connected (it has no API key).
+     */
+    salesforceOAuth?: { clientId: string; clientSecret: string; loginUrl: string; sandboxLoginUrl: string };
+    /**
+     * "Connect with Intercom" (OAuth for a public Intercom app; Intercom documents no PKCE): the app's client id and
+     * secret, and the authorize page for every region instead of the region's (a fake's in tests; unset: app.intercom.com,
+     * app.eu.intercom.com, app.au.intercom.com). Tokens are exchanged at the region's API host, or
+     * `intercomApiBaseUrl`. Unset: Intercom is connected with an access token only.
+     */
+    intercomOAuth?: { clientId: string; clientSecret: string; authorizeUrl?: string };
+  };
   queue: {
     /** A job held longer than this by a worker (e.g. one that crashed) is failed and retried. */
     expireSeconds: number;
@@ -58,8 +83,13 @@ export interface Config {
     workerBatchSize: number;
     /** Acknowledgements per second above which the worker yields to the webhook route (0: never). */
     ingestPriorityRate: number;
-    /** Longest one worker batch waits for the webhook route to quieten. */
+    /** Longest one worker batch waits for the webhook route to quieten (default 1000 ms on PostgreSQL, 250 embedded). */
     ingestPriorityMaxDeferMs: number;
+    /**
+     * Longest a destination pass (Klaviyo, Loops, Intercom, Salesforce) waits while this instance is acknowledging a
+     * flood or its event worker has a backlog (0: never waits). HubSpot's writes never wait on it.
+     */
+    destinationYieldMaxMs: number;
   };
   shutdownTimeoutMs: number;
   recoveryIntervalMinutes: number;
@@ -146,6 +176,19 @@ const envSchema = z.object({
   HUBSPOT_CLIENT_SECRET: optionalString,
   HUBSPOT_CARD_CLIENT_SECRET: z.string().trim().regex(/^\S{8,}$/, "must be the HubSpot app's client secret (8 or more characters, no spaces)").optional(),
   HUBSPOT_API_BASE_URL: url.default('https://api.hubapi.com'),
+  KLAVIYO_API_BASE_URL: url.default('https://a.klaviyo.com'),
+  KLAVIYO_CLIENT_ID: optionalString,
+  KLAVIYO_CLIENT_SECRET: optionalString,
+  KLAVIYO_AUTHORIZE_URL: url.default('https://www.klaviyo.com/oauth/authorize'),
+  SALESFORCE_CLIENT_ID: optionalString,
+  SALESFORCE_CLIENT_SECRET: optionalString,
+  SALESFORCE_LOGIN_URL: url.default('https://login.salesforce.com'),
+  SALESFORCE_SANDBOX_LOGIN_URL: url.default('https://test.salesforce.com'),
+  LOOPS_API_BASE_URL: url.default('https://app.loops.so'),
+  INTERCOM_API_BASE_URL: url.optional(),
+  INTERCOM_CLIENT_ID: optionalString,
+  INTERCOM_CLIENT_SECRET: optionalString,
+  INTERCOM_OAUTH_URL: url.optional(),
   HUBSPOT_RATE_LIMIT_PER_10S: int(100, 1, 10_000),
   HUBSPOT_TIMELINE_TEMPLATE_ID: z.string().trim().regex(/^\d{1,20}$/, 'must be the numeric id of the app’s timeline event template').optional(),
   TOKEN_ENCRYPTION_KEY: z
@@ -164,7 +207,9 @@ const envSchema = z.object({
   QUEUE_RETRY_LIMIT: int(10, 0, 100),
   WORKER_BATCH_SIZE: int(100, 1, 1000),
   INGEST_PRIORITY_RATE: int(200, 0, 1_000_000),
-  INGEST_PRIORITY_MAX_DEFER_MS: int(1000, 0, 60_000),
+  // Default 1000 on PostgreSQL, 250 on the embedded database (see toConfig).
+  INGEST_PRIORITY_MAX_DEFER_MS: z.coerce.number().int().min(0).max(60_000).optional(),
+  DESTINATION_YIELD_MAX_MS: int(5_000, 0, 60_000),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
   RECOVERY_INTERVAL_MINUTES: int(60, 1, 10_080),
   EVENT_RETENTION_DAYS: int(30, 1, 3650),
@@ -197,6 +242,27 @@ function crossChecks(input: Record<string, string>): [string, string][] {
   }
   if (has('HUBSPOT_CLIENT_ID') && has('HUBSPOT_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
     problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when HubSpot OAuth is configured']);
+  }
+  if (has('KLAVIYO_CLIENT_ID') !== has('KLAVIYO_CLIENT_SECRET')) {
+    const missing = has('KLAVIYO_CLIENT_ID') ? 'KLAVIYO_CLIENT_SECRET' : 'KLAVIYO_CLIENT_ID';
+    problems.push([missing, 'KLAVIYO_CLIENT_ID and KLAVIYO_CLIENT_SECRET go together']);
+  }
+  if (has('KLAVIYO_CLIENT_ID') && has('KLAVIYO_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
+    problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when Klaviyo OAuth is configured']);
+  }
+  if (has('SALESFORCE_CLIENT_ID') !== has('SALESFORCE_CLIENT_SECRET')) {
+    const missing = has('SALESFORCE_CLIENT_ID') ? 'SALESFORCE_CLIENT_SECRET' : 'SALESFORCE_CLIENT_ID';
+    problems.push([missing, 'SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET go together']);
+  }
+  if (has('SALESFORCE_CLIENT_ID') && has('SALESFORCE_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
+    problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when Salesforce OAuth is configured']);
+  }
+  if (has('INTERCOM_CLIENT_ID') !== has('INTERCOM_CLIENT_SECRET')) {
+    const missing = has('INTERCOM_CLIENT_ID') ? 'INTERCOM_CLIENT_SECRET' : 'INTERCOM_CLIENT_ID';
+    problems.push([missing, 'INTERCOM_CLIENT_ID and INTERCOM_CLIENT_SECRET go together']);
+  }
+  if (has('INTERCOM_CLIENT_ID') && has('INTERCOM_CLIENT_SECRET') && !has('TOKEN_ENCRYPTION_KEY')) {
+    problems.push(['TOKEN_ENCRYPTION_KEY', 'is required when Intercom OAuth is configured']);
   }
   return problems;
 }
@@ -257,12 +323,37 @@ function toConfig(e: Env): Config {
       timelineTemplateId: e.HUBSPOT_TIMELINE_TEMPLATE_ID,
     },
     tokenEncryptionKey: e.TOKEN_ENCRYPTION_KEY,
+    destinations: {
+      klaviyoApiBaseUrl: e.KLAVIYO_API_BASE_URL,
+      loopsApiBaseUrl: e.LOOPS_API_BASE_URL,
+      intercomApiBaseUrl: e.INTERCOM_API_BASE_URL,
+      klaviyoOAuth:
+        e.KLAVIYO_CLIENT_ID && e.KLAVIYO_CLIENT_SECRET
+          ? { clientId: e.KLAVIYO_CLIENT_ID, clientSecret: e.KLAVIYO_CLIENT_SECRET, authorizeUrl: e.KLAVIYO_AUTHORIZE_URL }
+          : undefined,
+      salesforceOAuth:
+        e.SALESFORCE_CLIENT_ID && e.SALESFORCE_CLIENT_SECRET
+          ? {
+              clientId: e.SALESFORCE_CLIENT_ID,
+              clientSecret: e.SALESFORCE_CLIENT_SECRET,
+              loginUrl: e.SALESFORCE_LOGIN_URL,
+              sandboxLoginUrl: e.SALESFORCE_SANDBOX_LOGIN_URL,
+            }
+          : undefined,
+      intercomOAuth:
+        e.INTERCOM_CLIENT_ID && e.INTERCOM_CLIENT_SECRET
+          ? { clientId: e.INTERCOM_CLIENT_ID, clientSecret: e.INTERCOM_CLIENT_SECRET, ...(e.INTERCOM_OAUTH_URL ? { authorizeUrl: e.INTERCOM_OAUTH_URL } : {}) }
+          : undefined,
+    },
     queue: {
       expireSeconds: e.QUEUE_EXPIRE_SECONDS,
       retryLimit: e.QUEUE_RETRY_LIMIT,
       workerBatchSize: e.WORKER_BATCH_SIZE,
       ingestPriorityRate: e.INGEST_PRIORITY_RATE,
-      ingestPriorityMaxDeferMs: e.INGEST_PRIORITY_MAX_DEFER_MS,
+      // On the embedded database the connection's gate already puts acknowledgements first at every statement
+      // (db-gate.ts); waiting on top of it only delays the other merchants' changes (bench fairness).
+      ingestPriorityMaxDeferMs: e.INGEST_PRIORITY_MAX_DEFER_MS ?? (e.DATABASE_URL ? 1000 : 250),
+      destinationYieldMaxMs: e.DESTINATION_YIELD_MAX_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     recoveryIntervalMinutes: e.RECOVERY_INTERVAL_MINUTES,
@@ -302,6 +393,12 @@ export function redactedConfig(config: Config): Record<string, unknown> {
       accessToken: mark(config.hubspot.accessToken),
       clientSecret: mark(config.hubspot.clientSecret),
       cardClientSecret: mark(config.hubspot.cardClientSecret),
+    },
+    destinations: {
+      ...config.destinations,
+      klaviyoOAuth: config.destinations.klaviyoOAuth && { ...config.destinations.klaviyoOAuth, clientSecret: SET },
+      salesforceOAuth: config.destinations.salesforceOAuth && { ...config.destinations.salesforceOAuth, clientSecret: SET },
+      intercomOAuth: config.destinations.intercomOAuth && { ...config.destinations.intercomOAuth, clientSecret: SET },
     },
     tokenEncryptionKey: mark(config.tokenEncryptionKey),
   });

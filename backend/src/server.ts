@@ -8,6 +8,7 @@ import { createApp, finishApp } from './http/app';
 import { Health } from './http/healthz';
 import { createIngestor, type Ingestor, type IngestorOptions } from './ingest/ingestor';
 import { IngestPressure } from './ingest/pressure';
+import { ApplyBacklog } from './queue/apply-backlog';
 import { createDefaultProcessor } from './jobs/default-processor';
 import type { EventProcessor } from './jobs/types';
 import { createLogger, type Logger } from './logger';
@@ -30,6 +31,8 @@ export interface ServerContext {
   metrics: Metrics;
   /** How flooded the webhook route is: background work yields to acknowledgements while it is busy. */
   pressure: IngestPressure;
+  /** Whether this instance's event worker has events waiting: the destination pusher yields to it (bounded). */
+  backlog: ApplyBacklog;
   /** Runs `fn` at shutdown, after HTTP stops and before the queue and database close (last registered first). */
   onShutdown(fn: () => void | Promise<void>): void;
 }
@@ -102,6 +105,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       maxDeferMs: config.queue.ingestPriorityMaxDeferMs,
     });
     ingestor = createIngestor({ db, queue, metrics, logger, pressure }, opts.ingest);
+    const backlog = new ApplyBacklog();
 
     const app = createApp({
       db,
@@ -112,8 +116,9 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       webhookSecrets: config.stripe.webhookSecrets,
       webhookToleranceSeconds: config.stripe.webhookToleranceSeconds,
       signatureFailuresPerMinute: config.limits.signatureFailuresPerMinute,
+      markInteractive: db.kind === 'pglite',
     });
-    const ctx: ServerContext = { app, config, db, queue, logger, metrics, pressure, onShutdown: (fn) => void shutdownHooks.push(fn) };
+    const ctx: ServerContext = { app, config, db, queue, logger, metrics, pressure, backlog, onShutdown: (fn) => void shutdownHooks.push(fn) };
     await opts.extend?.(ctx);
     const processor = await resolveProcessor(opts.processor, ctx);
     finishApp(app, logger);
@@ -128,6 +133,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       batchSize: config.queue.workerBatchSize,
       expireSeconds: config.queue.expireSeconds,
       pressure,
+      backlog,
     });
     startEventMaintenance({ db, queue, logger, stuckMinutes: config.events.stuckMinutes, retentionDays: config.events.retentionDays });
   } catch (err) {

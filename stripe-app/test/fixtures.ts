@@ -1,10 +1,14 @@
 import { getMockContextProps } from '@stripe/ui-extension-sdk/testing';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
 import {
+  defaultDestinationSettings,
   defaultSettings,
   type ActivityResponse,
   type BackfillProgress,
   type CustomerSyncResponse,
+  type DestinationActivityResponse,
+  type DestinationKind,
+  type DestinationSummary,
   type GetSettingsResponse,
   type HubSpotConnection,
   type Mode,
@@ -149,6 +153,47 @@ export function customerResponse(over: Partial<CustomerSyncResponse> = {}): Cust
     syncedFields: [
       { key: 'subscriptionStatus', property: 'stripe_subscription_status', value: 'active' },
       { key: 'mrr', property: 'stripe_mrr', value: '49.00' },
+    ],
+    ...over,
+  };
+}
+
+const SUMMARY_NAMES: Record<DestinationKind, { label: string; keyHint: string }> = {
+  klaviyo: { label: 'Acme (Klaviyo)', keyHint: 'k9Qa' },
+  loops: { label: 'Acme team (Loops)', keyHint: 'L00p' },
+  intercom: { label: 'Acme workspace (Intercom)', keyHint: 'Tok3' },
+  salesforce: { label: 'Salesforce acme.my.salesforce.com', keyHint: 'OAuth' },
+};
+
+/** A connected destination of test mode with its kind's default settings (Intercom: in the United States region). */
+export function destinationSummary(kind: DestinationKind, over: Partial<DestinationSummary> = {}): DestinationSummary {
+  return {
+    id: `dst_${kind}`,
+    kind,
+    mode: 'test',
+    ...SUMMARY_NAMES[kind],
+    ...(kind === 'intercom' ? { region: 'us' as const } : {}),
+    connectedAt: '2024-05-01T12:00:00.000Z',
+    health: { state: 'ok', message: null, checkedAt: '2024-05-01T12:00:00.000Z' },
+    settings: defaultDestinationSettings(kind),
+    counts: { synced: 40, pending: 2, failed: 1 },
+    ...over,
+  };
+}
+
+/** A destination's activity line: counts, recent writes and dead letters (without mode and id, added by the fake). */
+export function destinationActivity(
+  over: Partial<Omit<DestinationActivityResponse, 'mode' | 'destinationId'>> = {},
+): Omit<DestinationActivityResponse, 'mode' | 'destinationId'> {
+  return {
+    counts: { synced: 40, pending: 2, failed: 2 },
+    recent: [
+      { customerId: 'cus_R1', syncedAt: '2024-05-02T08:00:00.000Z', events: 3 },
+      { customerId: 'cus_R2', syncedAt: '2024-05-02T07:30:00.000Z', events: 1 },
+    ],
+    deadLetters: [
+      { customerId: 'cus_DL1', message: 'Invalid email address', attempts: 5, failedAt: '2024-05-02T06:00:00.000Z' },
+      { customerId: 'cus_DL2', message: 'Property stripeMrr has the wrong type', attempts: 3, failedAt: '2024-05-02T06:30:00.000Z' },
     ],
     ...over,
   };

@@ -1,8 +1,8 @@
 /**
- * How `npm start` launches the server (the backend's `start` script: `NAME=value … node <flags> --import tsx
- * src/main.ts`), for a server process a bench spawns itself (`spawnServerProcess` runs `node --import tsx
- * src/main.ts`): the same environment assignments (the C library's allocator settings) and the same node and V8
- * flags, so the bench measures the process as `npm start` runs it.
+ * How `npm start` launches the server (the backend's `start` script: `NAME=value … node <flags> --require tsx/cjs
+ * src/main.ts`), for a server process a bench or a test spawns itself (`spawnServerProcess`): the same environment
+ * assignments (the C library's allocator settings), the same node and V8 flags and the same TypeScript loader, so
+ * what is measured and tested is the process as `npm start` runs it.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,11 +10,13 @@ import { join } from 'node:path';
 export interface StartLaunch {
   /** `NAME=value` assignments in front of `node`. */
   env: Record<string, string>;
-  /** The flags between `node` and `--import`/the script. */
+  /** The flags between `node` and the script, but the loader's. */
   nodeArgs: string[];
+  /** How TypeScript is loaded: `--require tsx/cjs` (or `--import tsx`), as written; empty for compiled JavaScript. */
+  loader: string[];
 }
 
-/** Parses a `start` script of the form `[NAME=value …] node [--flag …] (--import tsx )?<script>`. */
+/** Parses a `start` script of the form `[NAME=value …] node [--flag …] [--require|--import <module>] [--flag …] <script>`. */
 export function parseStartScript(script: string): StartLaunch {
   const tokens = script.trim().split(/\s+/);
   const env: Record<string, string> = {};
@@ -25,8 +27,12 @@ export function parseStartScript(script: string): StartLaunch {
   }
   if (tokens[i] !== 'node') throw new Error(`start script: expected node after the environment, found ${tokens[i] ?? 'nothing'}`);
   const nodeArgs: string[] = [];
-  for (i += 1; i < tokens.length && tokens[i].startsWith('--') && tokens[i] !== '--import'; i++) nodeArgs.push(tokens[i]);
-  return { env, nodeArgs };
+  const loader: string[] = [];
+  for (i += 1; i < tokens.length && tokens[i].startsWith('--'); i++) {
+    if (tokens[i] === '--import' || tokens[i] === '--require') loader.push(tokens[i], tokens[++i]);
+    else nodeArgs.push(tokens[i]);
+  }
+  return { env, nodeArgs, loader };
 }
 
 export function startScriptLaunch(): StartLaunch {

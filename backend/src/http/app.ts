@@ -1,5 +1,6 @@
 import express, { type Application, type Request, type Response } from 'express';
 import type { Queryable } from '../adapters/store/db';
+import { runInLane } from '../adapters/store/db-gate';
 import type { Ingestor } from '../ingest/ingestor';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -20,6 +21,11 @@ export interface AppDeps {
   webhookToleranceSeconds: number;
   /** Failed signature checks allowed per IP per minute on the webhook and app API routes (0 or unset: no limit). */
   signatureFailuresPerMinute?: number;
+  /**
+   * Mark each request's work as what a client waits on, for the embedded database's connection gate (db-gate.ts).
+   * Only the embedded database reads the mark: on PostgreSQL it would be per-request work for nothing.
+   */
+  markInteractive?: boolean;
 }
 
 const SIGNATURE_LIMIT = 'signatureFailureLimit';
@@ -58,6 +64,8 @@ export function createApp(deps: AppDeps): Application {
     logger: deps.logger,
   });
   app.locals[SIGNATURE_LIMIT] = failures;
+  // A client waits on every request: its statements go before background work on the embedded database.
+  if (deps.markInteractive) app.use((_req, _res, next) => runInLane('interactive', next));
   app.use(healthzRouter(deps.health, deps.db));
   app.use(metricsRouter(deps.metrics));
   app.use(

@@ -1,4 +1,5 @@
 import type { Db } from '../adapters/store/db';
+import { runInLane } from '../adapters/store/db-gate';
 import { jsonbSafe, storeInboxEvents, type NewInboxEvent } from '../adapters/store/inbox';
 import { isSyncEventType } from '@stripe-hubspot-sync/contracts';
 import type { Logger } from '../logger';
@@ -59,7 +60,11 @@ export function createIngestor(
 
     // One statement stores the new events and enqueues a job for each handled one: atomic on its own, and one
     // round trip (under load every round trip waits behind the requests being parsed).
-    const { inserted, refused } = await storeInboxEvents(db, unique.map(toInboxRow), (source) => queue.eventJobsFrom(source));
+    // A client (Stripe) waits on this write: it goes before background work on the embedded database (db-gate.ts),
+    // whichever request's turn started it.
+    const { inserted, refused } = await runInLane('interactive', () =>
+      storeInboxEvents(db, unique.map(toInboxRow), (source) => queue.eventJobsFrom(source)),
+    );
     if (unique.some((e) => inserted.has(e.id) && isHandledEventType(e.type))) queue.notifyWorker();
 
     return events.map((e): IngestResult => {
@@ -84,7 +89,7 @@ export function createIngestor(
 
   const committer = new GroupCommitter<VerifiedEvent, IngestResult>(writeBatch, {
     maxBatch: options.maxBatch ?? 200,
-    maxInFlight: options.maxInFlight ?? Number(process.env.X_INFLIGHT ?? 1),
+    maxInFlight: options.maxInFlight ?? 1,
     isolate: isDataError,
     onWrite: (size, seconds) => {
       deps.pressure?.record(size);

@@ -43,6 +43,7 @@ export async function sweepStuckEvents(db: Db, queue: JobQueue, opts: { stuckMin
        UPDATE stripe_events e SET requeued_at = now()
          FROM stuck s WHERE e.id = s.id AND s.requeued_at IS NULL
        RETURNING e.id, e.status, e.account_id, e.livemode),
+     ${jobs.ctes ? `${jobs.ctes},` : ''}
      new_jobs AS (${jobs.sql})
      SELECT id, true AS requeued FROM requeued UNION ALL SELECT id, false FROM given_up`,
     [...jobs.params, opts.stuckMinutes, opts.limit ?? 1000, STUCK_REASON],

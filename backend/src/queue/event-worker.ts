@@ -5,6 +5,7 @@ import type { EventProcessor } from '../jobs/types';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { IngestPressure } from '../ingest/pressure';
+import type { ApplyBacklog } from './apply-backlog';
 import { EVENTS_QUEUE, type EventJobData, type JobQueue } from './job-queue';
 
 export interface EventWorkerDeps {
@@ -24,6 +25,8 @@ export interface EventWorkerDeps {
    * first) and takes at most `PRESSURE_SLICE` jobs; once the flood passes, it takes full batches again.
    */
   pressure?: IngestPressure;
+  /** Told of each fetch, so background work (the destination pusher) can see that events wait to be applied. */
+  backlog?: ApplyBacklog;
 }
 
 /** The largest batch taken while the webhook route is flooded (one per bounded wait). */
@@ -61,6 +64,7 @@ export async function startEventWorker(deps: EventWorkerDeps): Promise<string> {
         const waited = await pressure.yieldToAcknowledgements(expireMs / 4);
         metrics.workerDeferredSeconds.inc(waited / 1000);
       },
+      onFetched: (taken, asked) => deps.backlog?.recordFetch(taken, asked),
       onError: (err) => logger.error({ err }, 'events worker error'),
     },
     async (jobs) => {

@@ -17,6 +17,8 @@ export interface EventJobData {
 export interface SqlFragment {
   sql: string;
   params: unknown[];
+  /** Data-modifying CTEs (`name AS (…)`, comma-separated) the statement places before the one made of `sql`. */
+  ctes?: string;
 }
 
 /**
@@ -51,6 +53,8 @@ export interface SizedWorkOptions {
   batchSize: () => number;
   /** Awaited before each fetch (a worker that yields to something more urgent waits here, holding no job). */
   beforeFetch?: () => Promise<void>;
+  /** Told after each fetch how many jobs it took of the number asked (a full fetch: more are waiting). */
+  onFetched?: (taken: number, asked: number) => void;
   /** Polling interval when not woken (default: the queue's). */
   pollingIntervalSeconds?: number;
   /** Called with errors of the loop itself (a fetch or a completion that failed). */
@@ -151,13 +155,14 @@ export class JobQueue {
     let fragment = this.jobFragments.get(source);
     if (fragment) return fragment;
     if (!/^[a-z_]+$/.test(source)) throw new Error(`not a CTE name: ${source}`);
+    const rates = `${source}_rates`;
     const jobs =
       `(SELECT COALESCE(json_agg(json_build_object('name', '${EVENTS_QUEUE}', 'data', json_build_object('eventId', s.id), 'priority', s.priority)), '[]'::json)` +
-      ` FROM (${fairPriorities(source)}) s)`;
+      ` FROM (${fairPriorities(source, rates)}) s)`;
     const sql = this.insertPlan.text
       .replace(JOBS_PARAM, `json_to_recordset(${jobs})`)
       .replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) - 1}`);
-    fragment = { sql, params: this.insertPlan.defaults };
+    fragment = { sql, params: this.insertPlan.defaults, ctes: ingestRatesUpsert(source, rates) };
     this.jobFragments.set(source, fragment);
     return fragment;
   }
@@ -240,6 +245,7 @@ export class JobQueue {
           if (this.stopping) break;
           const size = Math.max(1, Math.floor(options.batchSize()));
           const jobs = await this.boss.fetch<T>(name, { batchSize: size, includeMetadata: true });
+          options.onFetched?.(jobs.length, size);
           // A fetch that was in flight when `stop` began still hands over jobs: leave them to be retried.
           if (this.stopping && jobs.length > 0) {
             await this.failJobs(name, jobs.map((j) => j.id), 'queue stopping').catch(onError);
@@ -356,32 +362,44 @@ export class JobQueue {
 
 }
 
-/** Events of one (account, mode) received within this window count as its recent volume. */
-export const FAIRNESS_WINDOW_SECONDS = 10;
-/** Recent events counted at most per (account, mode): bounds the index scan, and the lowest priority. */
-export const FAIRNESS_COUNT_CAP = 2048;
+/** The time constant of each (account, mode)'s recent volume (`ingest_rates.level`), seconds. */
+export const FAIRNESS_DECAY_SECONDS = 10;
 
 /**
- * The handled events of \`source\` (a CTE with columns \`id\`, \`status\`, \`account_id\`, \`livemode\`) with the priority
- * of their job: \`-floor(log2(n))\`, where n counts the events of the same (account, mode) received in the last
- * \`FAIRNESS_WINDOW_SECONDS\` (stored before this statement, capped) plus the event's rank among this batch's events of
- * that (account, mode). pg-boss takes jobs by \`priority DESC, created_on\`, so a flooding account's jobs sink below
- * a quiet account's (a first event in the window has priority 0, an account at 5 events/s about -5, a flood -11)
- * while its own jobs still run whenever no quieter account's job waits: fairness from state in the database, so it
- * holds across instances. The recent count is taken once per (account, mode) of the batch (OFFSET 0 keeps the
- * planner from evaluating it per event).
+ * A data-modifying CTE named `rates` that adds the handled events of `source` to their (account, mode)'s row of
+ * `ingest_rates` (decayed to now first) and answers the rows: one row per merchant of the statement, locked in key
+ * order (two statements never wait for each other in a cycle).
  */
-function fairPriorities(source: string): string {
+function ingestRatesUpsert(source: string, rates: string): string {
+  return (
+    `${rates} AS (INSERT INTO ingest_rates AS r (account_key, livemode, level, at)` +
+    ` SELECT COALESCE(account_id, ''), livemode, count(*), now() FROM ${source} WHERE status = 'received' GROUP BY 1, 2 ORDER BY 1, 2` +
+    ` ON CONFLICT (account_key, livemode) DO UPDATE` +
+    ` SET level = r.level * exp(-GREATEST(0, extract(epoch FROM EXCLUDED.at - r.at)) / ${FAIRNESS_DECAY_SECONDS}) + EXCLUDED.level, at = EXCLUDED.at` +
+    ` RETURNING account_key, livemode, level)`
+  );
+}
+
+/**
+ * The handled events of `source` (a CTE with columns `id`, `status`, `account_id`, `livemode`) with the priority
+ * of their job: `-floor(log2(n))`, where n is the (account, mode)'s recent volume before this statement (its
+ * `ingest_rates` level, decayed with a 10-s time constant: about the events of the last
+ * 10 s) plus the event's rank among this batch's events of that (account, mode). `rates` is
+ * the CTE of `ingestRatesUpsert` (the level after this batch: the batch's count is taken off again). pg-boss takes
+ * jobs by `priority DESC, created_on`, so a flooding account's jobs sink below a quiet account's (a first event
+ * has priority 0, an account at 5 events/s about -5, a flood of 1,000/s -13) while its own jobs still run whenever
+ * no quieter account's job waits: fairness from state in the database, so it holds across instances, read and
+ * written once per merchant and statement.
+ */
+function fairPriorities(source: string, rates: string): string {
   const key = `COALESCE(account_id, '')`;
   return (
-    `SELECT e.id, (-floor(log(2::numeric, (v.recent + e.rank)::numeric)))::int AS priority` +
+    `SELECT e.id, (-floor(log(2::numeric, GREATEST(1, v.level - c.n + e.rank)::numeric)))::int AS priority` +
     ` FROM (SELECT id, ${key} AS k, livemode, row_number() OVER (PARTITION BY ${key}, livemode ORDER BY id) AS rank` +
     ` FROM ${source} WHERE status = 'received') e` +
-    ` JOIN (SELECT d.k, d.livemode, (SELECT count(*) FROM (SELECT 1 FROM stripe_events r` +
-    ` WHERE COALESCE(r.account_id, '') = d.k AND r.livemode = d.livemode` +
-    ` AND r.received_at > now() - interval '${FAIRNESS_WINDOW_SECONDS} seconds' LIMIT ${FAIRNESS_COUNT_CAP}) c) AS recent` +
-    ` FROM (SELECT DISTINCT ${key} AS k, livemode FROM ${source} WHERE status = 'received') d OFFSET 0) v` +
-    ` ON v.k = e.k AND v.livemode = e.livemode`
+    ` JOIN (SELECT ${key} AS k, livemode, count(*) AS n FROM ${source} WHERE status = 'received' GROUP BY 1, 2) c` +
+    ` ON c.k = e.k AND c.livemode = e.livemode` +
+    ` JOIN ${rates} v ON v.account_key = e.k AND v.livemode = e.livemode`
   );
 }
 

@@ -83,7 +83,7 @@ describe.each(dbKinds())('shuffled delivery on %s', (kind) => {
         expect(contact?.properties.stripe_subscription_status).toBe(steps[steps.length - 1].status);
         expect(h.contacts().filter((c) => c.properties.stripe_customer_id === cus)).toHaveLength(1);
       }),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   });
 });

@@ -63,3 +63,22 @@ function withDatabase(url: string, name: string): string {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/**
+ * A migrated database of that kind for the enclosing `describe`: opened before its tests, closed and dropped after
+ * them. Answers a getter (the database exists only once `beforeAll` has run).
+ */
+export function useMigratedDb(kind: DbKind): () => Db {
+  let opened: { db: Db; target: TestDatabase } | undefined;
+  beforeAll(async () => {
+    opened = await migratedDb(kind);
+  });
+  afterAll(async () => {
+    await opened?.db.close();
+    await opened?.target.drop();
+  });
+  return () => {
+    if (!opened) throw new Error('the test database is opened in beforeAll');
+    return opened.db;
+  };
+}

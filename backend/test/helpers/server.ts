@@ -1,3 +1,4 @@
+import { startScriptLaunch } from '../../bench/lib/start-flags';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -136,7 +137,7 @@ export async function waitFor<T>(
   }
 }
 
-// ---------- The real process (`node --import tsx src/main.ts`) ----------
+// ---------- The real process (`node --require tsx/cjs src/main.ts`, the `start` script's loader) ----------
 
 export const BACKEND_DIR = join(__dirname, '..', '..');
 
@@ -170,7 +171,7 @@ export interface SpawnOptions {
   capture?: boolean;
   /** How long to wait for `/healthz` to answer 200 (default 90 s). */
   readyTimeoutMs?: number;
-  /** Node options before `--import tsx src/main.ts` (e.g. the V8 flags of the `start` script; see bench/lib/start-flags.ts). */
+  /** Node options before the loader and `src/main.ts` (e.g. the V8 flags of the `start` script; see bench/lib/start-flags.ts). */
   nodeArgs?: string[];
 }
 
@@ -183,7 +184,7 @@ export async function spawnServerProcess(opts: SpawnOptions): Promise<ServerProc
   }
   Object.assign(env, { LOG_LEVEL: 'warn', ...opts.env, PORT: String(port), HOST: '127.0.0.1' });
   const capture = opts.capture ?? true;
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...startScriptLaunch().loader, 'src/main.ts'], {
     cwd: BACKEND_DIR,
     env,
     stdio: ['ignore', capture ? 'pipe' : 'ignore', capture ? 'pipe' : 'ignore'],

@@ -96,6 +96,21 @@ describe('loadConfig', () => {
     expect(loadConfig({}).allowEmbeddedDatabaseInProduction).toBe(false);
   });
 
+  it('defers background work to a flood for at most 1 s on PostgreSQL and 250 ms on the embedded database unless set', () => {
+    expect(loadConfig({}).queue.ingestPriorityMaxDeferMs).toBe(250);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x' }).queue.ingestPriorityMaxDeferMs).toBe(1000);
+    expect(loadConfig({ INGEST_PRIORITY_MAX_DEFER_MS: '300' }).queue.ingestPriorityMaxDeferMs).toBe(300);
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/x', INGEST_PRIORITY_MAX_DEFER_MS: '0' }).queue.ingestPriorityMaxDeferMs).toBe(0);
+  });
+
+  it('lets destination passes wait at most 5 s for a flood or a backlog unless set; 0 never waits; refuses a negative or huge wait', () => {
+    expect(loadConfig({}).queue.destinationYieldMaxMs).toBe(5000);
+    expect(loadConfig({ DESTINATION_YIELD_MAX_MS: '0' }).queue.destinationYieldMaxMs).toBe(0);
+    expect(loadConfig({ DESTINATION_YIELD_MAX_MS: '1500' }).queue.destinationYieldMaxMs).toBe(1500);
+    expect(() => loadConfig({ DESTINATION_YIELD_MAX_MS: '-1' })).toThrow(/DESTINATION_YIELD_MAX_MS/);
+    expect(() => loadConfig({ DESTINATION_YIELD_MAX_MS: '600000' })).toThrow(/DESTINATION_YIELD_MAX_MS/);
+  });
+
   it('never shows a secret value in the redacted config or in an error message', () => {
     const secrets = {
       STRIPE_WEBHOOK_SECRET: 'whsec_topsecret1',

@@ -10,7 +10,7 @@ import { postWebhook, spawnServerProcess, TEST_WEBHOOK_SECRETS, waitFor, type Se
 import { randomId, stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 
 /**
- * The real process (`node --import tsx src/main.ts`) is killed with SIGKILL while webhooks are arriving and
+ * The real process (`node --require tsx/cjs src/main.ts`) is killed with SIGKILL while webhooks are arriving and
  * started again on the same storage: every acknowledged event is still there and gets processed; a job held
  * by a worker that died runs again.
  */

@@ -13,7 +13,7 @@ describe('main', () => {
   }
 
   it('exits 1 naming every invalid variable, without leaking secret values', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
       cwd: BACKEND_DIR,
       env: { ...env, PORT: 'not-a-port', NODE_ENV: 'production', STRIPE_API_KEY: 'pk_live_secretvalue', DATA_DIR: '/nonexistent/never-created' },
       encoding: 'utf8',
@@ -29,7 +29,7 @@ describe('main', () => {
   it('refuses production on the embedded database, naming the opt-in, before creating anything', () => {
     const dataDir = join(mkdtempSync(join(tmpdir(), 'shs-main-')), 'never-created');
     try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      const r = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
         cwd: BACKEND_DIR,
         env: { ...env, NODE_ENV: 'production', STRIPE_WEBHOOK_SECRET: 'whsec_topsecret', DATA_DIR: dataDir },
         encoding: 'utf8',

@@ -31,6 +31,10 @@ const TABLES: [string, string][] = [
   ['hubspot_oauth_states', 'account_key'],
   ['hubspot_pending_connections', 'account_key'],
   ['hubspot_connection_health', 'account_key'],
+  ['destinations', 'account_key'],
+  ['destination_oauth_states', 'account_key'],
+  // What each destination holds of the account's customers (no account column: counted through its destination).
+  ['destination_customers', 'account_key'],
 ];
 
 describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
@@ -58,7 +62,11 @@ describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
   async function counts(account: string, livemode: boolean): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const [table, column] of TABLES) {
-      const { rows } = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1 AND livemode = $2`, [
+      const from =
+        table === 'destination_customers'
+          ? '(SELECT d.account_key, d.livemode FROM destination_customers dc JOIN destinations d ON d.id = dc.destination_id) AS held'
+          : table;
+      const { rows } = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${from} WHERE ${column} = $1 AND livemode = $2`, [
         account,
         livemode,
       ]);
@@ -104,6 +112,23 @@ describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
        VALUES ($1, $2, $3, 'paused', 'refused', now() + interval '1 minute')`,
       [account, livemode, portalId],
     );
+    // A Klaviyo destination (its sealed key, what it holds of the customer) and an unfinished OAuth connection.
+    const destinationId = `dst_${String(portalId).padStart(24, '0')}`;
+    await db.query(
+      `INSERT INTO destinations (id, account_key, livemode, kind, label, key_sealed, key_hint, settings)
+       VALUES ($1, $2, $3, 'klaviyo', 'Klaviyo', 'sealed', '••••', '{}'::jsonb)`,
+      [destinationId, account, livemode],
+    );
+    await db.query(`INSERT INTO destination_customers (destination_id, customer_id, synced_version, synced_email) VALUES ($1, $2, 1, $3)`, [
+      destinationId,
+      customerId,
+      `${customerId}@example.com`,
+    ]);
+    await db.query(
+      `INSERT INTO destination_oauth_states (state_hash, kind, account_key, livemode, user_id, verifier_sealed, expires_at)
+       VALUES ($1, 'klaviyo', $2, $3, 'usr_1', 'sealed', now() + interval '10 minutes')`,
+      [`hash-${portalId}`, account, livemode],
+    );
   }
 
   it('deletes that account and mode, and only those', async () => {
@@ -113,6 +138,7 @@ describe.each(dbKinds())('uninstall from a Stripe account (%s)', (kind) => {
     const full = {
       hubspot_installs: 1, sync_settings: 1, stripe_events: 1, stripe_objects: 1, customers: 1, contact_links: 1, dead_letters: 1, backfills: 1,
       privacy_suppressions: 1, card_refreshes: 1, hubspot_oauth_states: 1, hubspot_pending_connections: 1, hubspot_connection_health: 1,
+      destinations: 1, destination_oauth_states: 1, destination_customers: 1,
     };
     expect(await counts('acct_A', true)).toEqual(full);
 

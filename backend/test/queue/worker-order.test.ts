@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { startEventWorker, PRESSURE_SLICE } from '../../src/queue/event-worker';
 import { JobQueue } from '../../src/queue/job-queue';
+import { ApplyBacklog } from '../../src/queue/apply-backlog';
 import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
 import { waitFor } from '../helpers/server';
 import { randomId } from '../helpers/stripe-fixtures';
@@ -89,5 +90,29 @@ describe.each(dbKinds())('the event worker under a flood takes a quiet merchant`
     expect(batches.every((b) => b.length <= PRESSURE_SLICE)).toBe(true);
     expect(batches[1]).toContain(quiet.id);
     expect(batches.flat().sort()).toEqual([...flood, quiet].map((e) => e.id).sort());
+  });
+
+  it('tells the backlog while its fetches come back full, and no more once one is not (what destination passes wait on)', async () => {
+    const account = randomId('acct');
+    await insertEvents(db, Array.from({ length: 25 }, () => event(account)), (source) => queue.eventJobsFrom(source));
+    const backlog = new ApplyBacklog({ windowMs: 60_000 });
+    const seen: { size: number; busy: boolean }[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const processor: EventProcessor = {
+      async process(events) {
+        seen.push({ size: events.length, busy: backlog.busy() });
+        if (seen.length === 1) await held;
+      },
+    };
+    await startEventWorker({ db, queue, processor, logger: createLogger({ level: 'silent' }), metrics: createMetrics(), batchSize: 10, backlog });
+    await waitFor(() => seen.length >= 1, { what: 'the first batch', timeoutMs: 20_000 });
+    // The first fetch took the 10 it asked for: 15 more wait.
+    expect(seen[0]).toEqual({ size: 10, busy: true });
+    release();
+    await waitFor(() => seen.flat().reduce((n, b) => n + b.size, 0) >= 25, { what: 'every event applied', timeoutMs: 20_000 });
+    expect(seen.map((b) => b.size)).toEqual([10, 10, 5]);
+    // The last fetch took 5 of 10: nothing waits any more.
+    await waitFor(() => !backlog.busy(), { what: 'the backlog seen empty', timeoutMs: 5_000 });
   });
 });

@@ -1,3 +1,4 @@
+import type { CustomerDestinationState } from './destinations';
 import type { FieldKey, PaymentStatusValue, SubscriptionStatusValue, SyncEventType } from './catalog';
 import type { SyncSettings } from './settings';
 
@@ -30,6 +31,10 @@ export type ApiErrorCode =
   | 'uninstalled'
   /** A HubSpot connection attempt whose OAuth state or PKCE verifier we did not issue to this caller, or that expired or was used. */
   | 'invalid_oauth_state'
+  /** A destination (Klaviyo, Loops, …) refused the API key, or could not be reached to check it. */
+  | 'destination_refused'
+  /** This account already has a destination of that kind in this mode. */
+  | 'already_connected'
   | 'internal';
 
 export interface ApiError {
@@ -415,6 +420,8 @@ export interface CustomerSyncResponse {
   company?: CustomerCompany | null;
   /** The latest revenue movements, newest first (at most 10). */
   movements?: RevenueMovementSummary[];
+  /** The customer's state in each connected destination besides HubSpot (Klaviyo, Loops, …). */
+  destinations?: CustomerDestinationState[];
 }
 
 /** POST /customers/:id/sync — queue a fresh push of this customer to HubSpot. */

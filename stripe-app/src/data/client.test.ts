@@ -6,7 +6,7 @@ jest.mock('@stripe/ui-extension-sdk/utils', () => ({
 import { fetchStripeSignature, isSourceInAuthorizedCSP } from '@stripe/ui-extension-sdk/utils';
 import { apiError, BACKEND_ORIGIN, installFakeBackend, ok, type FakeBackend } from '../../test/fakeBackend';
 import { createBackendClient, type ApiContext } from './client';
-import { defaultSettings } from './contracts';
+import { defaultDestinationSettings, defaultSettings } from './contracts';
 import { ApiRequestError } from './errors';
 import { apiContextFrom } from './useBackend';
 import { viewProps } from '../../test/fixtures';
@@ -89,6 +89,66 @@ describe('backend client', () => {
     expect(backend.requests.map((r) => r.body)).toEqual([
       { mode: 'test', ids: ['dl_1'] },
       { mode: 'test', all: true },
+    ]);
+  });
+
+  it('asks for a destination’s authorize URL with its environment (Salesforce) or region (Intercom) only, and posts its code to its own route', async () => {
+    for (const kind of ['klaviyo', 'intercom', 'salesforce']) {
+      backend.route(`GET /destinations/${kind}/authorize-url`, ok({ url: `https://${kind}.example/authorize` }));
+      backend.route(`POST /destinations/${kind}/connect`, { status: 201, body: { destination: {} } });
+    }
+    const client = createBackendClient(CTX);
+    expect(await client.destinationAuthorizeUrl('salesforce', { environment: 'sandbox', region: 'eu' })).toEqual({
+      url: 'https://salesforce.example/authorize',
+    });
+    await client.destinationAuthorizeUrl('intercom', { environment: 'sandbox', region: 'eu' });
+    await client.destinationAuthorizeUrl('klaviyo', { environment: 'production', region: 'au' });
+    await client.destinationAuthorizeUrl('salesforce');
+    await client.connectDestinationOAuth('salesforce', { code: 'c1', state: 'salesforce.s1' });
+    expect(backend.requests.map((r) => [r.method, r.path, r.query, r.body])).toEqual([
+      ['GET', '/destinations/salesforce/authorize-url', { mode: 'test', environment: 'sandbox' }, undefined],
+      ['GET', '/destinations/intercom/authorize-url', { mode: 'test', region: 'eu' }, undefined],
+      ['GET', '/destinations/klaviyo/authorize-url', { mode: 'test' }, undefined],
+      ['GET', '/destinations/salesforce/authorize-url', { mode: 'test' }, undefined],
+      ['POST', '/destinations/salesforce/connect', {}, { mode: 'test', code: 'c1', state: 'salesforce.s1' }],
+    ]);
+  });
+
+  it('sends the destination calls as the contracts say: mode in the query for GETs, in the body otherwise', async () => {
+    for (const key of [
+      'GET /destinations',
+      'POST /destinations',
+      'PUT /destinations/dst_a%2Fb/settings',
+      'POST /destinations/dst_a%2Fb/test',
+      'DELETE /destinations/dst_a%2Fb',
+      'GET /destinations/dst_a%2Fb/activity',
+      'POST /destinations/dst_a%2Fb/dead-letters/replay',
+    ]) {
+      backend.route(key, ok({}));
+    }
+    const client = createBackendClient(CTX);
+    const settings = defaultDestinationSettings('loops');
+    await client.listDestinations();
+    await client.createDestination('klaviyo', 'pk_secret');
+    await client.createDestination('loops', 'loops_secret', { settings });
+    await client.createDestination('intercom', 'ic_token', { region: 'eu' });
+    await client.saveDestinationSettings('dst_a/b', settings);
+    await client.testDestination('dst_a/b');
+    await client.deleteDestination('dst_a/b', 'dst_a/b');
+    await client.getDestinationActivity('dst_a/b');
+    await client.replayDestinationDeadLetters('dst_a/b', { customerIds: ['cus_1'] });
+    await client.replayDestinationDeadLetters('dst_a/b', { all: true });
+    expect(backend.requests.map((r) => [r.method, r.path, r.query, r.body])).toEqual([
+      ['GET', '/destinations', { mode: 'test' }, undefined],
+      ['POST', '/destinations', {}, { mode: 'test', kind: 'klaviyo', apiKey: 'pk_secret' }],
+      ['POST', '/destinations', {}, { mode: 'test', kind: 'loops', apiKey: 'loops_secret', settings }],
+      ['POST', '/destinations', {}, { mode: 'test', kind: 'intercom', apiKey: 'ic_token', region: 'eu' }],
+      ['PUT', '/destinations/dst_a%2Fb/settings', {}, { mode: 'test', settings }],
+      ['POST', '/destinations/dst_a%2Fb/test', {}, { mode: 'test' }],
+      ['DELETE', '/destinations/dst_a%2Fb', {}, { mode: 'test', confirm: 'dst_a/b' }],
+      ['GET', '/destinations/dst_a%2Fb/activity', { mode: 'test' }, undefined],
+      ['POST', '/destinations/dst_a%2Fb/dead-letters/replay', {}, { mode: 'test', customerIds: ['cus_1'] }],
+      ['POST', '/destinations/dst_a%2Fb/dead-letters/replay', {}, { mode: 'test', all: true }],
     ]);
   });
 

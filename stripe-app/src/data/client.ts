@@ -10,11 +10,22 @@ import {
   type ConfirmHubSpotResponse,
   type ConnectHubSpotRequest,
   type ConnectHubSpotResponse,
+  type CreateDestinationRequest,
   type CustomerSyncResponse,
+  type DeleteDestinationRequest,
+  type DeleteDestinationResponse,
+  type DestinationActivityResponse,
+  type DestinationKind,
+  type DestinationReplayRequest,
+  type DestinationResponse,
+  type DestinationSettings,
   type DisconnectHubSpotResponse,
   type EventOutcome,
   type GetSettingsResponse,
+  type IntercomRegion,
+  type ListDestinationsResponse,
   type Mode,
+  type PutDestinationSettingsRequest,
   type PutSettingsRequest,
   type PutSettingsResponse,
   type ReplayEventsRequest,
@@ -22,6 +33,11 @@ import {
   type ReplayResponse,
   type SyncNowResponse,
   type SyncSettings,
+  type TestDestinationResponse,
+  type ConnectDestinationOAuthRequest,
+  type DestinationAuthorizeUrlResponse,
+  type OAuthDestinationKind,
+  type SalesforceEnvironment,
 } from './contracts';
 import { ApiRequestError, blockedByCspMessage, errorFromResponse, toRequestError } from './errors';
 
@@ -146,10 +162,20 @@ export interface ActivityQuery {
 
 export type ReplaySelection = { ids: string[] } | { all: true };
 
+/** Which of a destination's dead letters to replay: some customers, or all of them. */
+export type DestinationReplaySelection = { customerIds: string[] } | { all: true };
+
+/** What an authorize URL is asked for: Salesforce's login environment, Intercom's region (ignored for other kinds). */
+export interface DestinationAuthorizeOptions {
+  environment?: SalesforceEnvironment;
+  region?: IntercomRegion;
+}
+
 /** Typed calls of the app API (`@stripe-hubspot-sync/contracts`, `packages/contracts/src/api.ts`), bound to one user, account and mode. */
 export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}) {
   const call = <T>(spec: RequestSpec) => request<T>(ctx, spec, options);
   const customerPath = (id: string) => `/customers/${encodeURIComponent(id)}`;
+  const destinationPath = (id: string) => `/destinations/${encodeURIComponent(id)}`;
   return {
     context: ctx,
     getSettings: () => call<GetSettingsResponse>({ method: 'GET', path: '/settings' }),
@@ -185,6 +211,52 @@ export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}
     getBackfill: () => call<BackfillResponse>({ method: 'GET', path: '/backfill' }),
     startBackfill: () => call<BackfillResponse>({ method: 'POST', path: '/backfill', body: {} }),
     cancelBackfill: () => call<BackfillResponse>({ method: 'POST', path: '/backfill/cancel', body: {} }),
+    // Destinations besides HubSpot (`packages/contracts/src/destinations.ts`).
+    listDestinations: () => call<ListDestinationsResponse>({ method: 'GET', path: '/destinations' }),
+    /** The API key travels in this one request only; the backend keeps it, encrypted, and never sends it back. */
+    /** `settings` absent: the kind's defaults; `region`: Intercom only (absent: the backend takes us). */
+    createDestination: (kind: DestinationKind, apiKey: string, options: { settings?: DestinationSettings; region?: IntercomRegion } = {}) => {
+      const body: Omit<CreateDestinationRequest, 'mode'> = { kind, apiKey };
+      if (options.settings) body.settings = options.settings;
+      if (options.region) body.region = options.region;
+      return call<DestinationResponse>({ method: 'POST', path: '/destinations', body: { ...body } });
+    },
+    /**
+     * "Connect with …" (Klaviyo, Intercom, Salesforce): the destination's authorize URL with a state (and, where the
+     * destination supports it, an S256 challenge) the backend issued. `environment`: Salesforce only; `region`:
+     * Intercom only. 503 `not_configured`: the backend has no OAuth client for that kind.
+     */
+    destinationAuthorizeUrl: (kind: OAuthDestinationKind, options: DestinationAuthorizeOptions = {}) =>
+      call<DestinationAuthorizeUrlResponse>({
+        method: 'GET',
+        path: `/destinations/${encodeURIComponent(kind)}/authorize-url`,
+        query: {
+          environment: kind === 'salesforce' ? options.environment : undefined,
+          region: kind === 'intercom' ? options.region : undefined,
+        },
+      }),
+    /** Posts the code and state the destination sent back (through the Dashboard's OAuth redirect); the backend keeps any verifier. */
+    connectDestinationOAuth: (kind: OAuthDestinationKind, input: Omit<ConnectDestinationOAuthRequest, 'mode'>) => {
+      const body: Omit<ConnectDestinationOAuthRequest, 'mode'> = { code: input.code, state: input.state };
+      return call<DestinationResponse>({ method: 'POST', path: `/destinations/${encodeURIComponent(kind)}/connect`, body: { ...body } });
+    },
+    saveDestinationSettings: (id: string, settings: DestinationSettings) => {
+      const body: Omit<PutDestinationSettingsRequest, 'mode'> = { settings };
+      return call<DestinationResponse>({ method: 'PUT', path: `${destinationPath(id)}/settings`, body: { ...body } });
+    },
+    testDestination: (id: string) =>
+      call<TestDestinationResponse>({ method: 'POST', path: `${destinationPath(id)}/test`, body: {} }),
+    /** `confirm` must repeat the destination's id: the view sends it only after the merchant confirmed. */
+    deleteDestination: (id: string, confirm: string) => {
+      const body: Omit<DeleteDestinationRequest, 'mode'> = { confirm };
+      return call<DeleteDestinationResponse>({ method: 'DELETE', path: destinationPath(id), body: { ...body } });
+    },
+    getDestinationActivity: (id: string) =>
+      call<DestinationActivityResponse>({ method: 'GET', path: `${destinationPath(id)}/activity` }),
+    replayDestinationDeadLetters: (id: string, selection: DestinationReplaySelection) => {
+      const body: Omit<DestinationReplayRequest, 'mode'> = selection;
+      return call<ReplayResponse>({ method: 'POST', path: `${destinationPath(id)}/dead-letters/replay`, body: { ...body } });
+    },
   };
 }
 

@@ -5,6 +5,7 @@ import { LoadError, Loading } from '../components/States';
 import { BackfillSection } from '../pages/settings/BackfillSection';
 import { ConnectionSection } from '../pages/settings/ConnectionSection';
 import { CrmSection } from '../pages/settings/CrmSection';
+import { DestinationsSection } from '../pages/settings/DestinationsSection';
 import { EventsSection } from '../pages/settings/EventsSection';
 import { FieldsSection } from '../pages/settings/FieldsSection';
 import { OptionsSection } from '../pages/settings/OptionsSection';
@@ -12,8 +13,9 @@ import { unplacedErrors } from '../pages/settings/formModel';
 import { useSettingsPage } from '../pages/settings/useSettingsPage';
 
 /**
- * Viewport `settings`: the HubSpot connection, events, field mapping, options, and the companies, deals, timeline
- * and tickets of the current mode.
+ * Viewport `settings`: the HubSpot connection, events, field mapping, options, the companies, deals, timeline
+ * and tickets, and the other destinations (Klaviyo, Loops, Intercom, Salesforce) of the current mode; finishes the way back of
+ * "Connect with HubSpot" and of a destination's "Connect with …".
  */
 export function AppSettings(props: ExtensionContextValue) {
   const vm = useSettingsPage(props);
@@ -59,6 +61,12 @@ export function AppSettings(props: ExtensionContextValue) {
               connectionKind={vm.connection.connection?.kind ?? null}
               onChange={vm.changeCrm}
             />
+            {vm.destinations.available ? (
+              <>
+                <Divider />
+                <DestinationsSection model={vm.destinations} mode={vm.mode} />
+              </>
+            ) : null}
             <Divider />
             <BackfillSection model={vm.backfill} />
           </Box>

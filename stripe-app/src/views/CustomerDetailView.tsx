@@ -11,12 +11,14 @@ import {
   PropertyListItem,
 } from '@stripe/ui-extension-sdk/ui';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
+import { DestinationOAuthPanel } from '../components/DestinationOAuthPanel';
 import { ModeNotice } from '../components/ModeNotice';
 import { LoadError, Loading } from '../components/States';
 import { fieldDefinition, type CustomerSyncResponse } from '../data/contracts';
 import { formatTime, SYNC_STATE_BADGE, SYNC_STATE_LABEL } from '../format';
 import { useCustomerPage, type CustomerPageModel } from '../pages/customer/useCustomerPage';
 import { CrmRecords } from '../pages/customer/CrmRecords';
+import { DestinationStates } from '../pages/customer/DestinationStates';
 
 function SyncNow({ vm }: { vm: CustomerPageModel }) {
   return (
@@ -84,7 +86,7 @@ function Linked({ data }: { data: CustomerSyncResponse }) {
 
 /**
  * Viewport `stripe.dashboard.customer.detail`: this customer's HubSpot contact and sync state, its HubSpot company,
- * every subscription with its deal, and its latest revenue movements.
+ * every subscription with its deal, its latest revenue movements, and its state in the other destinations.
  */
 export function CustomerDetailView(props: ExtensionContextValue) {
   const vm = useCustomerPage(props);
@@ -93,6 +95,7 @@ export function CustomerDetailView(props: ExtensionContextValue) {
     <ContextView title="HubSpot" description="This customer’s contact, company and deals in HubSpot, and what was last written to them.">
       <Box css={{ stack: 'y', gap: 'large' }}>
         <ModeNotice mode={vm.mode} subject="This sync status is for" />
+        <DestinationOAuthPanel result={vm.oauthReturn} mode={vm.mode} />
         {load.status === 'loading' ? <Loading label="Loading the HubSpot contact…" /> : null}
         {load.status === 'error' ? (
           <LoadError title="The HubSpot status could not be loaded" error={load.error} onRetry={vm.reload} />
@@ -107,6 +110,12 @@ export function CustomerDetailView(props: ExtensionContextValue) {
         {load.status === 'ready' ? (
           <Box css={{ stack: 'y', gap: 'medium' }}>
             <Linked data={load.data} />
+            {load.data.destinations && load.data.destinations.length > 0 ? (
+              <>
+                <Divider />
+                <DestinationStates destinations={load.data.destinations} />
+              </>
+            ) : null}
             {neverSeen(load.data) ? null : (
               <>
                 <Divider />

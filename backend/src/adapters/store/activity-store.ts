@@ -111,6 +111,7 @@ export async function replayFailedEvents(
         WHERE COALESCE(account_id, '') = ${p(1)}::text AND livemode = ${p(2)}::boolean AND ${PROCESSING_FAILED}
           AND payload_purged_at IS NULL AND (${p(3)}::boolean OR id = ANY(${p(4)}::text[]))
         RETURNING id, status, account_id, livemode),
+     ${jobs.ctes ? `${jobs.ctes},` : ''}
      new_jobs AS (${jobs.sql})
      SELECT id FROM replayed`,
     [...jobs.params, account, livemode, ids === 'all', ids === 'all' ? [] : [...ids]],

@@ -28,6 +28,11 @@ const ACCOUNT_TABLES: readonly (readonly [table: string, accountColumn: string])
   ['hubspot_oauth_states', 'account_key'],
   ['hubspot_pending_connections', 'account_key'],
   ['hubspot_connection_health', 'account_key'],
+  ['ingest_rates', 'account_key'],
+  // Klaviyo, Loops, …: their sealed keys, settings, and (by cascade) what each holds of each customer.
+  ['destinations', 'account_key'],
+  // Unfinished OAuth connections of a destination (their sealed PKCE verifiers).
+  ['destination_oauth_states', 'account_key'],
 ];
 
 /**
@@ -133,6 +138,17 @@ async function forgetCustomer(tx: Queryable, key: CustomerKey, portalId: number)
     await tx.query(`DELETE FROM ${table} WHERE ${KEY}`, keyParams(key));
   }
   await tx.query(`DELETE FROM stripe_events WHERE COALESCE(account_id, '') = $1 AND livemode = $2 AND customer_id = $3`, keyParams(key));
+  // What the other destinations hold of the customer in our books (its email among it).
+  await tx.query(
+    `DELETE FROM destination_customers dc USING destinations d
+      WHERE d.id = dc.destination_id AND d.account_key = $1 AND d.livemode = $2 AND dc.customer_id = $3`,
+    keyParams(key),
+  );
+  await tx.query(
+    `DELETE FROM destination_event_sends s USING destinations d
+      WHERE d.id = s.destination_id AND d.account_key = $1 AND d.livemode = $2 AND s.customer_id = $3`,
+    keyParams(key),
+  );
   await tx.query(
     `INSERT INTO privacy_suppressions (account_key, livemode, customer_id, portal_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (account_key, livemode, customer_id) DO UPDATE SET portal_id = EXCLUDED.portal_id, created_at = now()`,

@@ -2,6 +2,7 @@ import { Pool, escapeLiteral, type PoolClient } from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { createPgliteDataDir, pgliteStartParams } from './pglite-setup';
+import { ConnectionGate, currentLane } from './db-gate';
 
 /** Something that runs one parameterised SQL statement. */
 export interface Queryable {
@@ -114,6 +115,10 @@ async function openPglite(dataDir: string): Promise<Db> {
     await createPgliteDataDir(dataDir);
   }
   const pg = await PGlite.create(dataDir, { startParams: pgliteStartParams(PGlite.defaultStartParams) });
+  // PGlite runs one operation at a time, first come first served: a webhook's acknowledgement would queue behind
+  // every statement background work has asked for. The gate grants the connection to what a client waits on
+  // first, with a bounded share for background work (db-gate.ts). A transaction holds it until it ends.
+  const gate = new ConnectionGate();
   let closed = false;
   // Moved after every statement that may have written the read model (also inside a transaction that then rolls
   // back: an extra move only costs a reader a fresh read). PGlite runs one statement at a time.
@@ -135,29 +140,36 @@ async function openPglite(dataDir: string): Promise<Db> {
   };
   const db: Db = {
     kind: 'pglite',
-    async query(sql, params) {
-      try {
-        const r = await pg.query(sql, params as unknown[]);
-        return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
-      } finally {
-        noteWrites(sql);
-      }
-    },
+    query: (sql, params) =>
+      gate.run(async () => {
+        try {
+          const r = await pg.query(sql, params as unknown[]);
+          return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
+        } finally {
+          noteWrites(sql);
+        }
+      }),
     transaction(fn) {
       let wrote = false;
-      return pg
-        .transaction((tx) =>
-          fn({
-            async query(sql, params) {
-              try {
-                const r = await tx.query(sql, params as unknown[]);
-                return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
-              } finally {
-                if (writesReadModel(sql)) wrote = true;
-                noteWrites(sql);
-              }
-            },
-          }),
+      // Background work steps aside for a turn of the event loop between its statements once its slice is spent.
+      const background = currentLane() === 'background';
+      let statements = 0;
+      return gate
+        .run(() =>
+          pg.transaction((tx) =>
+            fn({
+              async query(sql, params) {
+                if (background && statements++ > 0) await gate.pause();
+                try {
+                  const r = await tx.query(sql, params as unknown[]);
+                  return { rows: r.rows as never[], rowCount: r.affectedRows ?? r.rows.length };
+                } finally {
+                  if (writesReadModel(sql)) wrote = true;
+                  noteWrites(sql);
+                }
+              },
+            }),
+          ),
         )
         .finally(() => {
           // Once more after the commit: whatever was read while the transaction was open is not kept.
@@ -167,18 +179,21 @@ async function openPglite(dataDir: string): Promise<Db> {
     readModelGeneration: () => generation,
     async queryPrepared(name, sql, params) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`queryPrepared: not a statement name: ${name}`);
-      let ready = prepared.get(name);
-      if (!ready) {
-        ready = pg.exec(`PREPARE ${name} AS ${sql}`);
-        prepared.set(name, ready);
-        ready.catch(() => prepared.delete(name));
-      }
-      await ready;
-      const r = await pg.query(params.length > 0 ? `EXECUTE ${name}(${params.map(literal).join(', ')})` : `EXECUTE ${name}`);
-      return { rows: r.rows as never[] };
+      const statement = params.length > 0 ? `EXECUTE ${name}(${params.map(literal).join(', ')})` : `EXECUTE ${name}`;
+      return gate.run(async () => {
+        let ready = prepared.get(name);
+        if (!ready) {
+          ready = pg.exec(`PREPARE ${name} AS ${sql}`);
+          prepared.set(name, ready);
+          ready.catch(() => prepared.delete(name));
+        }
+        await ready;
+        const r = await pg.query(statement);
+        return { rows: r.rows as never[] };
+      });
     },
     async exec(sql) {
-      const results = await pg.exec(sql).finally(() => noteWrites(sql));
+      const results = await gate.run(() => pg.exec(sql).finally(() => noteWrites(sql)));
       return { rows: (results[results.length - 1]?.rows ?? []) as never[] };
     },
     async close() {

@@ -39,7 +39,7 @@ export interface StoreResult {
 export async function storeInboxEvents(
   q: Queryable,
   events: readonly NewInboxEvent[],
-  enqueue?: (source: string) => { sql: string; params: unknown[] },
+  enqueue?: (source: string) => { sql: string; params: unknown[]; ctes?: string },
 ): Promise<StoreResult> {
   if (events.length === 0) return { inserted: new Set(), refused: new Set() };
   const jobs = enqueue?.('new_events');
@@ -62,6 +62,7 @@ export async function storeInboxEvents(
        INSERT INTO stripe_events (id, type, account_id, livemode, created, payload, status, status_reason)
        SELECT * FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM refused r WHERE r.id = i.id)
        ON CONFLICT (id) DO NOTHING RETURNING id, status, account_id, livemode)
+     ${jobs?.ctes ? `, ${jobs.ctes}` : ''}
      ${jobs ? `, new_jobs AS (${jobs.sql})` : ''}
      SELECT id, false AS refused FROM new_events UNION ALL SELECT id, true FROM refused`;
   const { rows: answered } = await q.query<{ id: string; refused: boolean }>(sql, params);
@@ -74,7 +75,7 @@ export async function storeInboxEvents(
 export async function insertEvents(
   q: Queryable,
   events: readonly NewInboxEvent[],
-  enqueue?: (source: string) => { sql: string; params: unknown[] },
+  enqueue?: (source: string) => { sql: string; params: unknown[]; ctes?: string },
 ): Promise<Set<string>> {
   return (await storeInboxEvents(q, events, enqueue)).inserted;
 }

@@ -1,3 +1,4 @@
+import { customerDestinationStates } from '../../adapters/store/destinations-store';
 import type { Request, Response } from 'express';
 import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
@@ -83,6 +84,7 @@ export function getCustomer(deps: AppApiDeps) {
         value: row?.synced_properties?.[settings.fields[key].property] ?? null,
       })),
       ...records,
+      destinations: await customerDestinationStates(deps.db, account, livemode, customerId),
     };
     res.json(body);
   };

@@ -5,6 +5,17 @@ import { getSettings, putSettings } from './settings';
 import { deleteConnection, getAuthorizeUrl, postCancel, postConfirm, postConnect } from './hubspot-connection';
 import { getActivity, postReplay, postReplayEvents, type ActivityDeps } from './activity';
 import { getCustomer, postCustomerSync } from './customers';
+import {
+  connectDestinationOAuthRoute,
+  createDestinationRoute,
+  deleteDestinationRoute,
+  destinationActivityRoute,
+  destinationAuthorizeUrlRoute,
+  listDestinationsRoute,
+  putDestinationSettingsRoute,
+  replayDestinationRoute,
+  testDestinationRoute,
+} from './destinations';
 import { sendError } from '../respond';
 import { bodyParserError } from '../errors';
 import { tombstoneOf } from '../../adapters/store/tombstones';
@@ -34,6 +45,16 @@ export function appApiRouter(deps: ActivityDeps, auth: AppAuthOptions): Router {
   r.post('/events/replay', wrap(postReplayEvents(deps)));
   r.get('/customers/:id', wrap(getCustomer(deps)));
   r.post('/customers/:id/sync', wrap(postCustomerSync(deps)));
+  r.get('/destinations', wrap(listDestinationsRoute(deps)));
+  r.post('/destinations', wrap(createDestinationRoute(deps)));
+  // "Connect with …" of any OAuth destination (Klaviyo, Salesforce); `/destinations/klaviyo/…` answer as before.
+  r.get('/destinations/:kind/authorize-url', wrap(destinationAuthorizeUrlRoute(deps)));
+  r.post('/destinations/:kind/connect', wrap(connectDestinationOAuthRoute(deps)));
+  r.put('/destinations/:id/settings', wrap(putDestinationSettingsRoute(deps)));
+  r.post('/destinations/:id/test', wrap(testDestinationRoute(deps)));
+  r.delete('/destinations/:id', wrap(deleteDestinationRoute(deps)));
+  r.get('/destinations/:id/activity', wrap(destinationActivityRoute(deps)));
+  r.post('/destinations/:id/dead-letters/replay', wrap(replayDestinationRoute(deps)));
   r.get('/backfill', wrap(backfillHandler(deps, 'progress')));
   r.post('/backfill', wrap(backfillHandler(deps, 'start')));
   r.post('/backfill/cancel', wrap(backfillHandler(deps, 'cancel')));

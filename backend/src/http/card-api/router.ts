@@ -6,8 +6,9 @@ import { sendError } from '../respond';
 import { refuseSignature } from '../app';
 import { answerOf, foundMessage, lookUpContact, notFoundAnswer, refreshLinked, untilLinked, type AnswerDeps, type Refresher } from './card-answers';
 import { signatureErrorCode, verifyHubSpotRequestOfApps, type SigningApp } from './hubspot-signature';
-import { oauthOnlyAccess, readableCustomers, type PortalAccess, type ReadableCustomers } from './portal-accounts';
+import { oauthOnlyAccess, readableCustomers, type PortalAccess } from './portal-accounts';
 import type { ContactLookup } from './stripe-lookup';
+import { answerCache, generationSource } from './read-cache';
 
 export interface CardApiDeps {
   db: Db;
@@ -37,7 +38,7 @@ export function cardApiRouter(deps: CardApiDeps): Router {
     ...(deps.clientSecret ? [{ app: 'marketplace' as const, secret: deps.clientSecret }] : []),
     ...(deps.cardClientSecret ? [{ app: 'self_hosted' as const, secret: deps.cardClientSecret }] : []),
   ];
-  r.use(express.raw({ type: '*/*', limit: '64kb' }));
+  r.use(rawBody(BODY_LIMIT));
   r.use((req: Request, res: Response, next: NextFunction) => {
     if (apps.length === 0) return sendError(res, 503, 'not_configured', 'The Stripe sync service is not set up for this HubSpot card yet.');
     const rawBody = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
@@ -68,11 +69,21 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   const answers: AnswerDeps = { refresh: deps.refresh, lookup: deps.lookup, timeoutMs: deps.refreshTimeoutMs ?? 8000 };
   const readNow = (portalId: number, contactId: string) =>
     readableCustomers(deps.db, access, portalId, contactId, { privateAppHublet: deps.privateAppHublet });
-  const read = readThrough(deps.db, readNow);
+  // The status answer of a linked contact, kept as the JSON sent (read-cache.ts says when it is given again).
+  const generation = generationSource(deps.db);
+  const kept = generation ? answerCache<{ linked: boolean; json: string }>(generation) : undefined;
+  const statusJson = async (portalId: number, contactId: string) => {
+    const readable = await readNow(portalId, contactId);
+    return { linked: readable.links.length > 0, json: JSON.stringify(answerOf(readable, answers) satisfies CardResponse) };
+  };
 
   const status = async (_req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
-    res.json(answerOf(await read(portalId, contactId), answers) satisfies CardResponse);
+    const answer = kept
+      ? await kept.get(`${portalId}:${contactId}`, () => statusJson(portalId, contactId), (a) => a.linked)
+      : await statusJson(portalId, contactId);
+    // The JSON as it was sent before (res.json's headers), without Express's send: no ETag, no freshness to check.
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(answer.json) }).end(answer.json);
   };
   const refresh = async (_req: Request, res: Response) => {
     const { portalId, contactId } = res.locals.card as { portalId: number; contactId: string };
@@ -109,36 +120,52 @@ export function cardApiRouter(deps: CardApiDeps): Router {
   return r;
 }
 
-/** Longest a refresh waits for the pusher to link the customers a lookup found. */
-const LINK_WAIT_MS = 4000;
-
-/** Most contacts whose answer the status path keeps (the oldest read goes first). */
-const READ_CACHE_ENTRIES = 10_000;
+/** Largest body the card API reads. */
+const BODY_LIMIT = 64 * 1024;
 
 /**
- * When this process is the database's only writer (the embedded database), the card's read of a contact is kept
- * until anything writes the read model again (`Db.readModelGeneration`), so repeated views of a contact cost no
- * query. Elsewhere (PostgreSQL, where other instances write) every call reads.
+ * The raw body as a Buffer in `req.body`, like `express.raw({ type: '*' })`, read directly in the common case
+ * (JSON of a declared length within the limit, no Content-Encoding: what hubspot.fetch sends) — the body parser costs more
+ * than the rest of a kept answer; anything else (chunked, compressed, too large) goes through `express.raw`, whose
+ * refusals the error handler turns into answers.
  */
-function readThrough(
-  db: Db,
-  load: (portalId: number, contactId: string) => Promise<ReadableCustomers>,
-): (portalId: number, contactId: string) => Promise<ReadableCustomers> {
-  const generation = db.readModelGeneration?.bind(db);
-  if (!generation) return load;
-  const kept = new Map<string, { generation: number; value: ReadableCustomers }>();
-  return async (portalId, contactId) => {
-    const key = `${portalId}:${contactId}`;
-    const now = generation();
-    const hit = kept.get(key);
-    if (hit && hit.generation === now) return hit.value;
-    // Marked with the generation from before the read: a write that lands meanwhile makes it stale at once.
-    const value = await load(portalId, contactId);
-    kept.delete(key);
-    // Only linked answers are kept: "not linked" may hang on something outside the database (HubSpot telling the
-    // private-app token's portal), so it is asked again each time.
-    if (value.links.length > 0) kept.set(key, { generation: now, value });
-    if (kept.size > READ_CACHE_ENTRIES) kept.delete(kept.keys().next().value as string);
-    return value;
+function rawBody(limit: number) {
+  const parser = express.raw({ type: '*/*', limit });
+  return (req: Request, res: Response, next: NextFunction) => {
+    const declared = req.headers['content-length'];
+    const length = declared !== undefined && /^\d{1,6}$/.test(declared) ? Number(declared) : NaN;
+    const encoding = req.headers['content-encoding'];
+    const json = /^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '');
+    if (!json || !(length <= limit) || (encoding !== undefined && encoding.toLowerCase() !== 'identity') || req.headers['transfer-encoding'] !== undefined) {
+      return parser(req, res, next);
+    }
+    if (length === 0) {
+      req.body = Buffer.alloc(0);
+      return next();
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const done = (err?: Error & { status?: number }) => {
+      req.removeListener('data', onData);
+      req.removeListener('end', onEnd);
+      req.removeListener('error', onError);
+      next(err);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      if (received !== length) return done(Object.assign(new Error('request size did not match content length'), { status: 400 }));
+      req.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+      done();
+    };
+    const onError = (err: Error) => done(Object.assign(err, { status: 400 }));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   };
 }
+
+/** Longest a refresh waits for the pusher to link the customers a lookup found. */
+const LINK_WAIT_MS = 4000;

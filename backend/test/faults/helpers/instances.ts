@@ -96,10 +96,11 @@ export function tail(proc: ServerProcess | undefined, chars = 3000): string {
 }
 
 /**
- * Waits until the backend has nothing left to do. PostgreSQL: the storage is read directly. PGlite (one
+ * Waits until the backend has nothing left to do (up to a minute: after a database restart a write HubSpot already
+ * holds may still wait out its retry backoff before it is recorded). PostgreSQL: the storage is read directly. PGlite (one
  * process only): the queue depth of `proc` stays 0 for 1.5 s (the caller already saw HubSpot converge).
  */
-export async function waitUntilIdle(storage: FaultStorage, proc: ServerProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilIdle(storage: FaultStorage, proc: ServerProcess, timeoutMs = 60_000): Promise<void> {
   if (storage.kind === 'postgres') {
     const db = await storage.open();
     try {

@@ -4,6 +4,7 @@ import type { CustomerSyncResponse, Mode } from '../../data/contracts';
 import { describeError, toRequestError, type ApiRequestError } from '../../data/errors';
 import { useBackendClient } from '../../data/useBackend';
 import { useRemote } from '../../data/useRemote';
+import { useDestinationOAuthReturn, type DestinationOAuthReturn } from '../shared/useDestinationOAuthReturn';
 
 export type SyncAction = { kind: 'idle' } | { kind: 'syncing' } | { kind: 'queued' } | { kind: 'failed'; message: string };
 
@@ -20,9 +21,11 @@ export interface CustomerPageModel {
   reload: () => void;
   sync: SyncAction;
   syncNow: () => void;
+  /** A destination's way back from "Connect with …" when the Dashboard opened this view with it. */
+  oauthReturn: DestinationOAuthReturn;
 }
 
-type Props = Pick<ExtensionContextValue, 'userContext' | 'environment'>;
+type Props = Pick<ExtensionContextValue, 'userContext' | 'environment' | 'oauthContext'>;
 
 /** The customer page's view model: the linked contact, sync state, last synced facts, "sync now". */
 export function useCustomerPage(props: Props): CustomerPageModel {
@@ -33,6 +36,8 @@ export function useCustomerPage(props: Props): CustomerPageModel {
   const [sync, setSync] = useState<SyncAction>({ kind: 'idle' });
 
   const { reload } = remote;
+  // A destination connected here: the customer's states in the destinations are read again.
+  const oauthReturn = useDestinationOAuthReturn(client, props.oauthContext, reload);
   const syncNow = useCallback(() => {
     setSync({ kind: 'syncing' });
     client.syncCustomer(customerId).then(
@@ -49,5 +54,5 @@ export function useCustomerPage(props: Props): CustomerPageModel {
   if (state.status === 'error' && state.error.code === 'not_connected') view = { status: 'not_connected' };
   if (state.status === 'error' && state.error.code === 'not_found') view = { status: 'unknown_customer' };
 
-  return { mode: client.context.mode, customerId, load: view, reload, sync, syncNow };
+  return { mode: client.context.mode, customerId, load: view, reload, sync, syncNow, oauthReturn };
 }

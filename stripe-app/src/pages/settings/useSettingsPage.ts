@@ -18,6 +18,7 @@ import {
   type FieldErrors,
 } from './formModel';
 import { useBackfill, type BackfillModel } from './useBackfill';
+import { useDestinations, type DestinationsModel } from './useDestinations';
 import { useHubSpotConnection, type ConnectionModel } from './useHubSpotConnection';
 
 export type SaveStatus =
@@ -47,6 +48,8 @@ export interface SettingsPageModel {
   changeCrm: <P extends CrmPart>(part: P, change: Partial<CrmObjectSettings[P]>) => void;
   connection: ConnectionModel;
   backfill: BackfillModel;
+  /** Klaviyo, Loops: connected, tested, edited and saved on their own, apart from the HubSpot settings. */
+  destinations: DestinationsModel;
 }
 
 const STATUS_TEXT: Record<SaveStatus['kind'], string> = {
@@ -112,6 +115,7 @@ export function useSettingsPage(props: Props): SettingsPageModel {
   }, [client, draft, save.kind, setData]);
 
   const backfill = useBackfill(client);
+  const destinations = useDestinations(client, props.oauthContext);
   // A confirmed connection starts an import: show its progress.
   const connection = useHubSpotConnection(client, props.oauthContext, loaded?.connection ?? null, backfill.reload);
 
@@ -139,5 +143,6 @@ export function useSettingsPage(props: Props): SettingsPageModel {
       ),
     connection,
     backfill,
+    destinations,
   };
 }

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ExtensionContextValue } from '@stripe/ui-extension-sdk/context';
 import type { BackendClient } from '../../data/client';
-import type { HubSpotConnection, PendingHubSpotConnection } from '../../data/contracts';
+import { oauthDestinationOfState, type HubSpotConnection, type PendingHubSpotConnection } from '../../data/contracts';
 import { describeError, toRequestError } from '../../data/errors';
 
 export type OAuthCompletion =
@@ -32,10 +32,13 @@ export function useOAuthCompletion(
   oauthContext: ExtensionContextValue['oauthContext'],
   onConnected?: (connection: HubSpotConnection) => void,
 ): OAuthCompletionModel {
-  const code = oauthContext?.code;
+  // A state the backend issued for a destination ("Connect with Klaviyo / Intercom / Salesforce") is finished by
+  // useDestinationOAuthReturn, not here.
+  const destination = oauthDestinationOfState(oauthContext?.state) !== null;
+  const code = destination ? undefined : oauthContext?.code;
   const state = oauthContext?.state;
   const verifier = oauthContext?.verifier;
-  const oauthError = oauthContext?.error;
+  const oauthError = destination ? undefined : oauthContext?.error;
   const used = useRef<string | null>(null);
   const live = useRef(true);
   const connected = useRef(onConnected);
