@@ -60,6 +60,8 @@ describe.each(dbKinds())('backfill to HubSpot end to end (%s)', (kind) => {
     await fake?.close();
   });
 
+  // Folds a few thousand Stripe objects (part of them twice, the runner is killed midway): ~9 s alone, several
+  // times that on a CI machine running two suites at once; its waits allow 120 s each.
   it('gives every customer exactly one correct contact after a crash and a resume', async () => {
     // Ten customers already have a contact (another tool created them).
     const portal = h.hubspot.portal(h.portalId);
@@ -107,5 +109,5 @@ describe.each(dbKinds())('backfill to HubSpot end to end (%s)', (kind) => {
       { matched_by: 'created', n: N - 10 },
       { matched_by: 'email', n: 10 },
     ]);
-  });
+  }, 240_000);
 });
