@@ -30,4 +30,4 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "--conditions=compiled", "--max-old-space-size=512", "--max-semi-space-size=3", "--v8-pool-size=1", "--heap-growing-percent=10", "backend/dist/main.js"]
+CMD ["node", "--conditions=compiled", "--max-old-space-size=512", "--max-semi-space-size=3", "--v8-pool-size=1", "backend/dist/main.js"]

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig, redactedConfig, type Config } from './config';
 import { createLogger } from './logger';
 import { startServer } from './server';
@@ -20,6 +21,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
+  if (!config.databaseUrl) {
+    // The embedded database lives in this process: let V8's old generation grow only 10% past what survived its last
+    // full collection (V8 picks up to 4x), which keeps a 10,000-customer backfill under 250 MB resident (issue 16).
+    // Not on PostgreSQL: there the server's heap is small and the extra collections cost the ingest ~13% of its rate.
+    setFlagsFromString('--heap-growing-percent=10');
+  }
   logger.info({ config: redactedConfig(config) }, 'starting');
   if (config.nodeEnv === 'production' && !config.databaseUrl) {
     // Only with ALLOW_EMBEDDED_DATABASE_IN_PRODUCTION=true (the config refuses it otherwise).

@@ -84,7 +84,7 @@ describe('deploy: the Dockerfile, compose.yaml and npm run start:prod agree', ()
     const startProd = scripts['start:prod'].split(' ');
     // backend's start:prod runs in backend/; the image runs from the repository root (WORKDIR).
     expect(cmd).toEqual([...startProd.slice(0, -1), `backend/${startProd[startProd.length - 1]}`]);
-    expect(cmd).toEqual(['node', '--conditions=compiled', '--max-old-space-size=512', '--max-semi-space-size=3', '--v8-pool-size=1', '--heap-growing-percent=10', 'backend/dist/main.js']);
+    expect(cmd).toEqual(['node', '--conditions=compiled', '--max-old-space-size=512', '--max-semi-space-size=3', '--v8-pool-size=1', 'backend/dist/main.js']);
     const root = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(root['start:prod']).toBe('npm run start:prod --workspace backend');
   });

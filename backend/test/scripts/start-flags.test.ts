@@ -24,7 +24,7 @@ describe('parseStartScript', () => {
   it("reads the backend's start script: the allocator bounded, the heap capped, TypeScript loaded in the main thread", () => {
     const { env, nodeArgs, loader } = startScriptLaunch();
     expect(env).toMatchObject({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
-    expect(nodeArgs).toEqual(expect.arrayContaining(['--max-old-space-size=512', '--max-semi-space-size=3', '--v8-pool-size=1', '--heap-growing-percent=10']));
+    expect(nodeArgs).toEqual(expect.arrayContaining(['--max-old-space-size=512', '--max-semi-space-size=3', '--v8-pool-size=1']));
     // tsx's require hook: `--import tsx` would also start the ESM loader's hooks thread (~30 MB resident for nothing:
     // the backend is CommonJS).
     expect(loader).toEqual(['--require', 'tsx/cjs']);
