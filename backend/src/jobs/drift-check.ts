@@ -10,6 +10,8 @@ import type { BackfillMetrics } from './backfill/metrics';
  * properties we wrote) and compared with what we last wrote (`customers.synced_properties`). A contact whose
  * values differ (edited by hand, overwritten by another integration, a write lost) is queued for a full
  * rewrite at backfill priority; a linked contact that no longer exists is forgotten like a HubSpot deletion.
+ * A repair is queued only while the customer is still synced at the version that was sampled: the read can take
+ * a while (it waits for the portal's budget), and a write of ours that landed meanwhile is not drift.
  * `lifecyclestage` is not compared: we set it once and never push it back.
  */
 
@@ -44,8 +46,8 @@ export async function driftCheck(deps: DriftCheckDeps, target: { account: string
   const { account, livemode } = target;
   const conn = await deps.readerFor(account, livemode);
   if (!conn) return { checked: 0, repaired: 0, missing: 0, skipped: 'no HubSpot portal connected' };
-  const { rows } = await db.query<{ customer_id: string; contact_id: string; synced_properties: Record<string, string> }>(
-    `SELECT c.customer_id, l.contact_id, c.synced_properties
+  const { rows } = await db.query<{ customer_id: string; contact_id: string; synced_properties: Record<string, string>; synced_version: string }>(
+    `SELECT c.customer_id, l.contact_id, c.synced_properties, c.synced_version
        FROM customers c JOIN contact_links l
          ON l.account_key = c.account_key AND l.livemode = c.livemode AND l.customer_id = c.customer_id
       WHERE c.account_key = $1 AND c.livemode = $2 AND l.portal_id = $3
@@ -70,7 +72,7 @@ export async function driftCheck(deps: DriftCheckDeps, target: { account: string
     const differs = Object.entries(r.synced_properties).some(([name, written]) => !NOT_COMPARED.has(name) && !sameValue(written, actual[name]));
     if (!differs) continue;
     const key = { account, livemode, customerId: r.customer_id };
-    if (await markForPush(db, key)) {
+    if (await markForPush(db, key, { ifSyncedAt: Number(r.synced_version) })) {
       repairs.push(r.customer_id);
       deps.metrics?.driftRepairs.inc({ reason: 'differs' });
     }

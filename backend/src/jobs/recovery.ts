@@ -220,7 +220,8 @@ export function startRecoverySchedule(opts: RecoveryScheduleOptions): RecoverySc
           out.recovery = { error: err instanceof Error ? err.message : String(err) };
           opts.logger.warn({ err, account: target.account, livemode: target.livemode }, 'recovery of missed events failed');
         }
-        if (opts.driftCheck) {
+        // A stopping process starts no drift check: it would queue repairs that nobody here will write.
+        if (opts.driftCheck && !controller.signal.aborted) {
           try {
             out.drift = await opts.driftCheck(target, controller.signal);
           } catch (err) {

@@ -1,5 +1,6 @@
 import { completenessPlugin, type CompletenessHandle } from '../../src/jobs/backfill/plugin';
-import { sameValue } from '../../src/jobs/drift-check';
+import { driftCheck, sameValue } from '../../src/jobs/drift-check';
+import { createLogger } from '../../src/logger';
 import { dbKinds } from '../helpers/db';
 import { startSyncHarness, type SyncHarness } from '../helpers/sync-harness';
 import { stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
@@ -70,5 +71,55 @@ describe.each(dbKinds())('drift check (%s)', (kind) => {
     const metrics = await h.server.metrics.registry.getSingleMetricAsString('drift_repairs_total');
     expect(metrics).toMatch(/drift_repairs_total\{reason="differs"\} 1/);
     expect(metrics).toMatch(/drift_repairs_total\{reason="missing"\} 1/);
+  });
+
+  it('repairs nothing when our own newer write lands between the sample and the read', async () => {
+    const created = 1_793_100_000;
+    const customer = stripeObject('customer', { id: 'cus_drift_race', email: 'race-v1@example.com', created });
+    await h.send(stripeEvent('customer.created', customer, { created }));
+    await h.idle();
+    const versionOf = async () =>
+      (
+        await h.server.db.query<{ version: string; synced_version: string; sync_state: string }>(
+          `SELECT version, synced_version, sync_state FROM customers WHERE customer_id = 'cus_drift_race'`,
+        )
+      ).rows[0];
+    const sampled = await versionOf();
+    expect(sampled).toEqual({ version: sampled.synced_version, synced_version: sampled.synced_version, sync_state: 'synced' });
+
+    // The check samples what we last wrote, then its read waits (the portal's budget): meanwhile the customer's
+    // email changes and that newer write lands in HubSpot. HubSpot then differs from the sample, but it holds our
+    // own newest write: no repair is queued.
+    const changes: string[] = [];
+    const result = await driftCheck(
+      {
+        db: h.server.db,
+        logger: createLogger({ level: 'silent' }),
+        sampleSize: 100,
+        readerFor: async (account, livemode) => {
+          const real = await handle!.readerFor(account, livemode);
+          if (!real) return null;
+          return {
+            portalId: real.portalId,
+            reader: {
+              async readContacts(ids, properties) {
+                const updated = { ...customer, email: 'race-v2@example.com' };
+                await h.send(stripeEvent('customer.updated', updated, { created: created + 1 }));
+                await h.idle();
+                changes.push(h.contactOf('cus_drift_race')!.properties.email);
+                return real.reader.readContacts(ids, properties);
+              },
+            },
+          };
+        },
+      },
+      { account: '', livemode: false },
+    );
+    expect(changes).toEqual(['race-v2@example.com']);
+    expect(result.repaired).toBe(0);
+    expect(result.checked).toBeGreaterThan(0);
+    const after = await versionOf();
+    expect(Number(after.version)).toBe(Number(sampled.version) + 1);
+    expect(after).toEqual({ version: after.version, synced_version: after.version, sync_state: 'synced' });
   });
 });

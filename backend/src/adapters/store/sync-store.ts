@@ -56,13 +56,17 @@ export async function markAllForPush(db: Queryable, account: string, livemode: b
   return r.rowCount;
 }
 
-/** Queues one customer for a fresh push ("sync now"). */
-export async function markForPush(db: Queryable, key: CustomerKey): Promise<boolean> {
+/**
+ * Queues one customer for a fresh push ("sync now"). With `ifSyncedAt`, only while the customer is still synced at
+ * exactly that version (a repair decided on what was written then: a newer write since makes it moot).
+ */
+export async function markForPush(db: Queryable, key: CustomerKey, opts: { ifSyncedAt?: number } = {}): Promise<boolean> {
   const r = await db.query(
     `UPDATE customers SET synced_version = LEAST(synced_version, version - 1), synced_properties = NULL, push_priority = 'live',
             sync_state = 'pending', attempts = 0, next_attempt_at = NULL, dirty_since = now()
-      WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 AND status IS NOT NULL AND version > 0`,
-    [key.account, key.livemode, key.customerId],
+      WHERE account_key = $1 AND livemode = $2 AND customer_id = $3 AND status IS NOT NULL AND version > 0
+        AND ($4::bigint IS NULL OR (synced_version = $4::bigint AND version = synced_version))`,
+    [key.account, key.livemode, key.customerId, opts.ifSyncedAt ?? null],
   );
   return r.rowCount > 0;
 }

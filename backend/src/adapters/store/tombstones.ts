@@ -73,15 +73,19 @@ export async function recordUninstall(tx: Queryable, a: AccountMode, created: nu
   return rows[0]?.holds === true;
 }
 
+/** `uninstalled_created` of a marker row: before any event's `created` (the webhook refuses negative ones). */
+const NO_UNINSTALL = -1;
+
 /**
  * Records an install (the newest one wins). Answers true when it lifted a tombstone (it is newer than the
- * uninstall). Without a tombstone it leaves a marker (uninstalled at 0), so an uninstall older than this install
- * that is delivered after it is known to be stale.
+ * uninstall). Without a tombstone it leaves a marker (uninstalled before any event), so an uninstall older than
+ * this install that is delivered after it is known to be stale — and the marker never holds, even for an install
+ * created at 0.
  */
 export async function recordInstall(db: Queryable, a: AccountMode, created: number): Promise<boolean> {
   const { rows } = await db.query<{ lifted: boolean }>(
     `WITH before AS (SELECT ${TOMBSTONE_HOLDS} AS held FROM account_tombstones t WHERE t.account_key = $1 AND t.livemode = $2)
-     INSERT INTO account_tombstones AS t (account_key, livemode, uninstalled_created, reinstalled_created) VALUES ($1, $2, 0, $3)
+     INSERT INTO account_tombstones AS t (account_key, livemode, uninstalled_created, reinstalled_created) VALUES ($1, $2, ${NO_UNINSTALL}, $3)
      ON CONFLICT (account_key, livemode) DO UPDATE SET reinstalled_created = GREATEST(t.reinstalled_created, EXCLUDED.reinstalled_created)
      RETURNING COALESCE((SELECT held FROM before), false) AND NOT ${TOMBSTONE_HOLDS} AS lifted`,
     [a.account, a.livemode, created],

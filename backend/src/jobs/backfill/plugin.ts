@@ -4,7 +4,7 @@ import type { BackfillService } from '../../http/app-api/services';
 import { hubspotWebhookRouter } from '../../http/webhook-hubspot';
 import { registryPortalInstalls } from '../../http/card-api/portal-installs';
 import { createIngestor } from '../../ingest/ingestor';
-import { driftCheck, type DriftResult } from '../drift-check';
+import { driftCheck, type DriftCheckDeps, type DriftResult } from '../drift-check';
 import { hubspotContactReader } from '../hubspot-read';
 import {
   installedTargets,
@@ -34,6 +34,8 @@ export interface CompletenessHandle {
   schedule: RecoverySchedule;
   recover(target: RecoveryTarget): Promise<RecoveryResult>;
   driftCheck(target: RecoveryTarget): Promise<DriftResult>;
+  /** The drift check's reader of each connection (HubSpot batch reads at half the portal's budget). */
+  readerFor: DriftCheckDeps['readerFor'];
 }
 
 /**
@@ -69,7 +71,7 @@ export function completenessPlugin(options: CompletenessPluginOptions = {}) {
     const privateApp: RecoveryTarget[] = config.hubspot.accessToken
       ? config.hubspot.privateAppModes.map((m) => ({ account: '', livemode: m === 'live' }))
       : [];
-    const readerFor = async (account: string, livemode: boolean) => {
+    const readerFor: DriftCheckDeps['readerFor'] = async (account, livemode) => {
       const install = await engine.installs.resolveInstall(db, { accountId: account || null, livemode });
       if (!install) return null;
       const portal = engine.hubspot.portal(engine.installs.portalAuth(db, install), { share: 0.5 });
@@ -87,7 +89,7 @@ export function completenessPlugin(options: CompletenessPluginOptions = {}) {
       driftCheck: checkDrift,
       ...scheduleTuning,
     });
-    options.expose?.({ runner, backfill, schedule, recover: (t) => recover(t), driftCheck: checkDrift });
+    options.expose?.({ runner, backfill, schedule, recover: (t) => recover(t), driftCheck: checkDrift, readerFor });
 
     ctx.onShutdown(async () => {
       await schedule.stop();
