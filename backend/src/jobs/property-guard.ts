@@ -47,11 +47,14 @@ export async function guardProperties(
   const recreated: string[] = [];
   const omitted = new Set<string>();
   let unavailable = new Set<string>();
-  let provisionedNow = false;
   let createdAt: Date | null = null;
+  // At most one provisioning a pass, shared by every write and lookup that needs it (they run concurrently: a
+  // pass's creates and updates go out together). `settled` once it is done: a refusal of a request sent after that
+  // is final for this pass.
+  let provisioning: Promise<void> | null = null;
+  let settled = false;
 
-  const provision = async () => {
-    provisionedNow = true;
+  const provisionNow = async () => {
     const report = await inner.ensureProperties(definitions);
     await savePropertyProblems(db, portalId, names, report.failed);
     const { rows: at } = await db.query<{ provisioned_at: Date | string }>(
@@ -64,6 +67,10 @@ export async function guardProperties(
     if (report.created.length > 0) createdAt ??= new Date(at[0]!.provisioned_at);
     recreated.push(...report.created.filter((n) => !recreated.includes(n)));
   };
+  const provision = () =>
+    (provisioning ??= provisionNow().finally(() => {
+      settled = true;
+    }));
 
   const { rows } = await db.query<{ fresh: boolean }>(
     `SELECT provisioned_at > now() - make_interval(secs => $3::double precision / 1000) AS fresh
@@ -83,11 +90,15 @@ export async function guardProperties(
     return { ...w, properties: Object.fromEntries(Object.entries(w.properties).filter(([p]) => !unavailable.has(p))) };
   };
 
-  /** Writes; when HubSpot says a property is missing, provisions (once a pass) and sends the refused ones again. */
+  /**
+   * Writes; when HubSpot says a property is missing, provisions (once a pass) and sends the refused ones again —
+   * unless the provisioning was already done when they were sent.
+   */
   const write = async <W extends ContactWrite>(inputs: W[], send: (ws: W[]) => Promise<Map<string, WriteResult>>) => {
+    const sentAfterProvisioning = settled;
     const results = await send(inputs.map(strip));
     const refused = inputs.filter((w) => isMissing(results.get(w.key)));
-    if (refused.length === 0 || provisionedNow) return results;
+    if (refused.length === 0 || sentAfterProvisioning) return results;
     await provision();
     for (const [key, r] of await send(refused.map(strip))) results.set(key, r);
     return results;
@@ -97,10 +108,11 @@ export async function guardProperties(
     portalId,
     async findByProperty(property, values) {
       if (unavailable.has(property)) return new Map();
+      const sentAfterProvisioning = settled;
       try {
         return await inner.findByProperty(property, values);
       } catch (err) {
-        if (!(err instanceof PermanentHubSpotError) || !missingProperties(err).missing || provisionedNow) throw err;
+        if (!(err instanceof PermanentHubSpotError) || !missingProperties(err).missing || sentAfterProvisioning) throw err;
         await provision();
         // Nobody holds a value of a property that does not exist.
         return unavailable.has(property) ? new Map() : inner.findByProperty(property, values);
