@@ -66,10 +66,10 @@ function isSignatureError(err: unknown): boolean {
  * both). Stripe's ids, types and account ids are plain ASCII; the payload itself is made storable separately.
  */
 function storableText(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= 255 && !UNSTORABLE.test(v);
+  return typeof v === 'string' && v.length > 0 && v.length <= 255 && !v.includes('\u0000') && !LONE_SURROGATE.test(v);
 }
 
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function toVerifiedEvent(parsed: unknown, raw: string): VerifyResult {
   const e = parsed as Record<string, unknown> | null;
