@@ -1,41 +1,19 @@
-import type { Db } from '../store/db';
-import { migratedDb, type TestDatabase } from '../../../test/helpers/db';
-import { startFakeHubSpot, type FakeHubSpot } from '../../../test/fakes/hubspot/server';
-import { createHubSpotAdapter, staticTokenAuth, type HubSpotAdapter } from './adapter';
+import { useHubSpotAdapter } from '../../../test/helpers/hubspot-adapter';
 import { batchCreate, batchUpdate, batchUpsert, readByEmail, readByProperty } from './contacts';
 import type { HubSpotPortal } from './portal';
 import { ensurePropertyGroupAndProperties } from './properties';
 
 /** Batch contact reads and writes against the fake HubSpot, through the real SDK. */
 
-let db: Db;
-let target: TestDatabase;
-let fake: FakeHubSpot;
-let adapter: HubSpotAdapter;
-let nextPortal = 7000;
+const hs = useHubSpotAdapter({
+  rateLimitPer10s: 1000,
+  retry: { baseDelayMs: 10, maxDelayMs: 50, rateLimitDelayMs: 20, maxAttempts: 2 },
+});
 
-beforeAll(async () => {
-  ({ db, target } = await migratedDb('pglite'));
-  fake = await startFakeHubSpot();
-  adapter = createHubSpotAdapter({
-    db,
-    apiBaseUrl: fake.url,
-    rateLimitPer10s: 1000,
-    retry: { baseDelayMs: 10, maxDelayMs: 50, rateLimitDelayMs: 20, maxAttempts: 2 },
-  });
-});
-afterAll(async () => {
-  adapter.close();
-  await fake.close();
-  await db.close();
-  await target.drop();
-});
-afterEach(() => fake.inject.clear());
+afterEach(() => hs.fake.inject.clear());
 
 async function newPortal(): Promise<{ portalId: number; portal: HubSpotPortal }> {
-  const portalId = ++nextPortal;
-  fake.addPrivateAppToken(`pat-${portalId}`, portalId);
-  const portal = adapter.portal(staticTokenAuth(portalId, `pat-${portalId}`));
+  const { portalId, portal } = hs.newPortal();
   await ensurePropertyGroupAndProperties(portal, { name: 'stripe', label: 'Stripe' }, [
     { name: 'stripe_customer_id', label: 'Stripe customer ID', type: 'string', fieldType: 'text', hasUniqueValue: true },
     {
@@ -49,12 +27,12 @@ async function newPortal(): Promise<{ portalId: number; portal: HubSpotPortal }>
   return { portalId, portal };
 }
 
-const calls = (portalId: number, path: string) => fake.requestCount({ portalId, pathPrefix: `/crm/v3/objects/contacts/batch/${path}` });
+const calls = (portalId: number, path: string) => hs.fake.requestCount({ portalId, pathPrefix: `/crm/v3/objects/contacts/batch/${path}` });
 
 describe('contacts', () => {
   it('reads by email case-insensitively; missing emails are simply absent; large inputs are chunked', async () => {
     const { portalId, portal } = await newPortal();
-    const ann = fake.portal(portalId).addContact({ email: 'ann@example.com', firstname: 'Ann' });
+    const ann = hs.fake.portal(portalId).addContact({ email: 'ann@example.com', firstname: 'Ann' });
     const emails = ['ANN@Example.com', ...Array.from({ length: 149 }, (_, i) => `nobody${i}@example.com`)];
     const found = await readByEmail(portal, emails, ['firstname']);
     expect([...found.keys()]).toEqual(['ann@example.com']);
@@ -64,7 +42,7 @@ describe('contacts', () => {
 
   it('reads by a unique property', async () => {
     const { portalId, portal } = await newPortal();
-    const c = fake.portal(portalId).addContact({ email: 'b@example.com', stripe_customer_id: 'cus_B' });
+    const c = hs.fake.portal(portalId).addContact({ email: 'b@example.com', stripe_customer_id: 'cus_B' });
     const found = await readByProperty(portal, 'stripe_customer_id', ['cus_B', 'cus_missing']);
     expect(found.size).toBe(1);
     expect(found.get('cus_B')?.id).toBe(c.id);
@@ -77,20 +55,20 @@ describe('contacts', () => {
     expect(calls(portalId, 'create')).toBe(3);
     expect(results.every((r) => r.ok)).toBe(true);
     results.forEach((r, i) => {
-      const contact = fake.portal(portalId).contacts.get((r as { id: string }).id);
+      const contact = hs.fake.portal(portalId).contacts.get((r as { id: string }).id);
       expect(contact?.properties.email).toBe(`n${i}@example.com`);
     });
   });
 
   it('isolates the one duplicate email (409) in a batch of 100, creating the other 99', async () => {
     const { portalId, portal } = await newPortal();
-    const existing = fake.portal(portalId).addContact({ email: 'taken@example.com' });
+    const existing = hs.fake.portal(portalId).addContact({ email: 'taken@example.com' });
     const inputs = Array.from({ length: 100 }, (_, i) => ({ properties: { email: i === 37 ? 'Taken@example.com' : `u${i}@example.com` } }));
     const results = await batchCreate(portal, inputs);
     expect(results.filter((r) => r.ok)).toHaveLength(99);
     expect(results[37]).toMatchObject({ ok: false, permanent: true, category: 'CONFLICT', status: 409, existingId: existing.id });
     expect((results[37] as { message: string }).message).toMatch(/already exists/);
-    expect(fake.portal(portalId).contacts.size).toBe(100);
+    expect(hs.fake.portal(portalId).contacts.size).toBe(100);
     // Halving finds one bad record in about 2·log2(100) calls, not 100.
     expect(calls(portalId, 'create')).toBeLessThanOrEqual(16);
   });
@@ -124,8 +102,8 @@ describe('contacts', () => {
 
   it('updates by id and handles a 207 record by record (missing ids fail, others succeed)', async () => {
     const { portalId, portal } = await newPortal();
-    const a = fake.portal(portalId).addContact({ email: 'a@example.com' });
-    const b = fake.portal(portalId).addContact({ email: 'b@example.com' });
+    const a = hs.fake.portal(portalId).addContact({ email: 'a@example.com' });
+    const b = hs.fake.portal(portalId).addContact({ email: 'b@example.com' });
     const results = await batchUpdate(portal, [
       { id: a.id, properties: { firstname: 'A' } },
       { id: '999999999', properties: { firstname: 'X' } },
@@ -134,37 +112,37 @@ describe('contacts', () => {
     expect(results[0]).toEqual({ ok: true, id: a.id });
     expect(results[1]).toMatchObject({ ok: false, permanent: true, category: 'OBJECT_NOT_FOUND' });
     expect(results[2]).toEqual({ ok: true, id: b.id });
-    expect(fake.portal(portalId).contacts.get(b.id)?.properties.firstname).toBe('B');
+    expect(hs.fake.portal(portalId).contacts.get(b.id)?.properties.firstname).toBe('B');
     expect(calls(portalId, 'update')).toBe(1);
   });
 
   it('never sends the same id twice in one batch', async () => {
     const { portalId, portal } = await newPortal();
-    const a = fake.portal(portalId).addContact({ email: 'dup@example.com' });
+    const a = hs.fake.portal(portalId).addContact({ email: 'dup@example.com' });
     const results = await batchUpdate(portal, [
       { id: a.id, properties: { firstname: 'First' } },
       { id: a.id, properties: { lastname: 'Second' } },
     ]);
     expect(results.every((r) => r.ok)).toBe(true);
     expect(calls(portalId, 'update')).toBe(2);
-    expect(fake.portal(portalId).contacts.get(a.id)?.properties).toMatchObject({ firstname: 'First', lastname: 'Second' });
+    expect(hs.fake.portal(portalId).contacts.get(a.id)?.properties).toMatchObject({ firstname: 'First', lastname: 'Second' });
   });
 
   it('upserts by a unique property and tells new contacts from existing ones', async () => {
     const { portalId, portal } = await newPortal();
-    const old = fake.portal(portalId).addContact({ email: 'old@example.com', stripe_customer_id: 'cus_old' });
+    const old = hs.fake.portal(portalId).addContact({ email: 'old@example.com', stripe_customer_id: 'cus_old' });
     const results = await batchUpsert(portal, 'stripe_customer_id', [
       { id: 'cus_new', properties: { email: 'new@example.com' } },
       { id: 'cus_old', properties: { firstname: 'Old' } },
     ]);
     expect(results[0]).toMatchObject({ ok: true, isNew: true });
     expect(results[1]).toEqual({ ok: true, id: old.id, isNew: false });
-    expect(fake.portal(portalId).contactByProperty('stripe_customer_id', 'cus_new')?.id).toBe((results[0] as { id: string }).id);
+    expect(hs.fake.portal(portalId).contactByProperty('stripe_customer_id', 'cus_new')?.id).toBe((results[0] as { id: string }).id);
   });
 
   it('answers a retryable failure per record when HubSpot stays down', async () => {
     const { portal } = await newPortal();
-    fake.inject.failNext(5, 503);
+    hs.fake.inject.failNext(5, 503);
     const results = await batchCreate(portal, [{ properties: { email: 'down@example.com' } }]);
     expect(results[0]).toMatchObject({ ok: false, permanent: false, category: 'SERVER', status: 503 });
   });

@@ -1,37 +1,11 @@
-import type { Db } from '../store/db';
-import { migratedDb, type TestDatabase } from '../../../test/helpers/db';
-import { startFakeHubSpot, type FakeHubSpot } from '../../../test/fakes/hubspot/server';
-import { createHubSpotAdapter, staticTokenAuth, type HubSpotAdapter } from './adapter';
+import { useHubSpotAdapter } from '../../../test/helpers/hubspot-adapter';
 import { PermanentHubSpotError } from './errors';
-import type { HubSpotPortal } from './portal';
 import { ensurePropertyGroupAndProperties, type PropertyDefinition } from './properties';
 import { createTask, TASK_TO_CONTACT_ASSOCIATION_TYPE } from './tasks';
 
 /** Property provisioning and tasks against the fake HubSpot, through the real SDK. */
 
-let db: Db;
-let target: TestDatabase;
-let fake: FakeHubSpot;
-let adapter: HubSpotAdapter;
-let nextPortal = 9000;
-
-beforeAll(async () => {
-  ({ db, target } = await migratedDb('pglite'));
-  fake = await startFakeHubSpot();
-  adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: { baseDelayMs: 10, maxAttempts: 2 } });
-});
-afterAll(async () => {
-  adapter.close();
-  await fake.close();
-  await db.close();
-  await target.drop();
-});
-
-function newPortal(): { portalId: number; portal: HubSpotPortal } {
-  const portalId = ++nextPortal;
-  fake.addPrivateAppToken(`pat-${portalId}`, portalId);
-  return { portalId, portal: adapter.portal(staticTokenAuth(portalId, `pat-${portalId}`)) };
-}
+const hs = useHubSpotAdapter({ retry: { baseDelayMs: 10, maxAttempts: 2 }, firstPortal: 9000 });
 
 const GROUP = { name: 'stripe', label: 'Stripe' };
 const DEFINITIONS: PropertyDefinition[] = [
@@ -50,16 +24,16 @@ const DEFINITIONS: PropertyDefinition[] = [
 
 describe('ensurePropertyGroupAndProperties', () => {
   it('creates the group and every property, and a second run creates nothing', async () => {
-    const { portalId, portal } = newPortal();
+    const { portalId, portal } = hs.newPortal();
     const first = await ensurePropertyGroupAndProperties(portal, GROUP, DEFINITIONS);
     expect(first).toMatchObject({ groupCreated: true, existing: [], mismatched: [], failed: [] });
     expect(first.created).toEqual(DEFINITIONS.map((d) => d.name));
-    const props = fake.portal(portalId).properties;
+    const props = hs.fake.portal(portalId).properties;
     expect(props.get('stripe_customer_id')).toMatchObject({ hasUniqueValue: true, groupName: 'stripe', type: 'string' });
     expect(props.get('stripe_subscription_status')?.options).toHaveLength(3);
     expect(props.get('stripe_mrr')).toMatchObject({ description: 'Monthly recurring revenue' });
 
-    const posts = () => fake.requests.filter((r) => r.portalId === portalId && r.method === 'POST').length;
+    const posts = () => hs.fake.requests.filter((r) => r.portalId === portalId && r.method === 'POST').length;
     const before = posts();
     const second = await ensurePropertyGroupAndProperties(portal, GROUP, DEFINITIONS);
     expect(second).toEqual({ groupCreated: false, created: [], existing: DEFINITIONS.map((d) => d.name), mismatched: [], failed: [] });
@@ -67,7 +41,7 @@ describe('ensurePropertyGroupAndProperties', () => {
   });
 
   it('reports a same-named property of another type, and HubSpot’s refusals, without stopping', async () => {
-    const { portal } = newPortal();
+    const { portal } = hs.newPortal();
     await ensurePropertyGroupAndProperties(portal, GROUP, [{ name: 'stripe_mrr', label: 'MRR', type: 'string', fieldType: 'text' }]);
     const report = await ensurePropertyGroupAndProperties(portal, GROUP, [
       ...DEFINITIONS,
@@ -83,11 +57,11 @@ describe('ensurePropertyGroupAndProperties', () => {
 
 describe('createTask', () => {
   it('creates a task associated with the contact (type 204)', async () => {
-    const { portalId, portal } = newPortal();
-    const contact = fake.portal(portalId).addContact({ email: 'late@example.com' });
+    const { portalId, portal } = hs.newPortal();
+    const contact = hs.fake.portal(portalId).addContact({ email: 'late@example.com' });
     const dueAt = new Date('2030-01-02T03:04:05.000Z');
     const { id } = await createTask(portal, contact.id, { subject: 'Payment failed', body: 'Card declined', dueAt });
-    const [task] = fake.portal(portalId).tasks;
+    const [task] = hs.fake.portal(portalId).tasks;
     expect(task).toMatchObject({
       id,
       properties: { hs_task_subject: 'Payment failed', hs_task_body: 'Card declined', hs_timestamp: String(dueAt.getTime()), hs_task_status: 'NOT_STARTED' },
@@ -98,7 +72,7 @@ describe('createTask', () => {
   });
 
   it('fails permanently for a contact that does not exist', async () => {
-    const { portal } = newPortal();
+    const { portal } = hs.newPortal();
     await expect(createTask(portal, '123456789', { subject: 's', body: 'b', dueAt: new Date() })).rejects.toBeInstanceOf(
       PermanentHubSpotError,
     );

@@ -1,8 +1,4 @@
-import type { Db } from '../store/db';
-import { migratedDb, type TestDatabase } from '../../../test/helpers/db';
-import { startFakeHubSpot, type FakeHubSpot } from '../../../test/fakes/hubspot/server';
-import { createHubSpotAdapter, staticTokenAuth, type HubSpotAdapter } from './adapter';
-import type { HubSpotPortal } from './portal';
+import { useHubSpotAdapter } from '../../../test/helpers/hubspot-adapter';
 import { completedOptions, ensurePropertyGroupAndProperties, type PropertyDefinition } from './properties';
 
 /**
@@ -10,29 +6,7 @@ import { completedOptions, ensurePropertyGroupAndProperties, type PropertyDefini
  * PATCH (which replaces the whole list), never dropped — against the fake HubSpot, through the real SDK.
  */
 
-let db: Db;
-let target: TestDatabase;
-let fake: FakeHubSpot;
-let adapter: HubSpotAdapter;
-let nextPortal = 9500;
-
-beforeAll(async () => {
-  ({ db, target } = await migratedDb('pglite'));
-  fake = await startFakeHubSpot();
-  adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: { baseDelayMs: 10, maxAttempts: 2 } });
-});
-afterAll(async () => {
-  adapter.close();
-  await fake.close();
-  await db.close();
-  await target.drop();
-});
-
-function newPortal(): { portalId: number; portal: HubSpotPortal } {
-  const portalId = ++nextPortal;
-  fake.addPrivateAppToken(`pat-${portalId}`, portalId);
-  return { portalId, portal: adapter.portal(staticTokenAuth(portalId, `pat-${portalId}`)) };
-}
+const hs = useHubSpotAdapter({ retry: { baseDelayMs: 10, maxAttempts: 2 }, firstPortal: 9500 });
 
 const GROUP = { name: 'stripe', label: 'Stripe' };
 const products = (...options: [string, string][]): PropertyDefinition => ({
@@ -69,11 +43,11 @@ describe('completedOptions', () => {
 
 describe('ensurePropertyGroupAndProperties: options of an existing multi-select', () => {
   it('adds new products to the property, keeps those HubSpot has, and then accepts a value naming them all', async () => {
-    const { portalId, portal } = newPortal();
+    const { portalId, portal } = hs.newPortal();
     const first = await ensurePropertyGroupAndProperties(portal, GROUP, [products(['prod_A', 'Analytics'])]);
     expect(first.created).toEqual(['stripe_products_bought']);
     expect(first).not.toHaveProperty('optionsUpdated');
-    const props = () => fake.portal(portalId).properties.get('stripe_products_bought') as { options: { value: string; label: string; hidden: boolean }[] };
+    const props = () => hs.fake.portal(portalId).properties.get('stripe_products_bought') as { options: { value: string; label: string; hidden: boolean }[] };
 
     // A HubSpot user adds an option of their own and hides ours.
     const options = [{ label: 'Analytics', value: 'prod_A', displayOrder: 0, hidden: true }, { label: 'Manual', value: 'manual', displayOrder: 1, hidden: false }];
@@ -89,7 +63,7 @@ describe('ensurePropertyGroupAndProperties: options of an existing multi-select'
     ]);
 
     // Nothing new: no write at all.
-    const patches = () => fake.requests.filter((r) => r.portalId === portalId && r.method === 'PATCH').length;
+    const patches = () => hs.fake.requests.filter((r) => r.portalId === portalId && r.method === 'PATCH').length;
     const before = patches();
     const third = await ensurePropertyGroupAndProperties(portal, GROUP, [products(['prod_B', 'Backup'])]);
     expect(third).not.toHaveProperty('optionsUpdated');

@@ -1,10 +1,6 @@
-import type { Db } from '../store/db';
-import { migratedDb, type TestDatabase } from '../../../test/helpers/db';
-import { startFakeHubSpot, type FakeHubSpot } from '../../../test/fakes/hubspot/server';
+import { useHubSpotAdapter } from '../../../test/helpers/hubspot-adapter';
 import { loseAnswers } from '../../../test/fakes/hubspot/lost-answers';
-import { createHubSpotAdapter, staticTokenAuth, type HubSpotAdapter } from './adapter';
 import { PermanentHubSpotError } from './errors';
-import type { HubSpotPortal } from './portal';
 import { createTask, tasksOnContacts } from './tasks';
 import { AmbiguousWriteError } from './write-once';
 
@@ -13,42 +9,20 @@ import { AmbiguousWriteError } from './write-once';
  * retried into a second task but reported as ambiguous, and the task can then be found on its contact.
  */
 
-let db: Db;
-let target: TestDatabase;
-let fake: FakeHubSpot;
-let adapter: HubSpotAdapter;
-let nextPortal = 9500;
+const hs = useHubSpotAdapter({ retry: { baseDelayMs: 5, maxAttempts: 4, lockedDelayMs: 5, rateLimitDelayMs: 5 }, firstPortal: 9800 });
 
-beforeAll(async () => {
-  ({ db, target } = await migratedDb('pglite'));
-  fake = await startFakeHubSpot();
-  adapter = createHubSpotAdapter({ db, apiBaseUrl: fake.url, retry: { baseDelayMs: 5, maxAttempts: 4, lockedDelayMs: 5, rateLimitDelayMs: 5 } });
-});
-afterAll(async () => {
-  adapter.close();
-  await fake.close();
-  await db.close();
-  await target.drop();
-});
-
-function newPortal(): { portalId: number; portal: HubSpotPortal } {
-  const portalId = ++nextPortal;
-  fake.addPrivateAppToken(`pat-${portalId}`, portalId);
-  return { portalId, portal: adapter.portal(staticTokenAuth(portalId, `pat-${portalId}`)) };
-}
-
-const taskPosts = (portalId: number) => fake.requests.filter((r) => r.portalId === portalId && r.method === 'POST' && r.path === '/crm/v3/objects/tasks').length;
+const taskPosts = (portalId: number) => hs.fake.requests.filter((r) => r.portalId === portalId && r.method === 'POST' && r.path === '/crm/v3/objects/tasks').length;
 
 describe.each([['a reset connection', 'reset' as const], ['a 502 from a gateway', 502]])('a task create whose answer is lost to %s', (_what, as) => {
   it('is applied once, reported ambiguous, and found on the contact afterwards', async () => {
-    const { portalId, portal } = newPortal();
-    const contact = fake.portal(portalId).addContact({ email: `lost-${String(as)}@example.com` });
+    const { portalId, portal } = hs.newPortal();
+    const contact = hs.fake.portal(portalId).addContact({ email: `lost-${String(as)}@example.com` });
     const dueAt = new Date('2030-05-06T07:08:09.000Z');
-    loseAnswers(fake, 1, { method: 'POST', pathPrefix: '/crm/v3/objects/tasks', as });
+    loseAnswers(hs.fake, 1, { method: 'POST', pathPrefix: '/crm/v3/objects/tasks', as });
 
     await expect(createTask(portal, contact.id, { subject: 'Payment failed', body: 'Declined', dueAt })).rejects.toBeInstanceOf(AmbiguousWriteError);
     expect(taskPosts(portalId)).toBe(1);
-    const tasks = fake.portal(portalId).tasks;
+    const tasks = hs.fake.portal(portalId).tasks;
     expect(tasks).toHaveLength(1);
 
     const found = await tasksOnContacts(portal, [contact.id, '999999999']);
@@ -59,42 +33,42 @@ describe.each([['a reset connection', 'reset' as const], ['a 502 from a gateway'
 
 describe('a task create refused before HubSpot applied anything', () => {
   it('is retried after 423 and 429 (nothing was applied) and makes one task', async () => {
-    const { portalId, portal } = newPortal();
-    const contact = fake.portal(portalId).addContact({ email: 'locked@example.com' });
-    fake.inject.lockNext(1);
-    fake.inject.failNext(1, 429);
+    const { portalId, portal } = hs.newPortal();
+    const contact = hs.fake.portal(portalId).addContact({ email: 'locked@example.com' });
+    hs.fake.inject.lockNext(1);
+    hs.fake.inject.failNext(1, 429);
     const { id } = await createTask(portal, contact.id, { subject: 'S', body: 'B', dueAt: new Date('2030-01-01T00:00:00Z') });
     expect(taskPosts(portalId)).toBe(3);
-    expect(fake.portal(portalId).tasks.map((t) => t.id)).toEqual([id]);
+    expect(hs.fake.portal(portalId).tasks.map((t) => t.id)).toEqual([id]);
   });
 
   it('a refusal (400) stays permanent', async () => {
-    const { portal } = newPortal();
+    const { portal } = hs.newPortal();
     await expect(createTask(portal, '123456789', { subject: 's', body: 'b', dueAt: new Date() })).rejects.toBeInstanceOf(PermanentHubSpotError);
   });
 });
 
 describe('tasksOnContacts', () => {
   it('lists every task of each contact, tasks of other contacts apart, in two batch calls', async () => {
-    const { portalId, portal } = newPortal();
-    const a = fake.portal(portalId).addContact({ email: 'a@example.com' });
-    const b = fake.portal(portalId).addContact({ email: 'b@example.com' });
-    const c = fake.portal(portalId).addContact({ email: 'c@example.com' });
+    const { portalId, portal } = hs.newPortal();
+    const a = hs.fake.portal(portalId).addContact({ email: 'a@example.com' });
+    const b = hs.fake.portal(portalId).addContact({ email: 'b@example.com' });
+    const c = hs.fake.portal(portalId).addContact({ email: 'c@example.com' });
     const t1 = await createTask(portal, a.id, { subject: 'one', body: '', dueAt: new Date(1_900_000_000_000) });
     const t2 = await createTask(portal, a.id, { subject: 'two', body: '', dueAt: new Date(1_900_000_001_000) });
     const t3 = await createTask(portal, b.id, { subject: 'three', body: '', dueAt: new Date(1_900_000_002_000) });
-    const before = fake.requests.length;
+    const before = hs.fake.requests.length;
     const found = await tasksOnContacts(portal, [a.id, b.id, c.id]);
-    expect(fake.requests.length - before).toBe(2);
+    expect(hs.fake.requests.length - before).toBe(2);
     expect(found.get(a.id)?.map((t) => [t.id, t.subject]).sort()).toEqual([[t1.id, 'one'], [t2.id, 'two']].sort());
     expect(found.get(b.id)).toEqual([{ id: t3.id, subject: 'three', dueAtMs: 1_900_000_002_000 }]);
     expect(found.has(c.id)).toBe(false);
   });
 
   it('makes no call for no contacts', async () => {
-    const { portal } = newPortal();
-    const before = fake.requests.length;
+    const { portal } = hs.newPortal();
+    const before = hs.fake.requests.length;
     expect((await tasksOnContacts(portal, [])).size).toBe(0);
-    expect(fake.requests.length).toBe(before);
+    expect(hs.fake.requests.length).toBe(before);
   });
 });
