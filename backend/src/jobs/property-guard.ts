@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../adapters/store/db';
 import { propertyProblems, savePropertyProblems } from '../adapters/store/connection-health';
+import { owePropertyResends } from '../adapters/store/push-store';
 import { MISSING_PROPERTY, PermanentHubSpotError, missingProperties } from '../adapters/hubspot/errors';
 import type { ContactWrite, CrmGateway, PropertyDefinitionInput, WriteResult } from '../domain/sync/ports';
 
@@ -10,7 +11,8 @@ import type { ContactWrite, CrmGateway, PropertyDefinitionInput, WriteResult } f
  * once when HubSpot answers a write or a lookup with PROPERTY_DOESNT_EXIST — then the refused records are sent
  * again. A property HubSpot will not create is recorded (`hubspot_property_problems`, shown with the connection)
  * and left out of writes, so it never stops the other properties from landing. Properties created again after a
- * deletion lost their values in HubSpot: `recreated` lists them so the pass can have them written again.
+ * deletion lost their values in HubSpot: `recreated` lists them, and they are recorded as owed
+ * (`property_resends`), so the pass — or, if it stops first, a later one — has them written again.
  */
 
 export interface PropertyGuard {
@@ -20,6 +22,8 @@ export interface PropertyGuard {
   readonly recreated: string[];
   /** When (database time) the first of them was created: contacts linked before then lack their values. */
   readonly createdAt: () => Date | null;
+  /** Whether this pass checked the portal's properties (at its start, or after a refusal). */
+  readonly provisioned: () => boolean;
 }
 
 /** Per guarded gateway: every property it left out of a write in this pass. */
@@ -64,7 +68,12 @@ export async function guardProperties(
       [portalId, hash],
     );
     unavailable = new Set(report.failed.map((f) => f.name));
-    if (report.created.length > 0) createdAt ??= new Date(at[0]!.provisioned_at);
+    if (report.created.length > 0) {
+      const now = new Date(at[0]!.provisioned_at);
+      createdAt ??= now;
+      // Owed from now on, so that a pass that stops before it queues the rewrite leaves it to the next one.
+      await owePropertyResends(db, portalId, report.created, now);
+    }
     recreated.push(...report.created.filter((n) => !recreated.includes(n)));
   };
   const provision = () =>
@@ -126,7 +135,7 @@ export async function guardProperties(
     ensureProperties: (defs) => inner.ensureProperties(defs),
   };
   omittedBy.set(gateway, omitted);
-  return { gateway, recreated, createdAt: () => createdAt };
+  return { gateway, recreated, createdAt: () => createdAt, provisioned: () => provisioning !== null };
 }
 
 function isMissing(r: WriteResult | undefined): boolean {

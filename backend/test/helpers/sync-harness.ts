@@ -68,7 +68,8 @@ export async function startSyncHarness(opts: SyncHarnessOptions): Promise<SyncHa
       for (;;) {
         const { rows } = await server.db.query<{ pending: string }>(
           `SELECT (SELECT count(*) FROM stripe_events WHERE status IN ('received', 'applied'))
-                + (SELECT count(*) FROM customers WHERE version > synced_version) AS pending`,
+                + (SELECT count(*) FROM customers WHERE version > synced_version)
+                + (SELECT count(*) FROM property_resends) AS pending`,
         );
         if (Number(rows[0].pending) === 0) return;
         if (Date.now() > deadline) {

@@ -1,4 +1,4 @@
-import type { Queryable } from './db';
+import type { Db, Queryable } from './db';
 import type { CustomerKey } from './sync-store';
 import type { CustomerStatus } from '@stripe-hubspot-sync/contracts';
 import type { MatchedBy } from '../../domain/sync/identity';
@@ -302,6 +302,43 @@ export async function resendProperties(db: Queryable, portalId: number, names: s
     [portalId, names, createdAt],
   );
   return r.rowCount;
+}
+
+/** Records properties just created again in a portal: their rewrite is owed until `takePropertyResends` runs it. */
+export async function owePropertyResends(db: Queryable, portalId: number, names: string[], createdAt: Date): Promise<void> {
+  if (names.length === 0) return;
+  await db.query(
+    `INSERT INTO property_resends AS r (portal_id, name, created_at) SELECT $1, n, $3 FROM unnest($2::text[]) AS n
+     ON CONFLICT (portal_id, name) DO UPDATE SET created_at = GREATEST(r.created_at, EXCLUDED.created_at), owed_at = now()`,
+    [portalId, names, createdAt],
+  );
+}
+
+/**
+ * Runs the rewrites owed in a portal (see `resendProperties`) and clears them, in one transaction: `names` (the
+ * ones this pass created), and any a stopped process left for longer than `abandonedAfterSeconds`. Rows another pass
+ * holds are skipped. Answers the properties and how many customers were queued.
+ */
+export async function takePropertyResends(
+  db: Db,
+  portalId: number,
+  names: string[],
+  abandonedAfterSeconds: number,
+): Promise<{ properties: string[]; resent: number }> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ name: string; created_at: Date | string }>(
+      `DELETE FROM property_resends WHERE (portal_id, name) IN (
+         SELECT portal_id, name FROM property_resends
+          WHERE portal_id = $1 AND (name = ANY($2::text[]) OR owed_at < now() - make_interval(secs => $3))
+          FOR UPDATE SKIP LOCKED)
+       RETURNING name, created_at`,
+      [portalId, names, abandonedAfterSeconds],
+    );
+    if (rows.length === 0) return { properties: [], resent: 0 };
+    const latest = new Date(Math.max(...rows.map((r) => new Date(r.created_at).getTime())));
+    const properties = rows.map((r) => r.name).sort();
+    return { properties, resent: await resendProperties(tx, portalId, properties, latest) };
+  });
 }
 
 /** Portals with customers waiting out an outage, with one connection (account, mode) that writes to each. */

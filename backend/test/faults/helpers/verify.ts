@@ -60,7 +60,8 @@ export async function waitForHubSpot(
 export async function pendingWork(db: Db): Promise<number> {
   const { rows } = await db.query<{ pending: string }>(
     `SELECT (SELECT count(*) FROM stripe_events WHERE status IN ('received', 'applied'))
-          + (SELECT count(*) FROM customers WHERE version > synced_version) AS pending`,
+          + (SELECT count(*) FROM customers WHERE version > synced_version)
+          + (SELECT count(*) FROM property_resends) AS pending`,
   );
   return Number(rows[0].pending);
 }
