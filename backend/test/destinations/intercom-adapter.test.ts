@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { Db } from '../../src/adapters/store/db';
-import { createDbRatePacer } from '../../src/adapters/destinations/rate-pacer';
+import { destinationEvent, errorOf, profile, useAdapterTestBed } from './adapter-harness';
 import { createIntercomAdapter, intercomRegionUrl } from '../../src/adapters/intercom/adapter';
-import { DestinationError, type DestinationEvent, type ProfileWrite, type RatePacer } from '../../src/domain/destinations/port';
-import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
+import { dbKinds } from '../helpers/db';
 import { startFakeIntercom, type FakeIntercom, type FakeIntercomOptions } from '../fakes/intercom/server';
 
 /**
@@ -11,26 +8,6 @@ import { startFakeIntercom, type FakeIntercom, type FakeIntercomOptions } from '
  * instances (each test has its own destination prefix, as the engine gives each destination its own buckets). The
  * fake's rate period is shortened to 1 s so waits until `X-RateLimit-Reset` stay short.
  */
-
-const profile = (over: Partial<ProfileWrite> & { customerId: string }): ProfileWrite => ({
-  email: `${over.customerId}@example.com`,
-  previousEmail: null,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  externalId: null,
-  properties: {},
-  ...over,
-});
-
-const event = (over: Partial<DestinationEvent> & { key: string; customerId: string }): DestinationEvent => ({
-  email: `${over.customerId}@example.com`,
-  name: 'Successfully Paid',
-  time: 1_760_000_000,
-  value: 49.99,
-  currency: 'USD',
-  properties: { invoiceId: 'in_123' },
-  ...over,
-});
 
 describe('intercomRegionUrl', () => {
   it('gives each region its documented server', () => {
@@ -43,24 +20,14 @@ describe('intercomRegionUrl', () => {
 });
 
 describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
-  let db: Db;
-  let target: TestDatabase;
+  const bed = useAdapterTestBed(kind);
   let fake: FakeIntercom;
-  let prefix: string;
 
-  beforeAll(async () => {
-    ({ db, target } = await migratedDb(kind));
-  });
-  afterAll(async () => {
-    await db?.close();
-    await target?.drop();
-  });
   const start = async (opts: FakeIntercomOptions = {}) => {
     fake = await startFakeIntercom({ appName: 'Acme Support', periodMs: 1000, ...opts });
   };
   beforeEach(async () => {
     await start();
-    prefix = `test-dst:${randomBytes(4).toString('hex')}:`;
   });
   afterEach(async () => {
     // Every request followed the document (no body refused as invalid) and every answer of the fake matched it.
@@ -69,27 +36,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     await fake.close();
   });
 
-  const pacer = (): RatePacer => {
-    const shared = createDbRatePacer(db);
-    return {
-      acquire: (bucket, limits) => shared.acquire(prefix + bucket, limits),
-      penalize: (bucket, waitMs) => shared.penalize(prefix + bucket, waitMs),
-    };
-  };
-  const adapter = (apiKey = fake.token) => createIntercomAdapter({ apiKey, baseUrl: fake.url, pacer: pacer(), timeoutMs: 5_000 });
-  const penaltyUntil = async (): Promise<number | null> => {
-    const r = await db.query<{ until_ms: string }>('SELECT until_ms FROM destination_rate_penalties WHERE bucket = $1', [`${prefix}workspace`]);
-    return r.rows[0] ? Number(r.rows[0].until_ms) : null;
-  };
-  const errorOf = async (p: Promise<unknown>): Promise<DestinationError> => {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(DestinationError);
-      return err as DestinationError;
-    }
-    throw new Error('expected a DestinationError');
-  };
+  const adapter = (apiKey = fake.token) => createIntercomAdapter({ apiKey, baseUrl: fake.url, pacer: bed.pacer(), timeoutMs: 5_000 });
 
   it('checks the token: the label is the workspace name; every call sends Intercom-Version 2.14', async () => {
     await expect(adapter().check()).resolves.toEqual({ label: 'Acme Support' });
@@ -196,7 +143,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     const a = adapter();
     await a.upsertProfiles([profile({ customerId: 'cus_ev' })], { backfill: false });
     const props = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`p${i}`, i % 2 ? `v${i}` : i])) as Record<string, string | number>;
-    const e = event({ key: 'evt_1:successfully_paid', customerId: 'cus_ev', properties: { ...props, flag: true } });
+    const e = destinationEvent({ key: 'evt_1:successfully_paid', customerId: 'cus_ev', properties: { ...props, flag: true } });
     for (let i = 0; i < 5; i++) {
       const r = await a.sendEvents([e], { backfill: false });
       expect(r.get(e.key)).toEqual({ ok: true, externalId: null });
@@ -213,8 +160,8 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     // Yen has no minor unit; a zero amount is not a monetary amount.
     await a.sendEvents(
       [
-        event({ key: 'evt_2', customerId: 'cus_ev', time: 1_760_000_100, value: 500, currency: 'JPY', properties: {} }),
-        event({ key: 'evt_3', customerId: 'cus_ev', time: 1_760_000_200, value: 0, currency: 'USD', properties: {} }),
+        destinationEvent({ key: 'evt_2', customerId: 'cus_ev', time: 1_760_000_100, value: 500, currency: 'JPY', properties: {} }),
+        destinationEvent({ key: 'evt_3', customerId: 'cus_ev', time: 1_760_000_200, value: 0, currency: 'USD', properties: {} }),
       ],
       { backfill: false },
     );
@@ -240,7 +187,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     const before = Date.now();
     await expect(adapter().check()).resolves.toEqual({ label: 'Acme Support' });
     expect(fake.state.calls['GET /me']).toBe(2);
-    const until = await penaltyUntil();
+    const until = await bed.penaltyUntil('workspace');
     expect(until).not.toBeNull();
     expect(until!).toBeGreaterThan(before);
     expect(until! - before).toBeLessThanOrEqual(2_500);
@@ -253,7 +200,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     const a = adapter();
     for (let i = 0; i < 5; i++) await a.check();
     expect(fake.state.throttled).toBe(0);
-    expect(await penaltyUntil()).not.toBeNull();
+    expect(await bed.penaltyUntil('workspace')).not.toBeNull();
     expect(fake.state.calls['GET /me']).toBe(5);
   });
 
@@ -274,7 +221,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     expect(fake.state.contacts.size).toBe(1);
 
     fake.controls.failNext(3, 500);
-    const failed = await adapter().sendEvents([event({ key: 'evt_5xx', customerId: 'cus_5xx' })], { backfill: false });
+    const failed = await adapter().sendEvents([destinationEvent({ key: 'evt_5xx', customerId: 'cus_5xx' })], { backfill: false });
     expect(failed.get('evt_5xx')).toMatchObject({ ok: false, errorClass: 'retryable' });
     expect(fake.state.events).toEqual([]);
   });
@@ -289,7 +236,7 @@ describe.each(dbKinds())('Intercom destination adapter on %s', (kind) => {
     expect(results.get('cus_bad')).toEqual({ ok: false, errorClass: 'record', message: expect.stringContaining("Custom attribute 'never_declared' does not exist") });
     expect(fake.controls.contact({ external_id: 'cus_bad' })).toBeUndefined();
 
-    const ev = await adapter().sendEvents([event({ key: 'evt_nobody', customerId: 'cus_nobody' })], { backfill: false });
+    const ev = await adapter().sendEvents([destinationEvent({ key: 'evt_nobody', customerId: 'cus_nobody' })], { backfill: false });
     expect(ev.get('evt_nobody')).toEqual({ ok: false, errorClass: 'record', message: expect.stringContaining('User Not Found') });
   });
 });

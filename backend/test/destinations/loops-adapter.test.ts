@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { Db } from '../../src/adapters/store/db';
-import { createDbRatePacer } from '../../src/adapters/destinations/rate-pacer';
+import { destinationEvent, errorOf, profile, useAdapterTestBed } from './adapter-harness';
 import { createLoopsAdapter } from '../../src/adapters/loops/adapter';
-import { DestinationError, type DestinationEvent, type ProfileWrite, type RatePacer } from '../../src/domain/destinations/port';
-import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
+import { dbKinds } from '../helpers/db';
 import { startFakeLoops, type FakeLoops } from '../fakes/loops/server';
 
 /**
@@ -11,69 +8,18 @@ import { startFakeLoops, type FakeLoops } from '../fakes/loops/server';
  * has its own destination prefix, as the engine gives each destination its own buckets).
  */
 
-const profile = (over: Partial<ProfileWrite> & { customerId: string }): ProfileWrite => ({
-  email: `${over.customerId}@example.com`,
-  previousEmail: null,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  externalId: null,
-  properties: {},
-  ...over,
-});
-
-const event = (over: Partial<DestinationEvent> & { key: string; customerId: string }): DestinationEvent => ({
-  email: `${over.customerId}@example.com`,
-  name: 'Successfully Paid',
-  time: 1_760_000_000,
-  value: 49.99,
-  currency: 'USD',
-  properties: { invoiceId: 'in_123' },
-  ...over,
-});
-
 describe.each(dbKinds())('Loops destination adapter on %s', (kind) => {
-  let db: Db;
-  let target: TestDatabase;
+  const bed = useAdapterTestBed(kind);
   let fake: FakeLoops;
-  let prefix: string;
 
-  beforeAll(async () => {
-    ({ db, target } = await migratedDb(kind));
-  });
-  afterAll(async () => {
-    await db?.close();
-    await target?.drop();
-  });
   beforeEach(async () => {
     fake = await startFakeLoops({ teamName: 'Acme Email' });
-    prefix = `test-dst:${randomBytes(4).toString('hex')}:`;
   });
   afterEach(async () => {
     await fake.close();
   });
 
-  /** The real pacer, under this test's destination prefix. */
-  const pacer = (): RatePacer => {
-    const shared = createDbRatePacer(db);
-    return {
-      acquire: (bucket, limits) => shared.acquire(prefix + bucket, limits),
-      penalize: (bucket, waitMs) => shared.penalize(prefix + bucket, waitMs),
-    };
-  };
-  const adapter = (apiKey = fake.apiKey) => createLoopsAdapter({ apiKey, baseUrl: fake.url, pacer: pacer(), timeoutMs: 5_000 });
-  const penaltyUntil = async (): Promise<number | null> => {
-    const r = await db.query<{ until_ms: string }>('SELECT until_ms FROM destination_rate_penalties WHERE bucket = $1', [`${prefix}team`]);
-    return r.rows[0] ? Number(r.rows[0].until_ms) : null;
-  };
-  const errorOf = async (p: Promise<unknown>): Promise<DestinationError> => {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(DestinationError);
-      return err as DestinationError;
-    }
-    throw new Error('expected a DestinationError');
-  };
+  const adapter = (apiKey = fake.apiKey) => createLoopsAdapter({ apiKey, baseUrl: fake.url, pacer: bed.pacer(), timeoutMs: 5_000 });
 
   it('checks the key: the label is the team name', async () => {
     await expect(adapter().check()).resolves.toEqual({ label: 'Acme Email' });
@@ -161,7 +107,7 @@ describe.each(dbKinds())('Loops destination adapter on %s', (kind) => {
 
   it('an event sent 5 times with the same key lands once', async () => {
     const a = adapter();
-    const e = event({ key: 'evt_1PaidA:successfully_paid', customerId: 'cus_ev' });
+    const e = destinationEvent({ key: 'evt_1PaidA:successfully_paid', customerId: 'cus_ev' });
     for (let i = 0; i < 5; i++) {
       const r = await a.sendEvents([e], { backfill: false });
       expect(r.get(e.key)).toEqual({ ok: true, externalId: null });
@@ -177,7 +123,7 @@ describe.each(dbKinds())('Loops destination adapter on %s', (kind) => {
   });
 
   it('a key longer than Loops takes is sent as its stable hash', async () => {
-    const e = event({ key: `evt_${'x'.repeat(120)}`, customerId: 'cus_long' });
+    const e = destinationEvent({ key: `evt_${'x'.repeat(120)}`, customerId: 'cus_long' });
     const a = adapter();
     expect((await a.sendEvents([e], { backfill: false })).get(e.key)).toEqual({ ok: true, externalId: null });
     expect((await a.sendEvents([e], { backfill: false })).get(e.key)).toEqual({ ok: true, externalId: null });
@@ -205,7 +151,7 @@ describe.each(dbKinds())('Loops destination adapter on %s', (kind) => {
     const results = await adapter().upsertProfiles([profile({ customerId: 'cus_429' })], { backfill: false });
     expect(results.get('cus_429')?.ok).toBe(true);
     expect(fake.state.calls['PUT /api/v1/contacts/update']).toBe(2);
-    expect(await penaltyUntil()).not.toBeNull();
+    expect(await bed.penaltyUntil('team')).not.toBeNull();
     // The retry waited out the penalty (1 s, on the database clock).
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
@@ -243,7 +189,7 @@ describe.each(dbKinds())('Loops destination adapter on %s', (kind) => {
 
   it('network failure (nothing listening) is retryable', async () => {
     await fake.close();
-    const a = createLoopsAdapter({ apiKey: 'k', baseUrl: fake.url, pacer: pacer(), timeoutMs: 2_000 });
+    const a = createLoopsAdapter({ apiKey: 'k', baseUrl: fake.url, pacer: bed.pacer(), timeoutMs: 2_000 });
     const err = await errorOf(a.check());
     expect(err.errorClass).toBe('retryable');
     fake = await startFakeLoops();

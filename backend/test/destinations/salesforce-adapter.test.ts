@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import type { Db } from '../../src/adapters/store/db';
-import { createDbRatePacer } from '../../src/adapters/destinations/rate-pacer';
+import { destinationEvent, errorOf, profile, useAdapterTestBed } from './adapter-harness';
 import { contactLookupQueries, createSalesforceAdapter, missingFields, parseLimitInfo, soqlString, type SalesforceAdapterOptions } from '../../src/adapters/salesforce/adapter';
-import { DestinationError, type DestinationEvent, type ProfileWrite, type RatePacer, type SubscriptionWrite } from '../../src/domain/destinations/port';
-import { dbKinds, migratedDb, type TestDatabase } from '../helpers/db';
+import type { DestinationEvent, SubscriptionWrite } from '../../src/domain/destinations/port';
+import { dbKinds } from '../helpers/db';
 import { startFakeSalesforce, type FakeSalesforce } from '../fakes/salesforce/server';
 
 /**
@@ -28,25 +26,8 @@ const subscription = (over: Partial<SubscriptionWrite> & { key: string }): Subsc
   ...over,
 });
 
-const profile = (over: Partial<ProfileWrite> & { customerId: string }): ProfileWrite => ({
-  email: `${over.customerId}@example.com`,
-  previousEmail: null,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  externalId: null,
-  properties: {},
-  ...over,
-});
-
-const event = (over: Partial<DestinationEvent> & { key: string; customerId: string }): DestinationEvent => ({
-  email: `${over.customerId}@example.com`,
-  name: 'Successfully Paid',
-  time: 1_760_000_000,
-  value: 49.99,
-  currency: 'USD',
-  properties: {},
-  ...over,
-});
+/** Salesforce events carry no extra properties unless a test gives them. */
+const event = (over: Partial<DestinationEvent> & { key: string; customerId: string }): DestinationEvent => destinationEvent({ properties: {}, ...over });
 
 describe('missingFields and parseLimitInfo', () => {
   it('names absent fields and fields that are not External IDs', () => {
@@ -75,51 +56,21 @@ describe('missingFields and parseLimitInfo', () => {
 });
 
 describe.each(dbKinds())('Salesforce destination adapter on %s', (kind) => {
-  let db: Db;
-  let target: TestDatabase;
+  const bed = useAdapterTestBed(kind);
   let sf: FakeSalesforce;
-  let prefix: string;
 
-  beforeAll(async () => {
-    ({ db, target } = await migratedDb(kind));
-  });
-  afterAll(async () => {
-    await db?.close();
-    await target?.drop();
-  });
   beforeEach(async () => {
     sf = await startFakeSalesforce();
     sf.controls.addField('Contact', { name: 'Stripe_Mrr__c', type: 'currency' });
     sf.controls.addField('Contact', { name: 'Stripe_Status__c' });
     sf.controls.addField('Contact', { name: 'Stripe_Customer_Since__c', type: 'date' });
-    prefix = `test-dst:${randomBytes(4).toString('hex')}:`;
   });
   afterEach(async () => {
     await sf.close();
   });
 
-  const pacer = (): RatePacer => {
-    const shared = createDbRatePacer(db);
-    return {
-      acquire: (bucket, limits) => shared.acquire(prefix + bucket, limits),
-      penalize: (bucket, waitMs) => shared.penalize(prefix + bucket, waitMs),
-    };
-  };
   const adapter = (opts: SalesforceAdapterOptions = {}, apiKey = sf.accessToken) =>
-    createSalesforceAdapter({ apiKey, baseUrl: sf.url, pacer: pacer(), timeoutMs: 5_000 }, { failureBackoffMs: 20, ...opts });
-  const penaltyMs = async (): Promise<number | null> => {
-    const r = await db.query<{ left: string }>(`SELECT until_ms - (extract(epoch from clock_timestamp()) * 1000)::bigint AS left FROM destination_rate_penalties WHERE bucket = $1`, [`${prefix}org`]);
-    return r.rows[0] ? Number(r.rows[0].left) : null;
-  };
-  const errorOf = async (p: Promise<unknown>): Promise<DestinationError> => {
-    try {
-      await p;
-    } catch (err) {
-      expect(err).toBeInstanceOf(DestinationError);
-      return err as DestinationError;
-    }
-    throw new Error('expected a DestinationError');
-  };
+    createSalesforceAdapter({ apiKey, baseUrl: sf.url, pacer: bed.pacer(), timeoutMs: 5_000 }, { failureBackoffMs: 20, ...opts });
 
   it('checks the org by describing what the sync writes (Contact, Account, Opportunity, Stripe_Payment__c): the label is the instance', async () => {
     const a = adapter();
@@ -229,7 +180,7 @@ describe.each(dbKinds())('Salesforce destination adapter on %s', (kind) => {
     expect(e.retryAfterMs).toBeGreaterThan(14 * 60_000);
     expect(sf.state.calls[UPSERT]).toBe(5);
     expect(sf.controls.apiUsage().used).toBe(90);
-    expect(await penaltyMs()).toBeGreaterThan(14 * 60_000);
+    expect(await bed.penaltyLeft('org')).toBeGreaterThan(14 * 60_000);
     // The same instance sends nothing more while the reserve holds.
     expect((await errorOf(a.upsertProfiles([profile({ customerId: 'cus_x' })], { backfill: false }))).errorClass).toBe('rate_limited');
     expect(sf.state.calls[UPSERT]).toBe(5);
@@ -243,7 +194,7 @@ describe.each(dbKinds())('Salesforce destination adapter on %s', (kind) => {
     expect(e.status).toBe(403);
     expect(e.message).toContain('REQUEST_LIMIT_EXCEEDED');
     expect(e.retryAfterMs).toBe(60 * 60_000);
-    expect(await penaltyMs()).toBeGreaterThan(59 * 60_000);
+    expect(await bed.penaltyLeft('org')).toBeGreaterThan(59 * 60_000);
     expect(sf.state.limitRefusals).toBe(1);
   });
 
@@ -292,7 +243,7 @@ describe.each(dbKinds())('Salesforce destination adapter on %s', (kind) => {
 
   it('describes are kept across passes in the destination memo, and read again before a missing field is refused', async () => {
     const memo = new Map<string, unknown>();
-    const pass = () => createSalesforceAdapter({ apiKey: sf.accessToken, baseUrl: sf.url, pacer: pacer(), timeoutMs: 5_000, memo }, { failureBackoffMs: 20 });
+    const pass = () => createSalesforceAdapter({ apiKey: sf.accessToken, baseUrl: sf.url, pacer: bed.pacer(), timeoutMs: 5_000, memo }, { failureBackoffMs: 20 });
     const describes = () => sf.state.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/describe')).length;
     await pass().ensureProperties([{ name: 'Stripe_Mrr__c', type: 'number' }]);
     const first = describes();
@@ -414,7 +365,7 @@ describe.each(dbKinds())('Salesforce destination adapter on %s', (kind) => {
 
   it('an Opportunity the destination wrote before (its memo) is sent without ContactId at once: one call per pass', async () => {
     const memo = new Map<string, unknown>();
-    const pass = () => createSalesforceAdapter({ apiKey: sf.accessToken, baseUrl: sf.url, pacer: pacer(), timeoutMs: 5_000, memo }, { failureBackoffMs: 20 });
+    const pass = () => createSalesforceAdapter({ apiKey: sf.accessToken, baseUrl: sf.url, pacer: bed.pacer(), timeoutMs: 5_000, memo }, { failureBackoffMs: 20 });
     const opportunityCalls = (from: number) => sf.state.requests.slice(from).filter((q) => q.method === 'PATCH' && q.path.endsWith('/Opportunity/Stripe_Subscription_Id__c'));
     await pass().upsertProfiles([profile({ customerId: 'cus_1', company: null, subscriptions: [subscription({ key: 'sub_1' })] })], { backfill: false });
     const [opp] = sf.controls.find('Opportunity', 'Stripe_Subscription_Id__c', 'sub_1');

@@ -1,3 +1,4 @@
+import { Failures, sendJson, type JsonAnswer } from '../destinations/json-request';
 import type { IntercomRegion } from '@stripe-hubspot-sync/contracts';
 import {
   DestinationError,
@@ -109,38 +110,18 @@ export function createIntercomAdapter(input: DestinationAdapterInput): Destinati
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
     const what = `${method} ${url.pathname}`;
     let throttled = 0;
-    let failed = 0;
+    const failures = new Failures('Intercom', what, { attempts: FAILURE_ATTEMPTS, backoffMs: FAILURE_BACKOFF_MS, timeoutMs });
     for (;;) {
       await pacer.acquire(WORKSPACE_BUCKET, WORKSPACE_LIMITS);
       const token = await tokenOf();
-      let res: Response;
+      let answer: JsonAnswer;
       try {
-        res = await fetch(url, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            'intercom-version': INTERCOM_API_VERSION,
-            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        answer = await sendJson(url, { method, token, body: opts.body, headers: { 'intercom-version': INTERCOM_API_VERSION }, timeoutMs });
       } catch (err) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the connection failed';
-          throw new DestinationError('retryable', `Intercom ${what}: ${why}`);
-        }
-        await sleep(FAILURE_BACKOFF_MS * failed);
+        await failures.noAnswer(err);
         continue;
       }
-      const text = await res.text();
-      let body: unknown = null;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = null;
-      }
+      const { res, body } = answer;
       if (res.status === 401 || res.status === 403) {
         const again = oauth ? '; the app may have been uninstalled from the workspace: connect Intercom again' : '';
         throw new DestinationError('connection', `Intercom refused the access token (${res.status}): ${messageOf(body) ?? 'Access Token Invalid'}${again}`, { status: res.status });
@@ -158,10 +139,7 @@ export function createIntercomAdapter(input: DestinationAdapterInput): Destinati
       }
       if (res.headers.get('x-ratelimit-remaining') === '0') await pacer.penalize(WORKSPACE_BUCKET, penaltyFrom(res) ?? DEFAULT_PENALTY_MS);
       if (res.status >= 500) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          throw new DestinationError('retryable', `Intercom ${what}: ${res.status}${messageOf(body) ? ` ${messageOf(body)}` : ''}`, { status: res.status });
-        }
-        await sleep(FAILURE_BACKOFF_MS * failed);
+        await failures.serverError(res.status, messageOf(body));
         continue;
       }
       return { status: res.status, body };
@@ -427,4 +405,3 @@ function unixSeconds(v: string): number | null {
   return Number.isNaN(t) ? null : Math.floor(t / 1000);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,3 +1,4 @@
+import { Failures, sendJson, type JsonAnswer } from '../destinations/json-request';
 import { createHash } from 'node:crypto';
 import {
   DestinationError,
@@ -55,37 +56,17 @@ export function createLoopsAdapter(input: DestinationAdapterInput): DestinationA
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
     const what = `${method} ${url.pathname}`;
     let throttled = 0;
-    let failed = 0;
+    const failures = new Failures('Loops', what, { attempts: FAILURE_ATTEMPTS, backoffMs: FAILURE_BACKOFF_MS, timeoutMs });
     for (;;) {
       await pacer.acquire(TEAM_BUCKET, TEAM_LIMITS);
-      let res: Response;
+      let answer: JsonAnswer;
       try {
-        res = await fetch(url, {
-          method,
-          headers: {
-            authorization: `Bearer ${input.apiKey}`,
-            accept: 'application/json',
-            ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...opts.headers,
-          },
-          body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        answer = await sendJson(url, { method, token: input.apiKey, body: opts.body, headers: opts.headers, timeoutMs });
       } catch (err) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the connection failed';
-          throw new DestinationError('retryable', `Loops ${what}: ${why}`);
-        }
-        await sleep(FAILURE_BACKOFF_MS * failed);
+        await failures.noAnswer(err);
         continue;
       }
-      const text = await res.text();
-      let body: unknown = null;
-      try {
-        body = text ? JSON.parse(text) : null;
-      } catch {
-        body = null;
-      }
+      const { res, body } = answer;
       if (res.headers.get('x-ratelimit-remaining') === '0') await pacer.penalize(TEAM_BUCKET, PENALTY_MS);
       if (res.status === 401 || res.status === 403) {
         throw new DestinationError('connection', `Loops refused the API key (${res.status}): ${messageOf(body) ?? 'Invalid API key'}`, { status: res.status });
@@ -98,10 +79,7 @@ export function createLoopsAdapter(input: DestinationAdapterInput): DestinationA
         continue;
       }
       if (res.status >= 500) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          throw new DestinationError('retryable', `Loops ${what}: ${res.status}${messageOf(body) ? ` ${messageOf(body)}` : ''}`, { status: res.status });
-        }
-        await sleep(FAILURE_BACKOFF_MS * failed);
+        await failures.serverError(res.status, messageOf(body));
         continue;
       }
       return { status: res.status, body };
@@ -257,4 +235,3 @@ function idempotencyKey(key: string): string {
   return key.length <= IDEMPOTENCY_KEY_MAX ? key : createHash('sha256').update(key).digest('hex');
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,3 +1,4 @@
+import { Failures, sendJson, type JsonAnswer } from '../destinations/json-request';
 import {
   DestinationError,
   type DestinationAdapter,
@@ -295,39 +296,20 @@ export function createSalesforceAdapter(input: DestinationAdapterInput, opts: Sa
 
   async function request(method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<Answer> {
     const what = `${method} ${path}`;
-    let failed = 0;
+    const failures = new Failures('Salesforce', what, { attempts: FAILURE_ATTEMPTS, backoffMs, timeoutMs });
     let reauthorized = false;
     for (;;) {
       if (Date.now() < holdUntil) throw reserveError();
       await pacer.acquire(ORG_BUCKET, ORG_LIMITS);
       const token = await tokenOf();
-      let res: Response;
+      let answer: JsonAnswer;
       try {
-        res = await fetch(`${root}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          body: body !== undefined ? JSON.stringify(body) : undefined,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        answer = await sendJson(`${root}${path}`, { method, token, body, timeoutMs });
       } catch (err) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'the connection failed';
-          throw new DestinationError('retryable', `Salesforce ${what}: ${why}`);
-        }
-        await sleep(backoffMs * failed);
+        await failures.noAnswer(err);
         continue;
       }
-      const text = await res.text();
-      let parsed: unknown = null;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        parsed = null;
-      }
+      const { res, body: parsed } = answer;
       const limit = parseLimitInfo(res.headers.get('sforce-limit-info'));
       if (limit) {
         usage = limit;
@@ -354,10 +336,7 @@ export function createSalesforceAdapter(input: DestinationAdapterInput, opts: Sa
         throw new DestinationError('connection', `Salesforce refused ${what} (403 ${code ?? ''}): ${messageOf(parsed) ?? 'forbidden'}`, { status: 403 });
       }
       if (res.status >= 500) {
-        if (++failed >= FAILURE_ATTEMPTS) {
-          throw new DestinationError('retryable', `Salesforce ${what}: ${res.status}${messageOf(parsed) ? ` ${messageOf(parsed)}` : ''}`, { status: res.status });
-        }
-        await sleep(backoffMs * failed);
+        await failures.serverError(res.status, messageOf(parsed));
         continue;
       }
       return { status: res.status, body: parsed };
@@ -831,4 +810,3 @@ function messageOf(body: unknown): string | null {
   return typeof m === 'string' ? m : null;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
