@@ -48,7 +48,7 @@ it('sends again both of two writes refused together for a deleted property, afte
   const { portalId: PORTAL, portal } = hs.newPortal();
   const gateway = hubspotGateway(portal);
   // A first pass provisions the properties; the next passes trust that for the recheck period.
-  await guardProperties(hs.db, gateway, definitions, { recheckMs: 60_000 });
+  await guardProperties(hs.db, gateway, definitions, { recheckMs: 60_000, passToken: 'pass-guard-test' });
   const existing = hs.fake.portal(PORTAL).addContact({ email: 'existing@example.com', stripe_customer_id: 'cus_old', stripe_delinquent: 'false' });
 
   const r = await fetch(`${hs.fake.url}/crm/v3/properties/contacts/stripe_delinquent`, {
@@ -57,7 +57,7 @@ it('sends again both of two writes refused together for a deleted property, afte
   });
   expect(r.status).toBe(204);
 
-  const guard = await guardProperties(hs.db, answeredTogether(gateway), definitions, { recheckMs: 60_000 });
+  const guard = await guardProperties(hs.db, answeredTogether(gateway), definitions, { recheckMs: 60_000, passToken: 'pass-guard-test' });
   const ensureCalls = () => hs.fake.requestCount({ portalId: PORTAL, pathPrefix: '/crm/v3/properties/contacts', method: 'POST' });
   const before = ensureCalls();
   const [created, updated] = await Promise.all([

@@ -22,8 +22,6 @@ export interface PropertyGuard {
   readonly recreated: string[];
   /** When (database time) the first of them was created: contacts linked before then lack their values. */
   readonly createdAt: () => Date | null;
-  /** Whether this pass checked the portal's properties (at its start, or after a refusal). */
-  readonly provisioned: () => boolean;
 }
 
 /** Per guarded gateway: every property it left out of a write in this pass. */
@@ -43,7 +41,7 @@ export async function guardProperties(
   db: Db,
   inner: CrmGateway,
   definitions: PropertyDefinitionInput[],
-  opts: { recheckMs: number },
+  opts: { recheckMs: number; /** The pass's claim token (what it holds its customers with). */ passToken: string },
 ): Promise<PropertyGuard> {
   const portalId = inner.portalId;
   const hash = createHash('sha256').update(JSON.stringify(definitions)).digest('hex').slice(0, 32);
@@ -72,7 +70,7 @@ export async function guardProperties(
       const now = new Date(at[0]!.provisioned_at);
       createdAt ??= now;
       // Owed from now on, so that a pass that stops before it queues the rewrite leaves it to the next one.
-      await owePropertyResends(db, portalId, report.created, now);
+      await owePropertyResends(db, portalId, report.created, now, opts.passToken);
     }
     recreated.push(...report.created.filter((n) => !recreated.includes(n)));
   };
@@ -135,7 +133,7 @@ export async function guardProperties(
     ensureProperties: (defs) => inner.ensureProperties(defs),
   };
   omittedBy.set(gateway, omitted);
-  return { gateway, recreated, createdAt: () => createdAt, provisioned: () => provisioning !== null };
+  return { gateway, recreated, createdAt: () => createdAt };
 }
 
 function isMissing(r: WriteResult | undefined): boolean {

@@ -6,7 +6,7 @@ import { addDeadLetter, claimDirty, markObjectsRetry, markPushedMany, markRetry,
 import { holdForConnection, takePropertyResends, type RetryBackoff } from '../adapters/store/push-store';
 import { connectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { RetryableHubSpotError, asConnectionFailure, isPortalWideCategory } from '../adapters/hubspot/errors';
-import { guardProperties, writtenProperties, type PropertyGuard } from './property-guard';
+import { guardProperties, writtenProperties } from './property-guard';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
 import { suppressedCustomers } from '../adapters/store/data-deletion';
@@ -202,7 +202,6 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   const { db, logger } = deps;
   const checkMs = deps.connectionCheckMs ?? 60_000;
   let portalId: number | null = null;
-  let guard: PropertyGuard | null = null;
   try {
     const lookup = await deps.gatewayFor(account, livemode, { share: customers[0].priority === 'backfill' ? 0.5 : 1 });
     if ('none' in lookup) {
@@ -218,11 +217,12 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
     }
     const { settings } = await loadSettings(db, account, livemode);
     const { gateway, products } = await productOptionsGateway(db, lookup.gateway, settings, account, livemode, customers.map((c) => c.status));
-    guard = await guardProperties(db, gateway, propertyDefinitions(settings, products), {
+    const guard = await guardProperties(db, gateway, propertyDefinitions(settings, products), {
       recheckMs: deps.propertyRecheckMs ?? 300_000,
+      passToken: token,
     });
     await writeContacts(deps, guard.gateway, lookup.objects ?? null, settings, customers, token);
-    await resendOwedProperties(deps, portalId, guard);
+    await resendOwedProperties(deps, portalId);
   } catch (err) {
     // Customers already settled in this pass are not touched below (their claim token is gone).
     const message = err instanceof Error ? err.message : String(err);
@@ -244,23 +244,18 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
     const waitingOnPortal = err instanceof RetryableHubSpotError ? portalId : null;
     for (const c of customers) await markRetry(db, c, token, message, { ...deps.retry, waitingOnPortal }).catch(() => undefined);
     // Properties this pass created again are owed their rewrite even though the pass failed.
-    if (portalId !== null && guard) {
-      await resendOwedProperties(deps, portalId, guard).catch((e: unknown) => logger.warn({ err: e, portalId }, 'could not queue the rewrite of recreated properties'));
+    if (portalId !== null) {
+      await resendOwedProperties(deps, portalId).catch((e: unknown) => logger.warn({ err: e, portalId }, 'could not queue the rewrite of recreated properties'));
     }
   }
 }
 
-/** A rewrite owed is not left for longer than this by a pass that is still running (see takePropertyResends). */
-const ABANDONED_RESEND_SECONDS = 600;
-
 /**
  * After a pass: the customers linked before properties were created again in the portal (by this pass, or by one
- * that stopped before it could) are queued to have their values written again. Only looked up when this pass
- * created properties or checked them (every few minutes), so a pass that did neither costs no query.
+ * that stopped before it could) are queued to have their values written again (one query when nothing is owed).
  */
-async function resendOwedProperties(deps: PusherDeps, portalId: number, guard: PropertyGuard): Promise<void> {
-  if (guard.recreated.length === 0 && !guard.provisioned()) return;
-  const { properties, resent } = await takePropertyResends(deps.db, portalId, guard.recreated, ABANDONED_RESEND_SECONDS);
+async function resendOwedProperties(deps: PusherDeps, portalId: number): Promise<void> {
+  const { properties, resent } = await takePropertyResends(deps.db, portalId);
   if (resent > 0) deps.logger.info({ portalId, properties, resent }, 'HubSpot properties created again; their values are written again');
 }
 

@@ -304,37 +304,44 @@ export async function resendProperties(db: Queryable, portalId: number, names: s
   return r.rowCount;
 }
 
-/** Records properties just created again in a portal: their rewrite is owed until `takePropertyResends` runs it. */
-export async function owePropertyResends(db: Queryable, portalId: number, names: string[], createdAt: Date): Promise<void> {
+/**
+ * Records properties just created again in a portal by the pass holding `passToken`: the rewrite of the contacts
+ * linked there before `createdAt` is owed until `takePropertyResends` queues it. Nothing is recorded when no contact
+ * was linked before then (a portal's first provisioning).
+ */
+export async function owePropertyResends(db: Queryable, portalId: number, names: string[], createdAt: Date, passToken: string): Promise<void> {
   if (names.length === 0) return;
   await db.query(
-    `INSERT INTO property_resends AS r (portal_id, name, created_at) SELECT $1, n, $3 FROM unnest($2::text[]) AS n
-     ON CONFLICT (portal_id, name) DO UPDATE SET created_at = GREATEST(r.created_at, EXCLUDED.created_at), owed_at = now()`,
-    [portalId, names, createdAt],
+    `INSERT INTO property_resends AS r (portal_id, name, created_at, pass_token)
+     SELECT $1, n, $3, $4 FROM unnest($2::text[]) AS n
+      WHERE EXISTS (SELECT 1 FROM contact_links l WHERE l.portal_id = $1 AND l.linked_at < $3)
+     ON CONFLICT (portal_id, name) DO UPDATE
+        SET created_at = GREATEST(r.created_at, EXCLUDED.created_at), owed_at = now(), pass_token = EXCLUDED.pass_token`,
+    [portalId, names, createdAt, passToken],
   );
 }
 
 /**
- * Runs the rewrites owed in a portal (see `resendProperties`) and clears them, in one transaction: `names` (the
- * ones this pass created), and any a stopped process left for longer than `abandonedAfterSeconds`. Rows another pass
- * holds are skipped. Answers the properties and how many customers were queued.
+ * Queues the rewrites owed in a portal (see `resendProperties`) and clears them, in one transaction — those whose
+ * pass holds no customer any more: it settled them (the creating pass calls this right after), or it stopped and
+ * its leases ran out. Rows another caller holds are skipped. One query when nothing is owed. Answers the properties
+ * and how many customers were queued.
  */
-export async function takePropertyResends(
-  db: Db,
-  portalId: number,
-  names: string[],
-  abandonedAfterSeconds: number,
-): Promise<{ properties: string[]; resent: number }> {
+export async function takePropertyResends(db: Db, portalId: number): Promise<{ properties: string[]; resent: number }> {
+  const none = { properties: [], resent: 0 };
+  const { rows: owed } = await db.query('SELECT 1 FROM property_resends WHERE portal_id = $1 LIMIT 1', [portalId]);
+  if (owed.length === 0) return none;
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ name: string; created_at: Date | string }>(
       `DELETE FROM property_resends WHERE (portal_id, name) IN (
-         SELECT portal_id, name FROM property_resends
-          WHERE portal_id = $1 AND (name = ANY($2::text[]) OR owed_at < now() - make_interval(secs => $3))
+         SELECT r.portal_id, r.name FROM property_resends r
+          WHERE r.portal_id = $1
+            AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.claim_token = r.pass_token AND c.claimed_until > now())
           FOR UPDATE SKIP LOCKED)
        RETURNING name, created_at`,
-      [portalId, names, abandonedAfterSeconds],
+      [portalId],
     );
-    if (rows.length === 0) return { properties: [], resent: 0 };
+    if (rows.length === 0) return none;
     const latest = new Date(Math.max(...rows.map((r) => new Date(r.created_at).getTime())));
     const properties = rows.map((r) => r.name).sort();
     return { properties, resent: await resendProperties(tx, portalId, properties, latest) };
