@@ -20,8 +20,6 @@ export interface PropertyGuard {
   readonly gateway: CrmGateway;
   /** Properties created in this pass (a first provisioning, again after a deletion, or at last after a refusal). */
   readonly recreated: string[];
-  /** When (database time) the first of them was created: contacts linked before then lack their values. */
-  readonly createdAt: () => Date | null;
 }
 
 /** Per guarded gateway: every property it left out of a write in this pass. */
@@ -49,7 +47,6 @@ export async function guardProperties(
   const recreated: string[] = [];
   const omitted = new Set<string>();
   let unavailable = new Set<string>();
-  let createdAt: Date | null = null;
   // At most one provisioning a pass, shared by every write and lookup that needs it (they run concurrently: a
   // pass's creates and updates go out together). `settled` once it is done: a refusal of a request sent after that
   // is final for this pass.
@@ -66,12 +63,9 @@ export async function guardProperties(
       [portalId, hash],
     );
     unavailable = new Set(report.failed.map((f) => f.name));
-    if (report.created.length > 0) {
-      const now = new Date(at[0]!.provisioned_at);
-      createdAt ??= now;
-      // Owed from now on, so that a pass that stops before it queues the rewrite leaves it to the next one.
-      await owePropertyResends(db, portalId, report.created, now, opts.passToken);
-    }
+    // Owed from now on (contacts linked before then lack their values), so that a pass that stops before it queues
+    // the rewrite leaves it to the next one.
+    await owePropertyResends(db, portalId, report.created, new Date(at[0]!.provisioned_at), opts.passToken);
     recreated.push(...report.created.filter((n) => !recreated.includes(n)));
   };
   const provision = () =>
@@ -133,7 +127,7 @@ export async function guardProperties(
     ensureProperties: (defs) => inner.ensureProperties(defs),
   };
   omittedBy.set(gateway, omitted);
-  return { gateway, recreated, createdAt: () => createdAt };
+  return { gateway, recreated };
 }
 
 function isMissing(r: WriteResult | undefined): boolean {
