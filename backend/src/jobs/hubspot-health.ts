@@ -3,6 +3,7 @@ import type { Db } from '../adapters/store/db';
 import type { HubSpotAdapter } from '../adapters/hubspot/adapter';
 import type { InstallRegistry } from '../adapters/hubspot/installs';
 import { asConnectionFailure, type ConnectionHubSpotError } from '../adapters/hubspot/errors';
+import { checkHubSpot } from '../adapters/hubspot/destination';
 import { claimDueChecks, clearConnectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { portalsWithWaitingWork, wakeConnection, wakePortal } from '../adapters/store/push-store';
 
@@ -71,12 +72,8 @@ export function startHealthMonitor(deps: HealthMonitorDeps, opts: { loop?: boole
   const probe = async (account: string, livemode: boolean) => {
     const install = await deps.installs.resolveInstall(db, { accountId: account || null, livemode });
     if (!install) return null;
-    await deps.hubspot.callHubSpot(
-      deps.installs.portalAuth(db, install),
-      'crm',
-      (c, sdk) => c.crm.contacts.basicApi.getPage(1, undefined, ['email'], undefined, undefined, false, sdk),
-      { operation: 'health.probe', maxAttempts: 1 },
-    );
+    // The destination port's connection check of HubSpot.
+    await checkHubSpot(deps.hubspot.callHubSpot, deps.installs.portalAuth(db, install));
     return install;
   };
 

@@ -6,6 +6,7 @@ import { addDeadLetter, claimDirty, markObjectsRetry, markPushedMany, markRetry,
 import { holdForConnection, takePropertyResends, type RetryBackoff } from '../adapters/store/push-store';
 import { connectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { RetryableHubSpotError, asConnectionFailure, isPortalWideCategory } from '../adapters/hubspot/errors';
+import { hubspotErrorClass, hubspotRecordClass } from '../adapters/hubspot/destination';
 import { guardProperties, writtenProperties } from './property-guard';
 import { settleCustomerEvents } from '../adapters/store/event-outcomes';
 import { pushReadiness, shouldPush } from '../adapters/store/push-readiness';
@@ -226,7 +227,8 @@ async function pushGroup(deps: PusherDeps, customers: DirtyCustomer[], token: st
   } catch (err) {
     // Customers already settled in this pass are not touched below (their claim token is gone).
     const message = err instanceof Error ? err.message : String(err);
-    const refused = asConnectionFailure(err);
+    // The destination port's class of the failure decides: `connection` pauses the connection; the rest are retried.
+    const refused = hubspotErrorClass(err) === 'connection' ? asConnectionFailure(err) : null;
     if (refused) {
       // The connection, not these customers: pause it (shown in the Stripe App), keep the changes, check it later.
       logger.warn({ account, livemode, portalId, status: refused.status, category: refused.category }, 'HubSpot refuses the connection; writes paused');
@@ -372,7 +374,8 @@ async function recordWritten(
 
 async function failed(deps: PusherDeps, gw: CrmGateway, c: DirtyCustomer, token: string, r: WriteResult | undefined) {
   const message = r && !r.ok ? r.message : 'HubSpot returned no result for this contact';
-  if (r && !r.ok && !r.permanent) {
+  // The port's class of the record's failure: `record` is a dead letter; slowing down and outages are retried.
+  if (r && !r.ok && hubspotRecordClass(r) !== 'record') {
     // A whole portal failing (outage, limits) is waited out together: the portal answering again wakes it.
     await markRetry(deps.db, c, token, message, { ...deps.retry, waitingOnPortal: isPortalWideCategory(r.category) ? gw.portalId : null });
     return;

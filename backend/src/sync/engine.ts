@@ -28,7 +28,7 @@ import { startDestinationPusher, type DestinationPusher, type DestinationPusherO
 import { foregroundOf } from '../queue/apply-backlog';
 import { createDbRatePacer } from '../adapters/destinations/rate-pacer';
 import { DESTINATION_ADAPTERS, type AdapterFactories } from '../adapters/destinations/registry';
-import { DestinationError, type OAuthTokenSource, type RatePacer } from '../domain/destinations/port';
+import { DestinationError, type DestinationEngine, type OAuthTokenSource, type RatePacer } from '../domain/destinations/port';
 import type { DestinationOAuthService, DestinationService } from '../http/app-api/services';
 import { createKlaviyoOAuthClient } from '../adapters/klaviyo/oauth';
 import { createSalesforceOAuthClient } from '../adapters/salesforce/oauth';
@@ -38,6 +38,7 @@ import type { DestinationOAuthClient } from '../adapters/destinations/oauth';
 import { createDbTokenSource } from '../adapters/destinations/oauth-token-source';
 import { credentialsDocument, parseCredentials, type DestinationCredentials } from '../adapters/store/destinations-store';
 import {
+  DESTINATION_KINDS,
   DESTINATION_LABELS,
   INTERCOM_REGIONS,
   OAUTH_DESTINATION_KINDS,
@@ -58,8 +59,10 @@ export interface SyncEngine {
   installService: InstallService;
   /** Notices HubSpot accepting a refused connection again, or a portal answering after an outage. */
   health: HealthMonitor;
-  /** Writes the destinations beside HubSpot (Klaviyo, Loops, …), each on its own. */
+  /** Writes the profile destinations (Klaviyo, Loops, Intercom, Salesforce), each on its own. */
   destinationPusher: DestinationPusher;
+  /** Every destination's pusher as the destination port runs it (HubSpot's, then the profile destinations'). */
+  destinations: readonly DestinationEngine[];
   destinationService: DestinationService;
 }
 
@@ -143,9 +146,7 @@ export function syncEngineServerOptions(options: SyncEngineOptions = {}): Pick<S
       );
       const running = engine;
       ctx.onShutdown(async () => {
-        await running.health.stop();
-        await running.pusher.stop();
-        await running.destinationPusher.stop();
+        for (const e of running.destinations) await e.stop();
         running.hubspot.close();
       });
     },
@@ -206,11 +207,23 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
   });
   const health = startHealthMonitor({ db, logger, installs, hubspot, onWoken: () => pusher.wake(), ...options.health });
   const destinations = createDestinations(ctx, options);
+  // One fold, then each destination's pusher on its own: HubSpot's (with its health monitor) and the profile
+  // destinations' (each destination with its own leases, retries, dead letters and pacing).
+  const engines: DestinationEngine[] = [
+    {
+      kinds: ['hubspot'],
+      wake: () => pusher.wake(),
+      stop: async () => {
+        await health.stop();
+        await pusher.stop();
+      },
+    },
+    { kinds: DESTINATION_KINDS, wake: () => destinations.pusher.wake(), stop: () => destinations.pusher.stop() },
+  ];
   const processor = createApplyProcessor({
     db,
     onCustomersChanged: () => {
-      pusher.wake();
-      destinations.pusher.wake();
+      for (const e of engines) e.wake();
     },
     lifecycle: createLifecycleHandlers({ db, logger, installs }),
   });
@@ -227,7 +240,18 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     disconnect: (account, livemode) => installs.disconnect(db, { accountId: account, livemode }),
   };
 
-  return { processor, pusher, installs, hubspot, gatewayFor, installService, health, destinationPusher: destinations.pusher, destinationService: destinations.service };
+  return {
+    processor,
+    pusher,
+    installs,
+    hubspot,
+    gatewayFor,
+    installService,
+    health,
+    destinationPusher: destinations.pusher,
+    destinations: engines,
+    destinationService: destinations.service,
+  };
 }
 
 /**

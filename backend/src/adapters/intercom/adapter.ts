@@ -9,6 +9,8 @@ import {
   type PropertyDefinition,
   type ProfileWrite,
   type RecordResult,
+  type DestinationTraits,
+  removalChoices,
 } from '../../domain/destinations/port';
 
 /**
@@ -49,6 +51,21 @@ export function intercomRegionUrl(region: IntercomRegion): string {
 const WORKSPACE_BUCKET = 'workspace';
 const PERIOD_MS = 10_000;
 const WORKSPACE_LIMITS = [{ count: 1500, windowMs: PERIOD_MS }] as const;
+/** What Intercom holds and how it is written, as the destination port declares it. */
+export const INTERCOM_TRAITS = {
+  kind: 'intercom',
+  holds: {
+    profile: 'contact (user, external_id: the customer id)',
+    properties: 'declared',
+    events: 'data event',
+    removal: removalChoices('intercom'),
+    records: [],
+  },
+  identity: ['stored_id', 'customer_id', 'email'],
+  maxProfilesPerCall: 50,
+  maxEventsPerCall: 50,
+  rateBudget: WORKSPACE_LIMITS.map((l) => ({ bucket: WORKSPACE_BUCKET, ...l, per: 'Intercom workspace' })),
+} as const satisfies DestinationTraits;
 /** The wait after a 429 that names no reset time: one period. */
 const DEFAULT_PENALTY_MS = PERIOD_MS;
 /** Bounds of a wait taken from `X-RateLimit-Reset` (unix seconds on Intercom's clock, which may differ from ours). */
@@ -320,10 +337,7 @@ export function createIntercomAdapter(input: DestinationAdapterInput): Destinati
   }
 
   return {
-    // Registered as a destination kind by the registry (the shared contracts list it); until then, by name.
-    kind: 'intercom',
-    maxProfilesPerCall: 50,
-    maxEventsPerCall: 50,
+    ...INTERCOM_TRAITS,
 
     async check() {
       const a = await request('GET', 'me');

@@ -7,6 +7,8 @@ import {
   type OAuthTokenSource,
   type ProfileWrite,
   type RecordResult,
+  type DestinationTraits,
+  removalChoices,
 } from '../../domain/destinations/port';
 
 /**
@@ -55,6 +57,25 @@ const SMALL_BATCH = 5;
 const MAX_PROFILES = 1000;
 /** Bulk Create Events takes up to 1,000 events per request. */
 const MAX_EVENTS = 1000;
+
+/** What Klaviyo holds and how it is written, as the destination port declares it. */
+export const KLAVIYO_TRAITS = {
+  kind: 'klaviyo',
+  holds: {
+    profile: 'profile',
+    properties: 'free',
+    events: 'metric event (unique_id: the event key)',
+    removal: removalChoices('klaviyo'),
+    records: [],
+  },
+  identity: ['stored_id', 'customer_id', 'email'],
+  maxProfilesPerCall: MAX_PROFILES,
+  maxEventsPerCall: MAX_EVENTS,
+  rateBudget: Object.entries(KLAVIYO_LIMITS).flatMap(([op, l]) => [
+    { bucket: op, count: l.burst, windowMs: 1000, per: 'Klaviyo account' },
+    { bucket: op, count: l.steady, windowMs: 60_000, per: 'Klaviyo account' },
+  ]),
+} as const satisfies DestinationTraits;
 
 /** A refusal Klaviyo answered that is not retried here (4xx other than 401/403/429): its JSON:API errors. */
 class KlaviyoRefusal extends Error {
@@ -390,9 +411,7 @@ export function createKlaviyoAdapter(input: DestinationAdapterInput, options: Kl
   }
 
   return {
-    kind: 'klaviyo',
-    maxProfilesPerCall: MAX_PROFILES,
-    maxEventsPerCall: MAX_EVENTS,
+    ...KLAVIYO_TRAITS,
 
     async check() {
       const { body } = await call('get_accounts', async () => (await apis()).accounts.getAccounts());

@@ -9,6 +9,8 @@ import {
   type PropertyDefinition,
   type ProfileWrite,
   type RecordResult,
+  type DestinationTraits,
+  removalChoices,
 } from '../../domain/destinations/port';
 
 /**
@@ -27,6 +29,21 @@ import {
 
 const TEAM_BUCKET = 'team';
 const TEAM_LIMITS = [{ count: 10, windowMs: 1000 }] as const;
+/** What Loops holds and how it is written, as the destination port declares it. */
+export const LOOPS_TRAITS = {
+  kind: 'loops',
+  holds: {
+    profile: 'contact (userId: the customer id)',
+    properties: 'declared',
+    events: 'event (Idempotency-Key: the event key)',
+    removal: removalChoices('loops'),
+    records: [],
+  },
+  identity: ['customer_id', 'email'],
+  maxProfilesPerCall: 50,
+  maxEventsPerCall: 50,
+  rateBudget: TEAM_LIMITS.map((l) => ({ bucket: TEAM_BUCKET, ...l, per: 'Loops team' })),
+} as const satisfies DestinationTraits;
 /** Loops' rate window: the wait after a 429 or when no request is left. */
 const PENALTY_MS = 1000;
 /** Attempts of one request on a 429 before the call fails `rate_limited`. */
@@ -131,9 +148,7 @@ export function createLoopsAdapter(input: DestinationAdapterInput): DestinationA
   }
 
   return {
-    kind: 'loops',
-    maxProfilesPerCall: 50,
-    maxEventsPerCall: 50,
+    ...LOOPS_TRAITS,
 
     async check() {
       const a = await request('GET', 'api-key');

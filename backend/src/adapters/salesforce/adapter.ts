@@ -9,6 +9,8 @@ import {
   type PropertyDefinition,
   type RecordResult,
   type SubscriptionWrite,
+  type DestinationTraits,
+  removalChoices,
 } from '../../domain/destinations/port';
 import type { DealStageKey } from '../../domain/crm/deal-stages';
 
@@ -155,6 +157,22 @@ const ORG_BUCKET = 'org';
 /** Salesforce sets no per-second rate on REST calls (it limits the daily total and long-running concurrency): a gentle cap. */
 const ORG_LIMITS = [{ count: 25, windowMs: 1000 }] as const;
 const FAILURE_ATTEMPTS = 3;
+
+/** What Salesforce holds and how it is written, as the destination port declares it. */
+export const SALESFORCE_TRAITS = {
+  kind: 'salesforce',
+  holds: {
+    profile: 'Contact (Stripe_Customer_Id__c)',
+    properties: 'declared',
+    events: 'Stripe_Payment__c record (Stripe_Event_Key__c)',
+    removal: removalChoices('salesforce'),
+    records: ['Account', 'Opportunity'],
+  },
+  identity: ['customer_id', 'email'],
+  maxProfilesPerCall: COLLECTION_MAX,
+  maxEventsPerCall: COLLECTION_MAX,
+  rateBudget: ORG_LIMITS.map((l) => ({ bucket: ORG_BUCKET, ...l, per: 'Salesforce org' })),
+} as const satisfies DestinationTraits;
 
 export interface SalesforceAdapterOptions {
   /** Where the access token comes from (default: `input.oauth`, else `input.apiKey`). */
@@ -637,9 +655,7 @@ export function createSalesforceAdapter(input: DestinationAdapterInput, opts: Sa
   }
 
   return {
-    kind: 'salesforce',
-    maxProfilesPerCall: COLLECTION_MAX,
-    maxEventsPerCall: COLLECTION_MAX,
+    ...SALESFORCE_TRAITS,
     related: { subscriptions: opportunities, company: accounts },
 
     async check() {

@@ -1,16 +1,87 @@
-import type { DestinationKind, OnCustomerDeleted } from '@stripe-hubspot-sync/contracts';
+import { DELETION_CHOICES, type DestinationKind, type OnCustomerDeleted } from '@stripe-hubspot-sync/contracts';
 import type { DealStageKey } from '../crm/deal-stages';
 
 /**
  * The destination port: what the sync engine needs from a place the computed facts of Stripe customers go to
- * (Klaviyo, Loops, …), in domain terms. Each adapter implements it over its own SDK or HTTP API; the engine never
- * sees either. HubSpot keeps its own, richer port (`domain/sync/ports.ts`: contacts, companies, deals, tickets,
- * timeline) and is listed beside these destinations; see docs/destinations.md.
+ * (HubSpot, Klaviyo, Loops, Intercom, Salesforce), in domain terms. It has two parts:
+ *
+ * - **What every destination declares** (`DestinationTraits`, `DestinationErrorClass`, `DestinationEngine`): what it
+ *   can hold, its identity strategy, its batching, its rate budget, and the port's four error classes its failures
+ *   fall into. Every destination is registered with them (`adapters/destinations/registry.ts`, HubSpot included),
+ *   and the engine starts, wakes and stops each destination's pusher through `DestinationEngine`.
+ * - **How its records are written.** The profile destinations (Klaviyo, Loops, Intercom, Salesforce) implement
+ *   `DestinationAdapter` below and share one pusher (`jobs/destinations/push.ts`). HubSpot holds more than a profile
+ *   and its events: contacts linked by a stored id and followed through merges, several customers rolled up on one
+ *   contact, companies, a deal per subscription, tickets, timeline events, tasks. Its adapter implements the traits,
+ *   the error classes and `check` of this port, and writes through its own write surface (`domain/sync/ports.ts`:
+ *   `CrmGateway`, `CrmObjectStage`) with its own pusher (`jobs/push-contacts.ts`). See docs/destinations.md.
  *
  * Identity: a profile is keyed by the Stripe customer id (the destination's external id / user id), then by
  * email. An email change is sent under the customer id, with the email we last wrote, so the destination moves
  * the same profile to the new address instead of making a second one.
  */
+
+/** Every destination of the port: HubSpot and the profile destinations (`DestinationKind`). */
+export type DestinationPortKind = 'hubspot' | DestinationKind;
+
+/** How a Stripe customer is found in a destination, in the order tried. */
+export type IdentityKey =
+  /** The destination's own id of the record, kept by us once it is known (HubSpot's contact id, followed through merges). */
+  | 'stored_id'
+  /** The Stripe customer id, held by the destination as an external id, user id or unique property. */
+  | 'customer_id'
+  /** The customer's email (case-insensitive): an existing record with it is adopted, never duplicated. */
+  | 'email';
+
+/** One limit of a destination's rate budget: at most `count` requests per `windowMs` in `bucket`, per `per`. */
+export interface RateLimit {
+  bucket: string;
+  count: number;
+  windowMs: number;
+  /** Whose requests share it (a HubSpot portal, a Klaviyo account, a Loops team, …). */
+  per: string;
+}
+
+/** What a destination declares through the port; static per kind. */
+export interface DestinationTraits {
+  readonly kind: DestinationPortKind;
+  readonly holds: {
+    /** What a Stripe customer becomes there (`contact`, `profile`). */
+    readonly profile: string;
+    /** Whether a custom property must be declared before it is written (`declared`), or any name is taken (`free`). */
+    readonly properties: 'declared' | 'free';
+    /** What a payment or revenue event becomes there (a timeline event, a metric event, a custom object record). */
+    readonly events: string;
+    /** What a customer deleted in Stripe can do to its profile, besides keeping it (the merchant chooses). */
+    readonly removal: readonly Exclude<OnCustomerDeleted, 'keep'>[];
+    /** More records written for a customer (companies, deals, tickets, tasks; accounts, opportunities). */
+    readonly records: readonly string[];
+  };
+  /** How a customer is found, in order. */
+  readonly identity: readonly IdentityKey[];
+  /** Most profiles one write call takes (the pusher chunks to it). */
+  readonly maxProfilesPerCall: number;
+  /** Most events one call takes. */
+  readonly maxEventsPerCall: number;
+  /** Shared by every backend instance through the database (HubSpot's rate budget, the destinations' pacer). */
+  readonly rateBudget: readonly RateLimit[];
+}
+
+/** The deletion choices a profile destination offers besides keeping the profile (`DELETION_CHOICES`). */
+export function removalChoices(kind: DestinationKind): Exclude<OnCustomerDeleted, 'keep'>[] {
+  return DELETION_CHOICES[kind].filter((c): c is Exclude<OnCustomerDeleted, 'keep'> => c !== 'keep');
+}
+
+/**
+ * A destination's pusher as the engine runs it: woken when customers change, stopped at shutdown. Each runs on its
+ * own (leases, retries, dead letters, pacing in the database): one that is down or slow holds back only itself.
+ */
+export interface DestinationEngine {
+  /** The destinations it writes. */
+  readonly kinds: readonly DestinationPortKind[];
+  wake(): void;
+  stop(): Promise<void>;
+}
 
 /** A property value as the destination stores it: text, a number (money in major units), a flag, or an ISO date. */
 export type DestinationValue = string | number | boolean | null;
@@ -93,6 +164,11 @@ export type DestinationErrorClass =
   /** The key or token is refused (revoked, wrong): the destination is marked broken and nothing more is sent. */
   | 'connection';
 
+/** The port's class of a failure a profile adapter threw: its own, or `retryable` for anything unexpected. */
+export function destinationErrorClass(err: unknown): DestinationErrorClass {
+  return err instanceof DestinationError ? err.errorClass : 'retryable';
+}
+
 /** Thrown by an adapter when a whole call fails (per-record refusals come back in the result maps instead). */
 export class DestinationError extends Error {
   override readonly name = 'DestinationError';
@@ -128,12 +204,9 @@ export interface RatePacer {
   penalize(bucket: string, waitMs: number): Promise<void>;
 }
 
-export interface DestinationAdapter {
+/** A profile destination's writes (Klaviyo, Loops, Intercom, Salesforce), with its traits. */
+export interface DestinationAdapter extends DestinationTraits {
   readonly kind: DestinationKind;
-  /** Most profiles one `upsertProfiles` call takes (the engine chunks to it). */
-  readonly maxProfilesPerCall: number;
-  /** Most events one `sendEvents` call takes. */
-  readonly maxEventsPerCall: number;
   /**
    * What else `upsertProfiles` wants of each customer (absent: nothing): its subscriptions, its company. The
    * pusher reads the customers' records for it only then. A related record the destination refuses makes the
