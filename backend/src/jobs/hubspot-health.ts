@@ -3,7 +3,8 @@ import type { Db } from '../adapters/store/db';
 import type { HubSpotAdapter } from '../adapters/hubspot/adapter';
 import type { InstallRegistry } from '../adapters/hubspot/installs';
 import { asConnectionFailure, type ConnectionHubSpotError } from '../adapters/hubspot/errors';
-import { checkHubSpot } from '../adapters/hubspot/destination';
+import { checkHubSpot, hubspotErrorClass } from '../adapters/hubspot/destination';
+import type { ConnectionCheck } from '../domain/destinations/port';
 import { claimDueChecks, clearConnectionFailure, recordConnectionFailure } from '../adapters/store/connection-health';
 import { portalsWithWaitingWork, wakeConnection, wakePortal } from '../adapters/store/push-store';
 
@@ -40,6 +41,11 @@ export interface HealthMonitorDeps extends HealthMonitorOptions {
 export interface HealthMonitor {
   /** A call to this portal succeeded (wired to the HubSpot adapter). */
   portalSucceeded(portalId: number): void;
+  /**
+   * Checks the connection of (account, mode) now, as the periodic check does: working, the refusal is cleared and
+   * its waiting customers are due; refused, it is recorded (paused or broken). Null: no connection.
+   */
+  checkConnection(account: string, livemode: boolean): Promise<ConnectionCheck | null>;
   /** One round: due connection checks and outage probes. */
   runOnce(): Promise<void>;
   stop(): Promise<void>;
@@ -73,8 +79,8 @@ export function startHealthMonitor(deps: HealthMonitorDeps, opts: { loop?: boole
     const install = await deps.installs.resolveInstall(db, { accountId: account || null, livemode });
     if (!install) return null;
     // The destination port's connection check of HubSpot.
-    await checkHubSpot(deps.hubspot.callHubSpot, deps.installs.portalAuth(db, install));
-    return install;
+    const { label } = await checkHubSpot(deps.hubspot.callHubSpot, deps.installs.portalAuth(db, install));
+    return { install, label };
   };
 
   const noteRefused = (account: string, livemode: boolean, portalId: number | null, refused: ConnectionHubSpotError) =>
@@ -84,24 +90,27 @@ export function startHealthMonitor(deps: HealthMonitorDeps, opts: { loop?: boole
       connectionCheckMs,
     );
 
-  const checkConnections = async () => {
-    for (const f of await claimDueChecks(db, connectionCheckMs)) {
-      try {
-        const install = await probe(f.accountKey, f.livemode);
-        // Healthy again, or gone (a disconnected account's customers are settled by the pusher).
-        await clearConnectionFailure(db, f.accountKey, f.livemode);
-        const woken = await wakeConnection(db, f.accountKey, f.livemode);
-        logger.info({ account: f.accountKey, livemode: f.livemode, portalId: install?.portalId, woken }, 'HubSpot connection works again');
-        deps.onWoken();
-      } catch (err) {
-        const refused = asConnectionFailure(err);
-        if (refused) {
-          await noteRefused(f.accountKey, f.livemode, f.portalId, refused);
-        } else {
-          logger.warn({ err, account: f.accountKey, livemode: f.livemode }, 'HubSpot connection check failed; checking again later');
-        }
-      }
+  /** One check of a connection; `portalId` is the one a refusal is recorded under when there is no install. */
+  const check = async (account: string, livemode: boolean, portalId: number | null): Promise<ConnectionCheck | null> => {
+    try {
+      const checked = await probe(account, livemode);
+      // Healthy again, or gone (a disconnected account's customers are settled by the pusher).
+      await clearConnectionFailure(db, account, livemode);
+      const woken = await wakeConnection(db, account, livemode);
+      if (checked) logger.info({ account, livemode, portalId: checked.install.portalId, woken }, 'HubSpot connection works');
+      deps.onWoken();
+      return checked && { ok: true, label: checked.label, woken };
+    } catch (err) {
+      const errorClass = hubspotErrorClass(err);
+      const refused = errorClass === 'connection' ? asConnectionFailure(err) : null;
+      if (refused) await noteRefused(account, livemode, portalId, refused);
+      else logger.warn({ err, account, livemode }, 'HubSpot connection check failed; checking again later');
+      return { ok: false, errorClass, message: err instanceof Error ? err.message : String(err) };
     }
+  };
+
+  const checkConnections = async () => {
+    for (const f of await claimDueChecks(db, connectionCheckMs)) await check(f.accountKey, f.livemode, f.portalId);
   };
 
   const probeOutages = async () => {
@@ -141,6 +150,10 @@ export function startHealthMonitor(deps: HealthMonitorDeps, opts: { loop?: boole
       if (Date.now() - (lastWake.get(portalId) ?? 0) < wakeThrottleMs) return;
       lastWake.set(portalId, Date.now());
       wake(portalId).catch((err: unknown) => logger.warn({ err, portalId }, 'could not wake the waiting writes of a portal'));
+    },
+    async checkConnection(account, livemode) {
+      const install = await deps.installs.resolveInstall(db, { accountId: account || null, livemode });
+      return install ? check(account, livemode, install.portalId) : null;
     },
     runOnce,
     async stop() {

@@ -238,6 +238,7 @@ export function createSyncEngine(ctx: ServerContext, options: SyncEngineOptions 
     },
     oauth: oauthFlow && { ...oauthFlow, confirm: async (args) => toConnection(await oauthFlow.confirm(args)) },
     disconnect: (account, livemode) => installs.disconnect(db, { accountId: account, livemode }),
+    check: (account, livemode) => health.checkConnection(account, livemode),
   };
 
   return {

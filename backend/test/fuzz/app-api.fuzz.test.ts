@@ -25,7 +25,7 @@ import {
 
 const METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'];
 const ROUTES = [
-  '/settings', '/hubspot/authorize-url', '/hubspot/connect', '/hubspot/connection', '/activity', '/dead-letters/replay',
+  '/settings', '/hubspot/authorize-url', '/hubspot/connect', '/hubspot/connection', '/hubspot/connection/test', '/activity', '/dead-letters/replay',
   '/customers/cus_x', '/customers/cus_x/sync', '/backfill', '/backfill/cancel',
 ];
 const segment = fc.oneof(

@@ -340,6 +340,19 @@ export interface DisconnectHubSpotResponse {
   disconnected: boolean;
 }
 
+/**
+ * POST /hubspot/connection/test {mode} — checks the connection with HubSpot now, as the minute's check does: when
+ * HubSpot answers, a pause is lifted and the customers it kept are written; when HubSpot refuses our access, the
+ * connection is paused (or to reconnect). 404 `not_connected` when this mode has no portal.
+ */
+export interface TestHubSpotConnectionResponse {
+  ok: boolean;
+  /** What the check found, for the merchant. */
+  message: string;
+  /** The connection after the check (its health). */
+  connection: HubSpotConnection;
+}
+
 export type EventOutcome = 'pending' | 'synced' | 'skipped' | 'failed' | 'ignored';
 
 export interface ActivityEvent {

@@ -20,6 +20,7 @@ import {
   type DestinationResponse,
   type DestinationSettings,
   type DisconnectHubSpotResponse,
+  type TestHubSpotConnectionResponse,
   type EventOutcome,
   type GetSettingsResponse,
   type IntercomRegion,
@@ -195,6 +196,7 @@ export function createBackendClient(ctx: ApiContext, options: ClientOptions = {}
     },
     cancelHubSpot: () => call<CancelHubSpotResponse>({ method: 'POST', path: '/hubspot/connect/cancel', body: {} }),
     disconnectHubSpot: () => call<DisconnectHubSpotResponse>({ method: 'DELETE', path: '/hubspot/connection' }),
+    testHubSpotConnection: () => call<TestHubSpotConnectionResponse>({ method: 'POST', path: '/hubspot/connection/test', body: {} }),
     getActivity: (query: ActivityQuery = {}) =>
       call<ActivityResponse>({ method: 'GET', path: '/activity', query: { outcome: query.outcome, limit: query.limit } }),
     replayDeadLetters: (selection: ReplaySelection) => {

@@ -6,7 +6,7 @@ jest.mock('@stripe/ui-extension-sdk/utils', () => ({
 
 import { Badge, Banner, Button } from '@stripe/ui-extension-sdk/ui';
 import type { ConnectionHealth, HubSpotConnection } from '../data/contracts';
-import { installFakeBackend, ok, type FakeBackend } from '../../test/fakeBackend';
+import { apiError, installFakeBackend, ok, type FakeBackend } from '../../test/fakeBackend';
 import { CONNECTION, settingsResponse, viewProps } from '../../test/fixtures';
 import { byText, hasText, renderView, unmountAll } from '../../test/render';
 import { AppSettings } from './AppSettings';
@@ -109,5 +109,56 @@ describe('HubSpot connection health', () => {
     const banner = wrapper.find(Banner, { title: 'Some fields are not written' })!;
     expect(banner.prop('description')).toContain('stripe_mrr (“Property limit reached”, since 2024-06-03 10:00 UTC)');
     expect(banner.prop('description')).toContain('The other fields are written');
+  });
+});
+
+describe('Test connection', () => {
+  const paused = () => ({
+    ...CONNECTION,
+    kind: 'private_app' as const,
+    health: health({ state: 'paused', code: 'INVALID_AUTHENTICATION', message: 'Authentication credentials not found.', since: '2024-06-01T08:30:00.000Z', waiting: 3 }),
+  });
+
+  it('a paused connection that works again: the check lifts the pause and says what happens to the kept customers', async () => {
+    withConnection(paused());
+    const message = `HubSpot portal ${CONNECTION.portalId} answers: the connection works. The 3 customers kept while it was refused are being written now.`;
+    backend.route('POST /hubspot/connection/test', ok({ ok: true, message, connection: { ...CONNECTION, kind: 'private_app', health: health() } }));
+    const { wrapper, settle } = await loaded();
+    expect(hasText(wrapper, Badge, 'Paused')).toBe(true);
+
+    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    await settle();
+    const calls = backend.calls('POST /hubspot/connection/test');
+    expect(calls).toHaveLength(1);
+    expect(calls[0].body).toEqual({ mode: 'test' });
+    expect(hasText(wrapper, Badge, 'Connected')).toBe(true);
+    expect(wrapper).not.toContainComponent(Banner, { title: 'Writing to HubSpot is paused' });
+    expect(wrapper.find(Banner, { title: 'HubSpot answers' })!.prop('description')).toBe(message);
+  });
+
+  it('a connection HubSpot still refuses stays paused, with what the check found', async () => {
+    withConnection(paused());
+    const message = 'HubSpot refuses our access: Authentication credentials not found. Writing is paused and every change is kept.';
+    backend.route('POST /hubspot/connection/test', ok({ ok: false, message, connection: paused() }));
+    const { wrapper, settle } = await loaded();
+    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    await settle();
+    expect(hasText(wrapper, Badge, 'Paused')).toBe(true);
+    const banner = wrapper.find(Banner, { title: 'HubSpot did not accept the check' })!;
+    expect(banner.prop('type')).toBe('caution');
+    expect(banner.prop('description')).toBe(message);
+  });
+
+  it('a check the backend cannot make is an error, and the connection shown is unchanged', async () => {
+    withConnection({ ...CONNECTION, health: health() });
+    backend.route('POST /hubspot/connection/test', apiError(404, 'not_connected', 'No HubSpot portal is connected for test mode'));
+    const { wrapper, settle } = await loaded();
+    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    await settle();
+    const banner = wrapper.find(Banner, { title: 'HubSpot connection' })!;
+    expect(banner.prop('type')).toBe('critical');
+    expect(banner.prop('description')).toContain('Could not check the HubSpot connection');
+    expect(hasText(wrapper, Badge, 'Connected')).toBe(true);
+    expect(wrapper).not.toContainComponent(Banner, { title: 'HubSpot answers' });
   });
 });

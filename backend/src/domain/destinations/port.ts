@@ -72,6 +72,11 @@ export function removalChoices(kind: DestinationKind): Exclude<OnCustomerDeleted
   return DELETION_CHOICES[kind].filter((c): c is Exclude<OnCustomerDeleted, 'keep'> => c !== 'keep');
 }
 
+/** What checking a destination's connection now found: the port's class of the failure when it failed. */
+export type ConnectionCheck =
+  | { ok: true; label: string; /** Customers that waited on the connection and are now due. */ woken: number }
+  | { ok: false; errorClass: DestinationErrorClass; message: string };
+
 /**
  * A destination's pusher as the engine runs it: woken when customers change, stopped at shutdown. Each runs on its
  * own (leases, retries, dead letters, pacing in the database): one that is down or slow holds back only itself.

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { FIELD_KEYS, type PendingHubSpotConnection } from '@stripe-hubspot-sync/contracts';
+import { FIELD_KEYS, type PendingHubSpotConnection, type TestHubSpotConnectionResponse } from '@stripe-hubspot-sync/contracts';
+import type { ConnectionCheck } from '../../domain/destinations/port';
 import { modeOf, tenantOf } from './auth';
 import type { AppApiDeps } from './services';
 import { markAllForPush } from '../../adapters/store/sync-store';
@@ -135,6 +136,36 @@ export function deleteConnection(deps: AppApiDeps) {
     const disconnected = await deps.installs.disconnect(tenantOf(res).accountKey, mode === 'live');
     res.json({ disconnected });
   };
+}
+
+/** POST /hubspot/connection/test {mode} — the destination port's check of this mode's HubSpot connection, now. */
+export function postTestConnection(deps: AppApiDeps) {
+  return async (req: Request, res: Response) => {
+    const mode = modeOf(req, res);
+    if (!mode) return;
+    const account = tenantOf(res).accountKey;
+    const livemode = mode === 'live';
+    const checked = await deps.installs.check(account, livemode);
+    const connection = checked && (await deps.installs.connection(account, livemode));
+    if (!checked || !connection) return sendError(res, 404, 'not_connected', `No HubSpot portal is connected for ${mode} mode`);
+    const body: TestHubSpotConnectionResponse = { ok: checked.ok, message: checkMessage(checked), connection };
+    res.json(body);
+  };
+}
+
+function checkMessage(checked: ConnectionCheck): string {
+  if (checked.ok) {
+    const waiting = checked.woken === 0 ? '' : ` The ${checked.woken} ${checked.woken === 1 ? 'customer' : 'customers'} kept while it was refused ${checked.woken === 1 ? 'is' : 'are'} being written now.`;
+    return `${checked.label} answers: the connection works.${waiting}`;
+  }
+  switch (checked.errorClass) {
+    case 'connection':
+      return `HubSpot refuses our access: ${checked.message}. Writing is paused and every change is kept.`;
+    case 'rate_limited':
+      return 'HubSpot asks us to slow down right now; nothing is lost. Check again in a minute.';
+    default:
+      return `HubSpot did not answer (${checked.message}); nothing is lost. Check again in a minute.`;
+  }
 }
 
 const REFUSAL_STATUS: Record<OAuthRefusal, { status: number; code: 'invalid_oauth_state' | 'not_found' | 'forbidden' | 'bad_request' }> = {

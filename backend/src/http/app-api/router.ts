@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { appAuth, appCors, modeOf, tenantOf, type AppAuthOptions } from './auth';
 import type { AppApiDeps } from './services';
 import { getSettings, putSettings } from './settings';
-import { deleteConnection, getAuthorizeUrl, postCancel, postConfirm, postConnect } from './hubspot-connection';
+import { deleteConnection, getAuthorizeUrl, postCancel, postConfirm, postConnect, postTestConnection } from './hubspot-connection';
 import { getActivity, postReplay, postReplayEvents, type ActivityDeps } from './activity';
 import { getCustomer, postCustomerSync } from './customers';
 import {
@@ -40,6 +40,7 @@ export function appApiRouter(deps: ActivityDeps, auth: AppAuthOptions): Router {
   r.post('/hubspot/connect/confirm', wrap(postConfirm(deps)));
   r.post('/hubspot/connect/cancel', wrap(postCancel(deps)));
   r.delete('/hubspot/connection', wrap(deleteConnection(deps)));
+  r.post('/hubspot/connection/test', wrap(postTestConnection(deps)));
   r.get('/activity', wrap(getActivity(deps)));
   r.post('/dead-letters/replay', wrap(postReplay(deps)));
   r.post('/events/replay', wrap(postReplayEvents(deps)));

@@ -9,6 +9,7 @@ import type {
 } from '@stripe-hubspot-sync/contracts';
 import type { StoredDestination } from '../../adapters/store/destinations-store';
 import type { OAuthFlow } from '../../adapters/hubspot/oauth-flow';
+import type { ConnectionCheck } from '../../domain/destinations/port';
 
 /** Connecting through HubSpot OAuth (state + PKCE, then the merchant's confirmation): see oauth-flow.ts. */
 export type OAuthService = Omit<OAuthFlow, 'confirm'> & {
@@ -21,6 +22,8 @@ export interface InstallService {
   /** Null when this backend has no HubSpot OAuth app (HUBSPOT_CLIENT_ID / HUBSPOT_CLIENT_SECRET). */
   oauth: OAuthService | null;
   disconnect(account: string, livemode: boolean): Promise<boolean>;
+  /** Checks the connection with HubSpot now (the destination port's check); null: no connection in this mode. */
+  check(account: string, livemode: boolean): Promise<ConnectionCheck | null>;
 }
 
 export interface BackfillService {

@@ -26,13 +26,23 @@ export function ConnectionSection({ model, mode }: { model: ConnectionModel; mod
             {`Portal ${connection.portalId}${connection.hubDomain ? ` (${connection.hubDomain})` : ''}, connected ${formatTime(connection.connectedAt)}${connection.kind === 'private_app' ? ' with a private app token' : ''}.`}
           </Box>
           <ConnectionHealthPanel connection={connection} model={model} />
-          {connection.kind === 'oauth' ? (
-            <Box>
-              <Button type="destructive" onPress={model.disconnect} pending={phase === 'disconnecting'}>
+          {model.checked ? (
+            <Banner
+              type={model.checked.ok ? 'default' : 'caution'}
+              title={model.checked.ok ? 'HubSpot answers' : 'HubSpot did not accept the check'}
+              description={model.checked.message}
+            />
+          ) : null}
+          <Inline css={{ gap: 'small' }}>
+            <Button onPress={model.check} pending={phase === 'checking'} disabled={phase === 'disconnecting'}>
+              Test connection
+            </Button>
+            {connection.kind === 'oauth' ? (
+              <Button type="destructive" onPress={model.disconnect} pending={phase === 'disconnecting'} disabled={phase === 'checking'}>
                 Disconnect HubSpot
               </Button>
-            </Box>
-          ) : null}
+            ) : null}
+          </Inline>
         </Box>
       ) : (
         <Box css={{ stack: 'y', gap: 'small' }}>

@@ -6,7 +6,7 @@ import type { HubSpotConnection } from '../../data/contracts';
 import { describeError, toRequestError } from '../../data/errors';
 import { useOAuthCompletion, type OAuthCompletionModel } from '../shared/useOAuthCompletion';
 
-export type ConnectionPhase = 'idle' | 'preparing' | 'ready' | 'disconnecting';
+export type ConnectionPhase = 'idle' | 'preparing' | 'ready' | 'disconnecting' | 'checking';
 
 export interface ConnectionModel {
   /** The connection to show: what an action returned, else what the settings load returned. */
@@ -18,15 +18,19 @@ export interface ConnectionModel {
   authorizeUrl: string | null;
   error: string | null;
   notice: string | null;
+  /** What the last "Test connection" found (null: not checked here). */
+  checked: { ok: boolean; message: string } | null;
   connect: () => void;
   disconnect: () => void;
+  /** Tests the connection with HubSpot now; a paused connection that works again resumes at once. */
+  check: () => void;
 }
 
 /**
  * Connect: createOAuthState() gives a state and a PKCE challenge → the backend records them for this user and
  * builds HubSpot's authorize URL for this mode → the merchant follows the link. The way back (oauthContext) is
  * finished by useOAuthCompletion, and the portal is connected only once the merchant confirms it there.
- * Disconnect: DELETE.
+ * Disconnect: DELETE. Check: POST /hubspot/connection/test, whose answer replaces the connection shown (its health).
  */
 export function useHubSpotConnection(
   client: BackendClient,
@@ -44,6 +48,7 @@ export function useHubSpotConnection(
   const [authorizeUrl, setAuthorizeUrl] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [checked, setChecked] = useState<{ ok: boolean; message: string } | null>(null);
   // Once the merchant acts here, the OAuth return's outcome is old news.
   const [acted, setActed] = useState(false);
 
@@ -66,11 +71,31 @@ export function useHubSpotConnection(
       );
   }, [client]);
 
+  const check = useCallback(() => {
+    setPhase('checking');
+    setActed(true);
+    setError(null);
+    setNotice(null);
+    setChecked(null);
+    client.testHubSpotConnection().then(
+      ({ ok, message, connection }) => {
+        setOverride(connection);
+        setChecked({ ok, message });
+        setPhase('idle');
+      },
+      (err: unknown) => {
+        setError(`Could not check the HubSpot connection: ${describeError(toRequestError(err))}`);
+        setPhase('idle');
+      },
+    );
+  }, [client]);
+
   const disconnect = useCallback(() => {
     setPhase('disconnecting');
     setActed(true);
     setError(null);
     setNotice(null);
+    setChecked(null);
     client.disconnectHubSpot().then(
       () => {
         setOverride(null);
@@ -95,7 +120,9 @@ export function useHubSpotConnection(
     authorizeUrl: phase === 'ready' ? authorizeUrl : null,
     error,
     notice,
+    checked,
     connect,
     disconnect,
+    check,
   };
 }
