@@ -1,3 +1,5 @@
+import { waitForQuiet } from '../queue/apply-backlog';
+
 /**
  * Acknowledgements first. Stripe waits for our 2xx, times out and retries, and a flood of webhooks (a bulk
  * import, a renewal run, a replay after an outage) arrives all at once; applying events to customers can
@@ -58,12 +60,7 @@ export class IngestPressure {
    * long it waited (ms).
    */
   async yieldToAcknowledgements(limitMs = Infinity): Promise<number> {
-    const started = this.now();
-    const deadline = started + Math.max(0, Math.min(this.options.maxDeferMs, limitMs));
-    while (this.busy() && this.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(IngestPressure.SLOT_MS, Math.max(1, deadline - this.now()))));
-    }
-    return this.now() - started;
+    return waitForQuiet(this, Math.max(0, Math.min(this.options.maxDeferMs, limitMs)), IngestPressure.SLOT_MS, () => this.now());
   }
 
   private prune(): void {
