@@ -1,5 +1,6 @@
 import { destinationEvent, errorOf, profile, useAdapterTestBed } from './adapter-harness';
-import { contactLookupQueries, createSalesforceAdapter, missingFields, parseLimitInfo, soqlString, type SalesforceAdapterOptions } from '../../src/adapters/salesforce/adapter';
+import { createSalesforceAdapter, type SalesforceAdapterOptions } from '../../src/adapters/salesforce/adapter';
+import { contactLookupQueries, missingFields, parseLimitInfo, soqlString } from '../../src/adapters/salesforce/shapes';
 import type { DestinationEvent, SubscriptionWrite } from '../../src/domain/destinations/port';
 import { dbKinds } from '../helpers/db';
 import { startFakeSalesforce, type FakeSalesforce } from '../fakes/salesforce/server';
