@@ -112,7 +112,7 @@ describe('HubSpot connection health', () => {
   });
 });
 
-describe('Test connection', () => {
+describe('Test HubSpot connection', () => {
   const paused = () => ({
     ...CONNECTION,
     kind: 'private_app' as const,
@@ -126,7 +126,7 @@ describe('Test connection', () => {
     const { wrapper, settle } = await loaded();
     expect(hasText(wrapper, Badge, 'Paused')).toBe(true);
 
-    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    wrapper.act(() => byText(wrapper, Button, 'Test HubSpot connection').trigger('onPress'));
     await settle();
     const calls = backend.calls('POST /hubspot/connection/test');
     expect(calls).toHaveLength(1);
@@ -141,7 +141,7 @@ describe('Test connection', () => {
     const message = 'HubSpot refuses our access: Authentication credentials not found. Writing is paused and every change is kept.';
     backend.route('POST /hubspot/connection/test', ok({ ok: false, message, connection: paused() }));
     const { wrapper, settle } = await loaded();
-    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    wrapper.act(() => byText(wrapper, Button, 'Test HubSpot connection').trigger('onPress'));
     await settle();
     expect(hasText(wrapper, Badge, 'Paused')).toBe(true);
     const banner = wrapper.find(Banner, { title: 'HubSpot did not accept the check' })!;
@@ -153,7 +153,7 @@ describe('Test connection', () => {
     withConnection({ ...CONNECTION, health: health() });
     backend.route('POST /hubspot/connection/test', apiError(404, 'not_connected', 'No HubSpot portal is connected for test mode'));
     const { wrapper, settle } = await loaded();
-    wrapper.act(() => byText(wrapper, Button, 'Test connection').trigger('onPress'));
+    wrapper.act(() => byText(wrapper, Button, 'Test HubSpot connection').trigger('onPress'));
     await settle();
     const banner = wrapper.find(Banner, { title: 'HubSpot connection' })!;
     expect(banner.prop('type')).toBe('critical');

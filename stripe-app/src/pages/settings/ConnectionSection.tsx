@@ -35,7 +35,7 @@ export function ConnectionSection({ model, mode }: { model: ConnectionModel; mod
           ) : null}
           <Inline css={{ gap: 'small' }}>
             <Button onPress={model.check} pending={phase === 'checking'} disabled={phase === 'disconnecting'}>
-              Test connection
+              Test HubSpot connection
             </Button>
             {connection.kind === 'oauth' ? (
               <Button type="destructive" onPress={model.disconnect} pending={phase === 'disconnecting'} disabled={phase === 'checking'}>

@@ -18,7 +18,7 @@ export interface ConnectionModel {
   authorizeUrl: string | null;
   error: string | null;
   notice: string | null;
-  /** What the last "Test connection" found (null: not checked here). */
+  /** What the last "Test HubSpot connection" found (null: not checked here). */
   checked: { ok: boolean; message: string } | null;
   connect: () => void;
   disconnect: () => void;
