@@ -3,6 +3,8 @@ import { startSyncHarness, TEST_PORTAL_ID, TEST_PRIVATE_APP_TOKEN, type SyncHarn
 import { randomId, stripeEvent, stripeObject } from '../helpers/stripe-fixtures';
 import { appRequest, TEST_APP_SECRET } from '../helpers/app-api';
 import { waitFor } from '../helpers/server';
+import { DESTINATION_PORT } from '../../src/adapters/destinations/registry';
+import type { SyncEngine } from '../../src/sync/engine';
 
 /**
  * "Check connection" in the Stripe App (`POST /hubspot/connection/test`): the destination port's check of HubSpot,
@@ -21,6 +23,7 @@ const health = async (h: SyncHarness) => (await appRequest(h.server.url, 'GET', 
 
 describe.each(dbKinds())('checking the HubSpot connection from the Stripe App on %s', (kind) => {
   let h: SyncHarness;
+  let engine: SyncEngine | undefined;
   beforeAll(async () => {
     h = await startSyncHarness({
       kind,
@@ -31,11 +34,21 @@ describe.each(dbKinds())('checking the HubSpot connection from the Stripe App on
         HUBSPOT_PRIVATE_APP_MODES: 'test',
       },
       // The periodic check waits ten minutes here: only the merchant's check can lift the pause within the test.
-      engine: { health: { connectionCheckMs: 600_000, tickMs: 100 }, hubspotRetry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } },
+      engine: {
+        health: { connectionCheckMs: 600_000, tickMs: 100 },
+        hubspotRetry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+        plugins: [(_ctx, e) => void (engine = e)],
+      },
     });
   });
   afterAll(async () => {
     await h?.stop();
+  });
+
+  it('runs every destination of the port, HubSpot included, through exactly one of its engines', () => {
+    const kinds = engine!.destinations.flatMap((e) => e.kinds);
+    expect([...kinds].sort()).toEqual(Object.keys(DESTINATION_PORT).sort());
+    expect(engine!.destinations[0]!.kinds).toEqual(['hubspot']);
   });
 
   it('answers that the connection works', async () => {
