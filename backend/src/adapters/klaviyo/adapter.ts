@@ -58,6 +58,14 @@ const MAX_PROFILES = 1000;
 /** Bulk Create Events takes up to 1,000 events per request. */
 const MAX_EVENTS = 1000;
 
+/** An operation's tier as the pacer's windows: its burst per second and its steady rate per minute. */
+function tierLimits(tier: { burst: number; steady: number }): { count: number; windowMs: number }[] {
+  return [
+    { count: tier.burst, windowMs: 1000 },
+    { count: tier.steady, windowMs: 60_000 },
+  ];
+}
+
 /** What Klaviyo holds and how it is written, as the destination port declares it. */
 export const KLAVIYO_TRAITS = {
   kind: 'klaviyo',
@@ -71,10 +79,7 @@ export const KLAVIYO_TRAITS = {
   identity: ['stored_id', 'customer_id', 'email'],
   maxProfilesPerCall: MAX_PROFILES,
   maxEventsPerCall: MAX_EVENTS,
-  rateBudget: Object.entries(KLAVIYO_LIMITS).flatMap(([op, l]) => [
-    { bucket: op, count: l.burst, windowMs: 1000, per: 'Klaviyo account' },
-    { bucket: op, count: l.steady, windowMs: 60_000, per: 'Klaviyo account' },
-  ]),
+  rateBudget: Object.entries(KLAVIYO_LIMITS).flatMap(([op, l]) => tierLimits(l).map((w) => ({ bucket: op, ...w, per: 'Klaviyo account' }))),
 } as const satisfies DestinationTraits;
 
 /** A refusal Klaviyo answered that is not retried here (4xx other than 401/403/429): its JSON:API errors. */
@@ -200,11 +205,7 @@ export function createKlaviyoAdapter(input: DestinationAdapterInput, options: Kl
    * refreshes the access token (shared by every instance) and retries once.
    */
   async function call<T extends { response: { headers: unknown } }>(op: KlaviyoOperation, send: () => Promise<T>): Promise<T> {
-    const l = KLAVIYO_LIMITS[op];
-    const limits = [
-      { count: l.burst, windowMs: 1000 },
-      { count: l.steady, windowMs: 60_000 },
-    ];
+    const limits = tierLimits(KLAVIYO_LIMITS[op]);
     // Each access token refused (401) is refreshed once: when the token another instance already refreshed to is
     // refused too, that one is refreshed in turn (at most twice per request).
     const refreshedFor = new Set<string>();
