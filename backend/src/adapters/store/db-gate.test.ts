@@ -55,7 +55,10 @@ describe('ConnectionGate', () => {
       await sleep(25);
     }
     await background.stop();
-    expect(gate.laneStats().interactive.maxWaitMs).toBeLessThan(40);
+    // In time: the wait is bounded by the longest background operation held, not by a fixed figure (a 10 ms
+    // operation takes far longer on a loaded machine), plus a turn of the event loop.
+    const stats = gate.laneStats();
+    expect(stats.interactive.maxWaitMs).toBeLessThanOrEqual(stats.background.maxHoldMs + 50);
   });
 
   it('keeps background work progressing, at about its share of the time, under a continuous interactive load', async () => {
